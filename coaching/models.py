@@ -1,0 +1,102 @@
+"""Coaching: slots agreed at session 1, reminders, calendar feeds."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from programmes.models import Enrolment, Session, Team, TeamMeeting
+
+
+class CoachingAgreement(models.Model):
+    """The coaching slots agreed with a team, riding on one of its existing meetings."""
+
+    enrolment = models.OneToOneField(Enrolment, on_delete=models.CASCADE, related_name="agreement")
+    meeting = models.ForeignKey(TeamMeeting, on_delete=models.PROTECT, related_name="agreements")
+    skipped_dates = models.JSONField(
+        default=list, blank=True, help_text="ISO dates of the meeting the coach marked unavailable."
+    )
+    agreed_at = models.DateTimeField()
+    agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agreed_at_session_1 = models.BooleanField(
+        default=False, help_text="Agreed on or before the date session 1 was held."
+    )
+
+    class Meta:
+        ordering = ["-agreed_at"]
+
+    def __str__(self) -> str:
+        return f"Coaching agreement for enrolment {self.enrolment_id}"
+
+
+class ReminderKind(models.TextChoices):
+    OVERDUE = "overdue", "Session overdue"
+    ESCALATION = "escalation", "Escalation to improvement manager"
+    SLOTS_NOT_AGREED = "slots_not_agreed", "Coaching slots not agreed"
+    UPCOMING = "upcoming", "Upcoming session without an agreed time"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Reminder(models.Model):
+    """One reminder, claimed by inserting this row before the email goes out."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    due_date = models.DateField(help_text="The session's due date this reminder is for.")
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "recipient", "kind", "due_date"],
+                name="coaching_reminder_once_per_session_kind_due_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
+                name="coaching_reminder_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for session {self.session_id} to user {self.recipient_id}"
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A secret-token iCalendar feed for one coach or one team."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    coach = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feed"
+    )
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feed")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(coach__isnull=False) & Q(team__isnull=True))
+                | (Q(coach__isnull=True) & Q(team__isnull=False)),
+                name="coaching_calendarfeed_coach_xor_team",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed for coach {self.coach_id}" if self.coach_id else f"Calendar feed for team {self.team_id}"

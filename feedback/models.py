@@ -1,0 +1,84 @@
+"""Attendee feedback and the training package's change log."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from programmes.models import ProgrammeTemplate, Session
+
+
+def new_feedback_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class FeedbackLink(models.Model):
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="feedback_link")
+    token = models.CharField(max_length=64, unique=True, default=new_feedback_token)
+    is_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Feedback link for session {self.session_id} ({'open' if self.is_open else 'closed'})"
+
+
+class CouldImprove(models.TextChoices):
+    YES = "yes", "Yes"
+    NOT_SURE = "not_sure", "Not sure"
+    NO = "no", "No"
+
+
+class FeedbackResponse(models.Model):
+    """An anonymous answer: no user, no IP address, the date but not the time."""
+
+    link = models.ForeignKey(FeedbackLink, on_delete=models.CASCADE, related_name="responses")
+    could_improve = models.CharField(
+        "As a result of this session I feel I could make improvements in my workplace",
+        max_length=10,
+        choices=CouldImprove.choices,
+    )
+    rating = models.PositiveSmallIntegerField("Overall rating (1 to 5)")
+    what_worked = models.TextField(blank=True, max_length=2000)
+    what_better = models.TextField("What would make it better", blank=True, max_length=2000)
+    submitted_on = models.DateField()
+
+    class Meta:
+        ordering = ["-submitted_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="feedback_feedbackresponse_rating_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Response {self.pk} to session {self.link.session_id}"
+
+
+class ChangeKind(models.TextChoices):
+    SPELLING_GRAMMAR = "spelling", "Spelling & grammar"
+    REWRITE_FLOW = "rewrite", "Rewrite for flow"
+    NEW_CONTENT = "new", "New content"
+    REMOVED = "removed", "Removed"
+
+
+class ContentChange(models.Model):
+    """A change to the training package, traceable to the feedback that prompted it."""
+
+    template = models.ForeignKey(ProgrammeTemplate, on_delete=models.PROTECT, related_name="content_changes")
+    section = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    description = models.TextField()
+    made_on = models.DateField()
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    responses = models.ManyToManyField(FeedbackResponse, blank=True, related_name="content_changes")
+
+    class Meta:
+        ordering = ["-made_on", "section"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.section}"

@@ -1,0 +1,394 @@
+"""The programme: sites, teams, templates, cohorts, enrolments and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Site(models.Model):
+    code = models.CharField(max_length=10, unique=True, help_text="Short code, e.g. RSH.")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class ImprovementBoard(models.TextChoices):
+    PHYSICAL = "physical", "Physical"
+    VIRTUAL = "virtual", "Virtual"
+    NONE = "none", "None"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=200)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="teams")
+    department = models.CharField(max_length=200, blank=True)
+    improvement_board = models.CharField(max_length=10, choices=ImprovementBoard.choices, default=ImprovementBoard.NONE)
+    board_location = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["site__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="programmes_team_unique_name_per_site"),
+        ]
+
+    def __str__(self) -> str:
+        """Reads self.site: one query if not loaded."""
+        return f"{self.name} ({self.site.code})"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Recurrence(models.IntegerChoices):
+    WEEKLY = 1, "Every week"
+    FORTNIGHTLY = 2, "Every 2 weeks"
+    FOUR_WEEKLY = 4, "Every 4 weeks"
+
+
+class TeamMeeting(models.Model):
+    """A meeting the team already holds; coaching slots ride on it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="meetings")
+    name = models.CharField(max_length=200, help_text="e.g. Weekly team huddle")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Local time (Europe/London).")
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    every_weeks = models.PositiveSmallIntegerField(choices=Recurrence.choices, default=Recurrence.WEEKLY)
+    first_date = models.DateField(
+        help_text="A date the meeting is held on; fortnightly and four-weekly meetings count from it."
+    )
+    location = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["team", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="programmes_teammeeting_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(every_weeks__in=[1, 2, 4]), name="programmes_teammeeting_every_weeks_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1, duration_minutes__lte=24 * 60),
+                name="programmes_teammeeting_duration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        every = self.get_every_weeks_display().lower()
+        return f"{self.name}: {self.get_weekday_display()} {self.start_time:%H:%M}, {every}"
+
+
+class TemplateStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class ProgrammeTemplateQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=TemplateStatus.PUBLISHED)
+
+
+class ProgrammeTemplate(models.Model):
+    """A version of the programme. A published version is never edited; a new version is."""
+
+    name = models.CharField(max_length=200, default="QMS programme")
+    version = models.CharField(max_length=20, help_text="e.g. 0.9 or 1.0")
+    status = models.CharField(max_length=10, choices=TemplateStatus.choices, default=TemplateStatus.DRAFT)
+    published_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgrammeTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="programmes_programmetemplate_unique_version"),
+            models.CheckConstraint(
+                condition=~Q(status=TemplateStatus.PUBLISHED) | Q(published_on__isnull=False),
+                name="programmes_programmetemplate_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version} ({self.get_status_display().lower()})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == TemplateStatus.PUBLISHED
+
+
+class SessionKind(models.TextChoices):
+    TAUGHT = "taught", "Taught"
+    COACHING = "coaching", "Coaching"
+    REVIEW = "review", "Review"
+    SUSTAIN = "sustain", "Sustain check"
+
+
+class SessionPlan(models.Model):
+    """One row of a template: session number, kind and its week from session 1."""
+
+    template = models.ForeignKey(ProgrammeTemplate, on_delete=models.CASCADE, related_name="plans")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=SessionKind.choices)
+    week_offset = models.PositiveSmallIntegerField(
+        help_text="Weeks after session 1 (0 for session 1 itself; the 12-week review is 11)."
+    )
+    checklist_due = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["template", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="programmes_sessionplan_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="programmes_sessionplan_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title} (week {self.week})"
+
+    @property
+    def week(self) -> int:
+        """Programme week, counting session 1's week as week 1."""
+        return self.week_offset + 1
+
+
+class Cohort(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    template = models.ForeignKey(ProgrammeTemplate, on_delete=models.PROTECT, related_name="cohorts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_cohorts",
+        help_text="The improvement manager who runs this cohort and receives escalations.",
+    )
+    start_date = models.DateField()
+    target_end_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_end_date__gte=models.F("start_date")),
+                name="programmes_cohort_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnrolmentStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class EnrolmentQuerySet(models.QuerySet):
+    def for_coach(self, user):
+        return self.filter(coach=user)
+
+    def current(self):
+        return self.filter(status__in=[EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE])
+
+
+class Enrolment(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="enrolments")
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrolments")
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coached_enrolments",
+    )
+    session1_date = models.DateField("session 1 date")
+    status = models.CharField(max_length=10, choices=EnrolmentStatus.choices, default=EnrolmentStatus.PLANNED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cohort", "team__site__code", "team__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "cohort"], name="programmes_enrolment_unique_team_per_cohort"),
+        ]
+
+    def __str__(self) -> str:
+        """Reads self.team, its site and self.cohort: up to three queries if not loaded."""
+        return f"{self.team} in {self.cohort}"
+
+
+class SessionStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+    OVERDUE = "overdue", "Overdue"
+
+
+def grace_days() -> int:
+    return settings.QMS_SESSION_GRACE_DAYS
+
+
+def overdue_cutoff(today: dt.date) -> dt.date:
+    """A session not held whose due date is before this date is overdue."""
+    return today - dt.timedelta(days=grace_days())
+
+
+def session_status(
+    *, due_date: dt.date, held_on: dt.date | None, cancelled: bool, agreed_start, today: dt.date
+) -> SessionStatus:
+    """The one rule for a session's status; status is never stored.
+
+    cancelled > held > overdue (due date + grace passed) > scheduled (agreed time) > planned.
+    """
+    if cancelled:
+        return SessionStatus.CANCELLED
+    if held_on is not None:
+        return SessionStatus.HELD
+    if due_date < overdue_cutoff(today):
+        return SessionStatus.OVERDUE
+    if agreed_start is not None:
+        return SessionStatus.SCHEDULED
+    return SessionStatus.PLANNED
+
+
+class SessionQuerySet(models.QuerySet):
+    def open(self):
+        """Neither held nor cancelled."""
+        return self.filter(held_on__isnull=True, cancelled=False)
+
+    def overdue(self, today: dt.date):
+        """The same rule as session_status(), as a filter."""
+        return self.open().filter(due_date__lt=overdue_cutoff(today))
+
+    def held(self):
+        return self.filter(held_on__isnull=False, cancelled=False)
+
+    def for_coach(self, user):
+        return self.filter(enrolment__coach=user)
+
+
+class Session(models.Model):
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="sessions")
+    plan = models.ForeignKey(SessionPlan, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField(help_text="Copied from the plan row.")
+    due_date = models.DateField()
+    agreed_start = models.DateTimeField(null=True, blank=True)
+    held_on = models.DateField(null=True, blank=True)
+    attendees = models.PositiveSmallIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    cancelled = models.BooleanField(default=False)
+    cancelled_reason = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["enrolment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "number"], name="programmes_session_unique_number"),
+            models.UniqueConstraint(fields=["enrolment", "plan"], name="programmes_session_unique_plan"),
+            models.CheckConstraint(
+                condition=~(Q(cancelled=True) & Q(held_on__isnull=False)),
+                name="programmes_session_not_held_and_cancelled",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="programmes_session_number_positive"),
+        ]
+        indexes = [models.Index(fields=["due_date"], name="programmes_session_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Session {self.number} due {self.due_date:%d %b %Y}"
+
+    def status(self, today: dt.date) -> SessionStatus:
+        return session_status(
+            due_date=self.due_date,
+            held_on=self.held_on,
+            cancelled=self.cancelled,
+            agreed_start=self.agreed_start,
+            today=today,
+        )
+
+    def days_overdue(self, today: dt.date) -> int:
+        """Days past the due date for an overdue session, else 0."""
+        if self.status(today) != SessionStatus.OVERDUE:
+            return 0
+        return (today - self.due_date).days
+
+
+class SessionChange(models.Model):
+    """A move of a session's agreed time, kept so slippage can be counted."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="changes")
+    from_start = models.DateTimeField(null=True, blank=True)
+    to_start = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "changed_at"]
+
+    def __str__(self) -> str:
+        return f"Session {self.session_id} moved to {self.to_start:%Y-%m-%d %H:%M}"
+
+
+class PdsaDecision(models.TextChoices):
+    ADOPT = "adopt", "Adopt"
+    ADAPT = "adapt", "Adapt"
+    ABANDON = "abandon", "Abandon"
+
+
+class PdsaCycle(models.Model):
+    """The programme's own improvement log."""
+
+    title = models.CharField(max_length=200)
+    aim = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    do = models.TextField(blank=True)
+    study = models.TextField(blank=True)
+    act = models.TextField(blank=True)
+    decision = models.CharField(max_length=10, choices=PdsaDecision.choices, blank=True)
+    started_on = models.DateField()
+    decided_on = models.DateField(null=True, blank=True)
+    cohort = models.ForeignKey(Cohort, on_delete=models.SET_NULL, null=True, blank=True, related_name="pdsa_cycles")
+    template = models.ForeignKey(
+        ProgrammeTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="pdsa_cycles"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_on__isnull=True) | Q(decided_on__gte=models.F("started_on")),
+                name="programmes_pdsacycle_decided_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,43 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from programmes.roles import primary_role
+from programmes.selectors import home_context
+
+from .celery import app as celery_app
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    role = primary_role(request.user)
+    context = home_context(user=request.user, role=role)
+    context["role_name"] = role.value if role else None
+    return render(request, "home.html", context)
+
+
+def _broker_state() -> str:
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL:
+        return "eager"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # noqa: BLE001 - any failure to reach the broker means "down"
+        return "down"
+    return "ok"
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker state; 503 when the database cannot answer."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means the database is down
+        database = "down"
+    body = {"database": database, "broker": _broker_state()}
+    return JsonResponse(body, status=200 if database == "ok" else 503)
