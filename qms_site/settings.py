@@ -123,7 +123,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production may collect static files into DJANGO_STATIC_ROOT; otherwise WhiteNoise serves
+# them straight from the apps and the Bootstrap package.
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR),

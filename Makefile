@@ -1,0 +1,69 @@
+# The README's commands. Everything installs into .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# XStatic-Bootstrap's source package imports pkg_resources at build time (see constraints-build.txt).
+PIP := PIP_CONSTRAINT=constraints-build.txt $(BIN)/pip install --quiet --disable-pip-version-check
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install install-dev run migrate seed test lint format worker beat bench clean
+
+help:
+	@echo "make run     install, migrate the SQLite default, load demo data, serve http://$(HOST):$(PORT)"
+	@echo "make test    install and run the whole test suite"
+	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make worker  Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make beat    Celery beat: the daily reminder sweep at 08:00 Europe/London"
+	@echo "make bench   page and task benchmarks, one JSON line each"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt constraints-build.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints-build.txt | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+# `make run` is for a developer's machine: debug on (demo logins work) unless told otherwise.
+run: export DJANGO_DEBUG ?= 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: install
+	@test -n "$$CELERY_BROKER_URL" || (echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0" && exit 1)
+	$(BIN)/celery -A qms_site worker --loglevel=INFO
+
+beat: install
+	@test -n "$$CELERY_BROKER_URL" || (echo "Set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0" && exit 1)
+	$(BIN)/celery -A qms_site beat --loglevel=INFO --schedule=/tmp/qms-celerybeat-schedule
+
+bench: install-dev
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only $(BIN)/python manage.py bench
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,154 @@
+"""Shared fixtures: personas for permission tests, services, and the browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from programmes.models import Enrolment
+from tests import factories
+
+
+def require_service(name: str, available: bool, why: str = "") -> None:
+    """Skip a test whose service is missing, or fail it when CI says every service must be there."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if os.environ.get("QMS_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message} (QMS_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+@dataclass
+class Personas:
+    """The five people every view is walked through."""
+
+    manager: User
+    coach: User  # coaches `enrolment`
+    other_coach: User  # coaches another team
+    lead: User
+    enrolment: Enrolment
+    other_enrolment: Enrolment
+
+    def user(self, name: str) -> User | None:
+        """`anonymous` gives None."""
+        return None if name == "anonymous" else getattr(self, name)
+
+
+PERSONAS = ["manager", "coach", "other_coach", "lead", "anonymous"]
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    manager = factories.ManagerFactory(username="manager", first_name="Mina", last_name="Manager")
+    coach = factories.CoachFactory(username="coach", first_name="Cara", last_name="Coach")
+    other_coach = factories.CoachFactory(username="othercoach", first_name="Omar", last_name="Other")
+    lead = factories.LeadFactory(username="lead", first_name="Lee", last_name="Lead")
+    cohort = factories.CohortFactory(owner=manager, name="Autumn cohort")
+    enrolment = factories.EnrolmentFactory(cohort=cohort, coach=coach, team__name="Education support team")
+    other_enrolment = factories.EnrolmentFactory(cohort=cohort, coach=other_coach, team__name="Pharmacy team")
+    factories.make_sessions(enrolment)
+    factories.make_sessions(other_enrolment)
+    return Personas(manager, coach, other_coach, lead, enrolment, other_enrolment)
+
+
+@pytest.fixture
+def login(client):
+    """login("coach", personas) logs the client in as that persona; "anonymous" logs out."""
+
+    def _login(name: str, people: Personas):
+        client.logout()
+        user = people.user(name)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _login
+
+
+# --- Browser -------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("QMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+# axe-core rule tags for WCAG 2.0, 2.1 and 2.2, levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    require_service("Chromium", Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM)), CHROMIUM)
+    # Playwright's sync API runs an event loop in this thread; the Django ORM calls the tests
+    # make between browser steps are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class BrowserPage:
+    """A Playwright page that insists every page it loads is checked with axe-core."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.loaded: list[str] = []
+        self.checked: set[str] = set()
+        page.on("load", lambda p: self.loaded.append(self._path(p.url)))
+
+    def _path(self, url: str) -> str:
+        return url.removeprefix(self.base_url).split("#")[0]
+
+    def goto(self, path: str):
+        self.page.goto(self.base_url + path)
+        self.check_accessibility()
+        return self.page
+
+    def check_accessibility(self) -> None:
+        """Serious or critical WCAG 2 A/AA violations on the current page fail the test."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.page.wait_for_load_state("load")
+        results = Axe().run(self.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        bad = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
+        if bad:
+            details = "\n".join(
+                f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad
+            )
+            pytest.fail(f"Accessibility violations on {self.page.url}:\n{details}", pytrace=False)
+        self.checked.add(self._path(self.page.url))
+
+    def login(self, username: str, password: str = factories.DEFAULT_PASSWORD) -> None:
+        page = self.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        self.check_accessibility()
+
+
+@pytest.fixture
+def browser_page(chromium_browser, live_server):
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    wrapper = BrowserPage(page, live_server.url)
+    yield wrapper
+    context.close()
+    unchecked = [path for path in dict.fromkeys(wrapper.loaded) if path not in wrapper.checked]
+    if unchecked:
+        pytest.fail(f"Pages loaded but not checked with axe-core: {unchecked}", pytrace=False)
