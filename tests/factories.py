@@ -27,6 +27,7 @@ from programmes.models import (
     TemplateStatus,
 )
 from programmes.roles import Role
+from programmes.services import sessions_for_enrolment_create
 
 DEFAULT_PASSWORD = "test-password-1"  # noqa: S105
 
@@ -153,17 +154,8 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
 
 
 def make_sessions(enrolment: Enrolment) -> list[Session]:
-    """The enrolment's sessions from its cohort's template, as the scheduling service will make them."""
-    plans = enrolment.cohort.template.plans.order_by("number")
-    return Session.objects.bulk_create(
-        Session(
-            enrolment=enrolment,
-            plan=plan,
-            number=plan.number,
-            due_date=enrolment.session1_date + dt.timedelta(weeks=plan.week_offset),
-        )
-        for plan in plans
-    )
+    """The enrolment's sessions from its cohort's template, as enrolling a team makes them."""
+    return sessions_for_enrolment_create(enrolment=enrolment)
 
 
 class SessionFactory(factory.django.DjangoModelFactory):
@@ -173,9 +165,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
     enrolment = factory.SubFactory(EnrolmentFactory)
     plan = factory.LazyAttribute(lambda s: s.enrolment.cohort.template.plans.order_by("number").first())
     number = factory.LazyAttribute(lambda s: s.plan.number)
-    due_date = factory.LazyAttribute(
-        lambda s: s.enrolment.session1_date + dt.timedelta(weeks=s.plan.week_offset)
-    )
+    due_date = factory.LazyAttribute(lambda s: s.enrolment.session1_date + dt.timedelta(weeks=s.plan.week_offset))
 
 
 class SessionChangeFactory(factory.django.DjangoModelFactory):

@@ -16,7 +16,10 @@ def test_reminder_once_per_session_recipient_kind_and_due_date():
     reminder = factories.ReminderFactory()
     assert_violates(
         lambda: Reminder.objects.create(
-            session=reminder.session, recipient=reminder.recipient, kind=ReminderKind.OVERDUE, due_date=reminder.due_date
+            session=reminder.session,
+            recipient=reminder.recipient,
+            kind=ReminderKind.OVERDUE,
+            due_date=reminder.due_date,
         )
     )
     # Another kind for the same session is a different reminder.

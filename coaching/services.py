@@ -1,0 +1,131 @@
+"""Writes for coaching: agreeing the coaching slots at session 1, and calendar feed tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from programmes.models import Enrolment, Session, SessionChange, Team, TeamMeeting
+
+from .models import CalendarFeed, CoachingAgreement, new_calendar_token
+from .recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
+
+RE_AGREED_REASON = "Coaching slots re-agreed"
+
+
+def sessions_needing_slots(enrolment: Enrolment) -> list[Session]:
+    """Every session after session 1 that is still to happen. Reads the enrolment's sessions: one query."""
+    return [s for s in enrolment.sessions.order_by("number") if s.number > 1 and s.held_on is None and not s.cancelled]
+
+
+def agreement_propose(
+    *, enrolment: Enrolment, meeting: TeamMeeting, unavailable: Iterable[dt.date] = ()
+) -> list[ProposedSlot]:
+    """The slot each later session would get on this meeting, skipping unavailable dates."""
+    sessions = sessions_needing_slots(enrolment)
+    return propose_slots(
+        MeetingPattern.of(meeting),
+        [SlotRequest(s.number, s.due_date) for s in sessions],
+        unavailable=unavailable,
+    )
+
+
+def _agreed_at_session_1(enrolment: Enrolment, agreed_at: dt.datetime) -> bool:
+    """Agreed on or before the (local) date session 1 was held; False while session 1 is not held."""
+    session_1 = enrolment.sessions.filter(number=1).only("held_on").first()
+    if session_1 is None or session_1.held_on is None:
+        return False
+    return timezone.localdate(agreed_at) <= session_1.held_on
+
+
+@transaction.atomic
+def agreement_confirm(
+    *,
+    enrolment: Enrolment,
+    meeting: TeamMeeting,
+    unavailable: Iterable[dt.date],
+    user,
+    now: dt.datetime | None = None,
+) -> CoachingAgreement:
+    """Agrees the coaching slots: fills the agreed start of every later session from the meeting.
+
+    Refused, with nothing saved, if any session would be left without a date. A session that
+    already had a different agreed time keeps the move as a SessionChange.
+    """
+    if meeting.team_id != enrolment.team_id:
+        raise ValidationError({"meeting": "Pick one of this team's meetings."})
+    now = now or timezone.now()
+    unavailable = sorted(set(unavailable))
+    # Lock the enrolment so two people agreeing at once queue rather than interleave.
+    Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
+    proposals = agreement_propose(enrolment=enrolment, meeting=meeting, unavailable=unavailable)
+    missing = [p.number for p in proposals if p.start is None]
+    if missing:
+        listed = ", ".join(str(n) for n in missing)
+        raise ValidationError(
+            f"This meeting has no free date near session {listed}. Tick more dates, or choose or add another meeting.",
+            code="not_enough_dates",
+        )
+    sessions = {s.number: s for s in sessions_needing_slots(enrolment)}
+    changes = []
+    for proposal in proposals:
+        session = sessions[proposal.number]
+        if session.agreed_start == proposal.start:
+            continue
+        if session.agreed_start is not None:
+            changes.append(
+                SessionChange(
+                    session=session,
+                    from_start=session.agreed_start,
+                    to_start=proposal.start,
+                    reason=RE_AGREED_REASON,
+                    changed_by=user,
+                )
+            )
+        session.agreed_start = proposal.start
+        session.version += 1
+    Session.objects.bulk_update(sessions.values(), ["agreed_start", "version"])
+    SessionChange.objects.bulk_create(changes)
+    agreement, _ = CoachingAgreement.objects.update_or_create(
+        enrolment=enrolment,
+        defaults={
+            "meeting": meeting,
+            "skipped_dates": [d.isoformat() for d in unavailable],
+            "agreed_at": now,
+            "agreed_by": user,
+            "agreed_at_session_1": _agreed_at_session_1(enrolment, now),
+        },
+    )
+    return agreement
+
+
+def agreement_refresh_session_1_flag(*, enrolment: Enrolment) -> None:
+    """Re-measures "agreed at session 1" once session 1's held date is known or changes."""
+    agreement = CoachingAgreement.objects.filter(enrolment=enrolment).first()
+    if agreement is None:
+        return
+    flag = _agreed_at_session_1(enrolment, agreement.agreed_at)
+    if flag != agreement.agreed_at_session_1:
+        CoachingAgreement.objects.filter(pk=agreement.pk).update(agreed_at_session_1=flag)
+
+
+def calendar_feed_for_coach(*, coach) -> CalendarFeed:
+    feed, _ = CalendarFeed.objects.get_or_create(coach=coach)
+    return feed
+
+
+def calendar_feed_for_team(*, team: Team) -> CalendarFeed:
+    feed, _ = CalendarFeed.objects.get_or_create(team=team)
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_reset(*, feed: CalendarFeed) -> CalendarFeed:
+    """A new secret address; the old one stops working at once."""
+    feed.token = new_calendar_token()
+    feed.save(update_fields=["token"])
+    return feed
