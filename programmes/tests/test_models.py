@@ -73,7 +73,9 @@ def test_session_numbers_unique_per_enrolment():
     assert_violates(
         lambda: Session.objects.create(enrolment=enrolment, plan=sessions[1].plan, number=1, due_date=first.due_date)
     )
-    assert_violates(lambda: Session.objects.create(enrolment=enrolment, plan=first.plan, number=99, due_date=first.due_date))
+    assert_violates(
+        lambda: Session.objects.create(enrolment=enrolment, plan=first.plan, number=99, due_date=first.due_date)
+    )
 
 
 def test_session_cannot_be_held_and_cancelled():
