@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,5 +9,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("programmes/", include("programmes.urls")),
+    path("coaching/", include("coaching.urls")),
+    path("checklists/", include("checklists.urls")),
+    path("feedback/", include("feedback.urls")),
+    # CSV exports (contract in DESIGN.md): one line each, the view lives with its data.
     path("admin/", admin.site.urls),
 ]

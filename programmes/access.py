@@ -1,0 +1,101 @@
+"""Who may see and change what. Every view asks here rather than deciding for itself.
+
+- Improvement managers (and superusers): everything.
+- Coaches: only the enrolments they coach (and their sessions); anything else is a 404, so a
+  coach cannot even learn that another coach's team exists.
+- Education leads: read everything, change nothing (403 on any write).
+- Anonymous: the login page (views are wrapped in login_required).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from .models import Enrolment, Session
+from .roles import is_coach, is_lead, is_manager
+
+
+def enrolments_visible_to(user, queryset: QuerySet[Enrolment] | None = None) -> QuerySet[Enrolment]:
+    """The enrolments a user may read: all for managers and leads, their own for coaches."""
+    queryset = Enrolment.objects.all() if queryset is None else queryset
+    if is_manager(user) or is_lead(user):
+        return queryset
+    if is_coach(user):
+        return queryset.filter(coach=user)
+    return queryset.none()
+
+
+def sessions_visible_to(user, queryset: QuerySet[Session] | None = None) -> QuerySet[Session]:
+    queryset = Session.objects.all() if queryset is None else queryset
+    if is_manager(user) or is_lead(user):
+        return queryset
+    if is_coach(user):
+        return queryset.filter(enrolment__coach=user)
+    return queryset.none()
+
+
+def _check(user, coach_id: int | None, *, write: bool) -> None:
+    if is_manager(user):
+        return
+    if is_coach(user) and coach_id == user.pk:
+        return
+    if is_lead(user) and not write:
+        return
+    if is_lead(user):
+        raise PermissionDenied("Education leads can read but not change programme records.")
+    raise Http404
+
+
+def get_enrolment_for_user(
+    request: HttpRequest, pk: int, *, write: bool = False, queryset: QuerySet[Enrolment] | None = None
+) -> Enrolment:
+    """The enrolment if this user may see it (write=True: change it); 404 for outsiders, 403 for leads writing."""
+    queryset = Enrolment.objects.select_related("team__site", "cohort__template") if queryset is None else queryset
+    enrolment = get_object_or_404(queryset, pk=pk)
+    _check(request.user, enrolment.coach_id, write=write)
+    return enrolment
+
+
+def get_session_for_user(
+    request: HttpRequest, pk: int, *, write: bool = False, queryset: QuerySet[Session] | None = None
+) -> Session:
+    """The session if this user may see it (write=True: change it); 404 for outsiders, 403 for leads writing."""
+    if queryset is None:
+        queryset = Session.objects.select_related("plan", "enrolment__team__site", "enrolment__cohort__template")
+    session = get_object_or_404(queryset, pk=pk)
+    _check(request.user, session.enrolment.coach_id, write=write)
+    return session
+
+
+def manager_required(view: Callable) -> Callable:
+    """Logged in and an improvement manager; anyone else logged in gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied("Only improvement managers can do this.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_role_required(view: Callable) -> Callable:
+    """Logged in with any of the three roles; a user with no role gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not (is_manager(user) or is_coach(user) or is_lead(user)):
+            raise PermissionDenied("Your account has no role yet; ask an improvement manager.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
