@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 
 from checklists.models import Checklist, Tool, ToolRating, UsageLevel
 from coaching.models import CoachingAgreement
+from coaching.recurrence import MeetingPattern
 from feedback.models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 
 from .models import (
@@ -196,11 +197,8 @@ def _first_on_weekday(day: dt.date, weekday: int) -> dt.date:
 
 
 def meeting_next_date(*, meeting: TeamMeeting, on_or_after: dt.date) -> dt.date:
-    """The first date the meeting is held on or after a day, counting its cycle from first_date."""
-    candidate = _first_on_weekday(on_or_after, meeting.weekday)
-    period = 7 * meeting.every_weeks
-    behind = (candidate - meeting.first_date).days % period
-    return candidate + dt.timedelta(days=(period - behind) % period)
+    """The first date the meeting is held on or after a day: the same recurrence the agreement uses."""
+    return next(MeetingPattern.of(meeting).dates_from(on_or_after))
 
 
 @dataclass(frozen=True)

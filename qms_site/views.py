@@ -2,18 +2,26 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from programmes.roles import primary_role
+from programmes.roles import Role, primary_role
 from programmes.selectors import home_context
 
 from .celery import app as celery_app
+
+# The home template lays the page out by these short names rather than by group names.
+_HOME_FOR = {Role.MANAGER: "manager", Role.COACH: "coach", Role.LEAD: "lead"}
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     role = primary_role(request.user)
-    context = home_context(user=request.user, role=role)
+    # Overdue depends on the date in London, not on the server's clock or UTC.
+    today = timezone.localdate()
+    context = home_context(user=request.user, role=role, today=today)
     context["role_name"] = role.value if role else None
+    context["home_for"] = _HOME_FOR.get(role)
+    context["today"] = today
     return render(request, "home.html", context)
 
 
