@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from coaching.recurrence import LONDON
 from programmes.models import (
     Session,
     SessionStatus,
@@ -106,7 +106,7 @@ def test_default_template_has_the_designed_sessions():
 DUE = dt.date(2025, 12, 8)  # PRH's 12-week review
 
 
-def status(today, *, held_on=None, cancelled=False, agreed_start=None, grace=7, settings=None):
+def status(today, *, held_on=None, cancelled=False, agreed_start=None):
     return session_status(due_date=DUE, held_on=held_on, cancelled=cancelled, agreed_start=agreed_start, today=today)
 
 
@@ -126,7 +126,7 @@ def test_session_status_around_due_date_and_grace(today, expected):
 
 
 def test_session_status_scheduled_when_agreed_and_not_overdue():
-    agreed = timezone.make_aware(dt.datetime(2025, 12, 9, 10, 0))
+    agreed = dt.datetime(2025, 12, 9, 10, 0, tzinfo=LONDON)
     assert status(DUE, agreed_start=agreed) == SessionStatus.SCHEDULED
     assert status(DUE + dt.timedelta(days=8), agreed_start=agreed) == SessionStatus.OVERDUE
 

@@ -1,0 +1,45 @@
+"""Admin for coaching: agreements, the reminder log and calendar feeds."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import CalendarFeed, CoachingAgreement, Reminder
+
+
+@admin.register(CoachingAgreement)
+class CoachingAgreementAdmin(admin.ModelAdmin):
+    list_display = ["enrolment", "meeting", "agreed_at", "agreed_by", "agreed_at_session_1"]
+    list_filter = ["agreed_at_session_1", "enrolment__cohort", "enrolment__team__site"]
+    search_fields = ["enrolment__team__name", "enrolment__cohort__name", "meeting__name"]
+    list_select_related = ["enrolment__team__site", "enrolment__cohort", "meeting", "agreed_by"]
+    autocomplete_fields = ["enrolment", "meeting", "agreed_by"]
+    date_hierarchy = "agreed_at"
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """The log of reminders sent. A row is the claim that stops a second email, so it is not
+    written here; deleting a row lets the next sweep send that reminder again."""
+
+    list_display = ["kind", "session", "recipient", "due_date", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["recipient__username", "recipient__email", "session__enrolment__team__name"]
+    list_select_related = ["session", "recipient"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    # The token is a secret: shown on the change page only, never in lists or searches.
+    list_display = ["__str__", "coach", "team", "created_at"]
+    search_fields = ["coach__username", "coach__last_name", "team__name"]
+    list_select_related = ["coach", "team__site"]
+    autocomplete_fields = ["coach", "team"]
+    readonly_fields = ["token", "created_at"]

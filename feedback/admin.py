@@ -1,0 +1,92 @@
+"""Admin for attendee feedback and the training package's change log.
+
+Responses are anonymous: nothing that identifies a person is stored, and the admin adds
+nothing that could (no user, no time of day, no editing of what an attendee wrote).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import ContentChange, FeedbackLink, FeedbackResponse
+
+RESPONSE_FIELDS = ["could_improve", "rating", "what_worked", "what_better", "submitted_on"]
+
+
+class FeedbackResponseInline(admin.TabularInline):
+    model = FeedbackResponse
+    extra = 0
+    can_delete = False
+    fields = RESPONSE_FIELDS
+    readonly_fields = RESPONSE_FIELDS
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FeedbackLink)
+class FeedbackLinkAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "team", "is_open", "response_count", "created_at"]
+    list_filter = ["is_open", "session__enrolment__cohort"]
+    search_fields = ["session__enrolment__team__name", "session__enrolment__cohort__name"]
+    list_select_related = ["session__enrolment__team__site"]
+    raw_id_fields = ["session"]
+    readonly_fields = ["token", "created_at"]
+    inlines = [FeedbackResponseInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(response_count=Count("responses"))
+
+    @admin.display(description="Team", ordering="session__enrolment__team__name")
+    def team(self, obj) -> str:
+        return str(obj.session.enrolment.team)
+
+    @admin.display(description="Responses", ordering="response_count")
+    def response_count(self, obj) -> int:
+        return obj.response_count
+
+
+@admin.register(FeedbackResponse)
+class FeedbackResponseAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "could_improve", "rating", "submitted_on"]
+    list_filter = ["could_improve", "rating", "submitted_on"]
+    search_fields = ["what_worked", "what_better"]
+    fields = ["link", *RESPONSE_FIELDS]
+    date_hierarchy = "submitted_on"
+
+    def get_queryset(self, request):
+        # FeedbackResponse.__str__ reads the link.
+        return super().get_queryset(request).select_related("link")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContentChange)
+class ContentChangeAdmin(admin.ModelAdmin):
+    list_display = ["section", "kind", "template", "made_on", "made_by", "response_count"]
+    list_filter = ["kind", "template"]
+    search_fields = ["section", "description"]
+    list_select_related = ["template", "made_by"]
+    autocomplete_fields = ["responses"]
+    readonly_fields = ["made_by"]
+    date_hierarchy = "made_on"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(response_count=Count("responses"))
+
+    @admin.display(description="Linked responses", ordering="response_count")
+    def response_count(self, obj) -> int:
+        return obj.response_count
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.made_by = request.user
+        super().save_model(request, obj, form, change)

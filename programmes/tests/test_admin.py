@@ -1,0 +1,337 @@
+"""The admin: who gets in, every page opens, lists do not query per row, published versions stay fixed.
+
+Test data is built here with the ORM rather than with the shared factories, so that this file
+stands on its own.
+"""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+from simple_history.models import HistoricalChanges
+
+from checklists.models import Checklist, Tool, ToolRating, UsageLevel
+from coaching.models import CalendarFeed, CoachingAgreement, Reminder, ReminderKind
+from feedback.models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
+from programmes.models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    PdsaCycle,
+    ProgrammeTemplate,
+    Session,
+    SessionChange,
+    SessionPlan,
+    Site,
+    Team,
+    TeamMeeting,
+)
+
+DOMAIN_APPS = ["programmes", "coaching", "checklists", "feedback"]
+# Logs and anonymous answers: written by the app, never typed into the admin.
+NO_ADD = {SessionChange, Reminder, FeedbackResponse}
+
+
+def make_user(username: str, *groups: str, **extra) -> User:
+    user = User.objects.create_user(username=username, password="correct horse", **extra)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return make_user("manager", "Improvement managers", is_staff=True)
+
+
+@pytest.fixture
+def coach(db) -> User:
+    return make_user("coach", "Coaches", is_staff=True)
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+def default_template() -> ProgrammeTemplate:
+    return ProgrammeTemplate.objects.get(name="QMS programme", version="0.9")
+
+
+def build_programme(n: int, *, manager: User, coach: User) -> Enrolment:
+    """One of everything the admin lists, numbered n so that several sets can live side by side."""
+    today = dt.date(2025, 9, 22)
+    site = Site.objects.create(code=f"S{n}", name=f"Site {n}")
+    team = Team.objects.create(name=f"Education support {n}", site=site)
+    meeting = TeamMeeting.objects.create(
+        team=team, name="Weekly huddle", weekday=0, start_time=dt.time(9, 30), first_date=today
+    )
+    template = default_template()
+    cohort = Cohort.objects.create(
+        name=f"Cohort {n}",
+        template=template,
+        owner=manager,
+        start_date=today,
+        target_end_date=today + dt.timedelta(weeks=12),
+    )
+    enrolment = Enrolment.objects.create(
+        team=team, cohort=cohort, coach=coach, session1_date=today, status=EnrolmentStatus.ACTIVE
+    )
+    sessions = Session.objects.bulk_create(
+        Session(
+            enrolment=enrolment,
+            plan=plan,
+            number=plan.number,
+            due_date=today + dt.timedelta(weeks=plan.week_offset),
+        )
+        for plan in template.plans.order_by("number")
+    )
+    first = sessions[0]
+    first.held_on = today
+    first.attendees = 6
+    first.save()
+    when = dt.datetime(2025, 9, 29, 9, 30, tzinfo=ZoneInfo("Europe/London"))
+    SessionChange.objects.create(
+        session=sessions[1], from_start=None, to_start=when, reason="Agreed at session 1", changed_by=coach
+    )
+    CoachingAgreement.objects.create(
+        enrolment=enrolment, meeting=meeting, agreed_at=when, agreed_by=coach, agreed_at_session_1=True
+    )
+    Reminder.objects.create(session=sessions[2], recipient=coach, kind=ReminderKind.OVERDUE, due_date=today)
+    CalendarFeed.objects.create(team=team)
+    checklist = Checklist.objects.create(session=first, coach=coach, completed_at=when)
+    for tool in Tool.objects.all():
+        ToolRating.objects.create(checklist=checklist, tool=tool, level=UsageLevel.SOMETIMES)
+    link = FeedbackLink.objects.create(session=first)
+    response = FeedbackResponse.objects.create(
+        link=link, could_improve=CouldImprove.YES, rating=5, what_worked="The examples", submitted_on=today
+    )
+    change = ContentChange.objects.create(
+        template=template, section="Huddles", kind=ChangeKind.NEW_CONTENT, description="More examples", made_on=today
+    )
+    change.responses.add(response)
+    PdsaCycle.objects.create(title=f"Agree coaching times at session 1 ({n})", started_on=today, cohort=cohort)
+    return enrolment
+
+
+def domain_model_admins():
+    return [
+        (model, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in DOMAIN_APPS
+    ]
+
+
+def admin_url(model, action: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+def test_admin_registry_has_every_domain_model():
+    wanted = {
+        model
+        for label in DOMAIN_APPS
+        for model in apps.get_app_config(label).get_models()
+        if not issubclass(model, HistoricalChanges)  # reached through each model's History button
+    }
+    assert {model for model, _ in domain_model_admins()} == wanted
+
+
+@pytest.mark.django_db
+def test_admin_index_anonymous_redirects_to_admin_login(client):
+    response = client.get("/admin/")
+    assertRedirects(response, "/admin/login/?next=/admin/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group", ["Coaches", "Education leads"])
+def test_admin_index_staff_without_manager_role_redirects_to_admin_login(client, group):
+    client.force_login(make_user("staff", group, is_staff=True))
+    response = client.get("/admin/")
+    assertRedirects(response, "/admin/login/?next=/admin/")
+    changelist = admin_url(Enrolment, "changelist")
+    assertRedirects(client.get(changelist), f"/admin/login/?next={changelist}")
+
+
+@pytest.mark.django_db
+def test_admin_index_manager_who_is_not_staff_redirects_to_admin_login(client):
+    client.force_login(make_user("manager", "Improvement managers"))
+    assertRedirects(client.get("/admin/"), "/admin/login/?next=/admin/")
+
+
+@pytest.mark.django_db
+def test_admin_index_manager_allowed(manager_client):
+    response = manager_client.get("/admin/")
+    assertContains(response, "QMS Coach administration")
+    assertContains(response, "Programme templates")
+
+
+@pytest.mark.django_db
+def test_admin_index_superuser_allowed(client):
+    client.force_login(User.objects.create_superuser("root", password="correct horse"))
+    response = client.get("/admin/")
+    assertContains(response, "QMS Coach administration")
+    assert client.get(admin_url(Enrolment, "changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_pages_manager_can_open_every_list_add_and_change_page(manager_client, manager, coach):
+    build_programme(1, manager=manager, coach=coach)
+    for model, _ in domain_model_admins():
+        assert manager_client.get(admin_url(model, "changelist")).status_code == 200, model
+        expected_add = 403 if model in NO_ADD else 200
+        assert manager_client.get(admin_url(model, "add")).status_code == expected_add, model
+        obj = model.objects.first()
+        assert manager_client.get(admin_url(model, "change", obj.pk)).status_code == 200, model
+
+
+@pytest.mark.django_db
+def test_admin_changelists_query_count_same_for_one_and_three_programmes(manager_client, manager, coach):
+    build_programme(1, manager=manager, coach=coach)
+    small = {}
+    for model, _ in domain_model_admins():
+        with CaptureQueriesContext(connection) as queries:
+            assert manager_client.get(admin_url(model, "changelist")).status_code == 200
+        small[model] = len(queries)
+    build_programme(2, manager=manager, coach=make_user("coach2", "Coaches"))
+    build_programme(3, manager=manager, coach=make_user("coach3", "Coaches"))
+    for model, _ in domain_model_admins():
+        with CaptureQueriesContext(connection) as queries:
+            assert manager_client.get(admin_url(model, "changelist")).status_code == 200
+        assert len(queries) == small[model], model
+
+
+@pytest.mark.django_db
+def test_programme_template_published_change_page_is_read_only(manager_client):
+    template = default_template()
+    response = manager_client.get(admin_url(ProgrammeTemplate, "change", template.pk))
+    assertContains(response, "View programme template")
+    assertNotContains(response, 'name="_save"')
+    assertNotContains(response, 'name="plans-0-title"')
+    assertContains(response, "Coaching: driver diagram and aims")
+
+
+@pytest.mark.django_db
+def test_programme_template_published_post_changes_nothing(manager_client):
+    template = default_template()
+    data = {
+        "name": "QMS programme",
+        "version": "0.9",
+        "status": "draft",
+        "published_on": "",
+        "notes": "Edited",
+        "plans-TOTAL_FORMS": "0",
+        "plans-INITIAL_FORMS": "0",
+        "plans-MIN_NUM_FORMS": "0",
+        "plans-MAX_NUM_FORMS": "1000",
+    }
+    response = manager_client.post(admin_url(ProgrammeTemplate, "change", template.pk), data)
+    assert response.status_code == 403
+    template.refresh_from_db()
+    assert (template.status, template.published_on, template.plans.count()) == ("published", dt.date(2025, 9, 1), 10)
+    assert template.notes.startswith("The version the autumn 2025 test bed")
+
+
+@pytest.mark.django_db
+def test_programme_template_published_cannot_be_deleted(manager_client):
+    template = default_template()
+    response = manager_client.post(admin_url(ProgrammeTemplate, "delete", template.pk), {"post": "yes"})
+    assert response.status_code == 403
+    assert ProgrammeTemplate.objects.filter(pk=template.pk).exists()
+
+
+@pytest.mark.django_db
+def test_session_plan_of_published_template_post_changes_nothing(manager_client):
+    plan = default_template().plans.get(number=2)
+    data = {"template": plan.template_id, "number": 2, "title": "Renamed", "kind": "coaching", "week_offset": 1}
+    response = manager_client.post(admin_url(SessionPlan, "change", plan.pk), data)
+    assert response.status_code == 403
+    plan.refresh_from_db()
+    assert plan.title == "Coaching: driver diagram and aims"
+
+
+@pytest.mark.django_db
+def test_programme_template_draft_is_editable(manager_client):
+    draft = ProgrammeTemplate.objects.create(name="QMS programme", version="1.0")
+    SessionPlan.objects.create(template=draft, number=1, title="Session 1", kind="taught", week_offset=0)
+    response = manager_client.get(admin_url(ProgrammeTemplate, "change", draft.pk))
+    assertContains(response, 'name="_save"')
+    assertContains(response, 'name="plans-0-title"')
+
+
+@pytest.mark.django_db
+def test_session_plan_add_offers_draft_templates_only(manager_client):
+    draft = ProgrammeTemplate.objects.create(name="QMS programme", version="1.0")
+    response = manager_client.get(admin_url(SessionPlan, "add"))
+    assert list(response.context["adminform"].form.fields["template"].queryset) == [draft]
+
+
+@pytest.mark.django_db
+def test_enrolment_add_offers_coaches_only(manager_client, coach):
+    make_user("lead", "Education leads")
+    response = manager_client.get(admin_url(Enrolment, "add"))
+    assert list(response.context["adminform"].form.fields["coach"].queryset) == [coach]
+
+
+@pytest.mark.django_db
+def test_session_admin_save_bumps_version(manager_client, manager, coach):
+    session = build_programme(1, manager=manager, coach=coach).sessions.get(number=3)
+    data = {
+        "enrolment": session.enrolment_id,
+        "plan": session.plan_id,
+        "number": 3,
+        "due_date": "2025-10-06",
+        "held_on": "2025-10-07",
+        "attendees": "5",
+        "notes": "Held a day late",
+        "cancelled_reason": "",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "1000",
+    }
+    response = manager_client.post(admin_url(Session, "change", session.pk), data)
+    assertRedirects(response, admin_url(Session, "changelist"))
+    session.refresh_from_db()
+    assert (session.held_on, session.version) == (dt.date(2025, 10, 7), 2)
+
+
+@pytest.mark.django_db
+def test_session_admin_held_and_cancelled_is_a_form_error(manager_client, manager, coach):
+    session = build_programme(1, manager=manager, coach=coach).sessions.get(number=3)
+    data = {
+        "enrolment": session.enrolment_id,
+        "plan": session.plan_id,
+        "number": 3,
+        "due_date": "2025-10-06",
+        "held_on": "2025-10-07",
+        "cancelled": "on",
+        "cancelled_reason": "Ward closed",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "1000",
+    }
+    response = manager_client.post(admin_url(Session, "change", session.pk), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    session.refresh_from_db()
+    assert (session.held_on, session.cancelled, session.version) == (None, False, 1)
+
+
+@pytest.mark.django_db
+def test_feedback_response_admin_post_changes_nothing(manager_client, manager, coach):
+    build_programme(1, manager=manager, coach=coach)
+    answer = FeedbackResponse.objects.get()
+    data = {"link": answer.link_id, "could_improve": "no", "rating": 1, "submitted_on": "2025-09-22"}
+    response = manager_client.post(admin_url(FeedbackResponse, "change", answer.pk), data)
+    assert response.status_code == 403
+    answer.refresh_from_db()
+    assert (answer.could_improve, answer.rating) == ("yes", 5)
