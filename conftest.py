@@ -24,6 +24,26 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     pytest.skip(message)
 
 
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (browser, Celery worker) empty the database when they end, rows the data
+    migrations made included; put the groups, tools and default programme back before each one."""
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+        from django.apps import apps
+
+        from programmes.reference_data import reference_data_ensure
+
+        reference_data_ensure(apps)
+
+
 @dataclass
 class Personas:
     """The five people every view is walked through."""

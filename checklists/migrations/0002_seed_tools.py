@@ -2,23 +2,11 @@
 
 from django.db import migrations
 
-TOOLS = [
-    ("Driver diagrams / aims", "The team has a driver diagram and aims it works towards."),
-    ("Go and See", "Leaders go to where the work happens to see it for themselves."),
-    ("Leader standard work", "Leaders follow a routine of checks and conversations."),
-    ("Improvement board", "A visible board holds ideas, tests and measures."),
-    ("Improvement huddle", "A short, regular huddle at the board."),
-    ("Ideas generated", "Staff bring forward ideas for improvement."),
-    ("Metrics discussed", "The team looks at its measures together."),
-    ("Performance review meeting", "A regular meeting reviews performance against aims."),
-    ("Performance review report", "A report supports the performance review meeting."),
-]
+from programmes.reference_data import TOOLS, tools_ensure
 
 
 def create_tools(apps, schema_editor):
-    Tool = apps.get_model("checklists", "Tool")
-    for order, (name, description) in enumerate(TOOLS, start=1):
-        Tool.objects.get_or_create(name=name, defaults={"order": order, "description": description})
+    tools_ensure(apps)
 
 
 def remove_tools(apps, schema_editor):

@@ -3,52 +3,21 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-APPS = ["programmes", "coaching", "checklists", "feedback"]
-
-COACH_CAN = {
-    "programmes": {"view": "*", "change": ["session", "teammeeting"], "add": ["teammeeting", "sessionchange"]},
-    "coaching": {"view": "*", "add": ["coachingagreement"], "change": ["coachingagreement", "calendarfeed"]},
-    "checklists": {"view": "*", "add": ["checklist", "toolrating"], "change": ["checklist", "toolrating"]},
-    "feedback": {"view": "*", "add": ["feedbacklink"], "change": ["feedbacklink"]},
-}
+from programmes.reference_data import COACHES, LEADS, MANAGERS, groups_ensure
 
 
-def _ensure_permissions(apps):
+def create_groups(apps, schema_editor):
     # Permissions are normally created after migrate; create them now so groups can use them.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
-
-
-def create_groups(apps, schema_editor):
-    _ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    domain = Permission.objects.filter(content_type__app_label__in=APPS)
-
-    managers, _ = Group.objects.get_or_create(name="Improvement managers")
-    managers.permissions.set(
-        list(domain) + list(Permission.objects.filter(content_type__app_label="auth", content_type__model="user"))
-    )
-
-    leads, _ = Group.objects.get_or_create(name="Education leads")
-    leads.permissions.set(domain.filter(codename__startswith="view_"))
-
-    coaches, _ = Group.objects.get_or_create(name="Coaches")
-    wanted = []
-    for app_label, actions in COACH_CAN.items():
-        for action, models in actions.items():
-            qs = domain.filter(content_type__app_label=app_label, codename__startswith=f"{action}_")
-            if models != "*":
-                qs = qs.filter(content_type__model__in=models)
-            wanted.extend(qs)
-    coaches.permissions.set(wanted)
+    groups_ensure(apps)
 
 
 def remove_groups(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
-    Group.objects.filter(name__in=["Improvement managers", "Education leads", "Coaches"]).delete()
+    Group.objects.filter(name__in=[MANAGERS, LEADS, COACHES]).delete()
 
 
 class Migration(migrations.Migration):
