@@ -1,15 +1,10 @@
 import pytest
-from django.db import IntegrityError, transaction
 
 from checklists.models import Tool
 from tests import factories
+from tests.helpers import assert_violates
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_violates(make) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 def test_nine_tools_seeded_in_the_source_documents_order():

@@ -1,15 +1,10 @@
 import pytest
-from django.db import IntegrityError, transaction
 
 from coaching.models import Reminder, ReminderKind, ReminderStatus
 from tests import factories
+from tests.helpers import assert_violates
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_violates(make) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 def test_reminder_once_per_session_recipient_kind_and_due_date():

@@ -1,14 +1,9 @@
 import pytest
-from django.db import IntegrityError, transaction
 
 from tests import factories
+from tests.helpers import assert_violates
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_violates(make) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 @pytest.mark.parametrize("rating", [0, 6])

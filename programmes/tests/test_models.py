@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from coaching.recurrence import LONDON
 from programmes.models import (
@@ -13,13 +12,9 @@ from programmes.models import (
     session_status,
 )
 from tests import factories
+from tests.helpers import assert_violates
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_violates(make) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 def test_team_name_unique_per_site():
