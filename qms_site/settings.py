@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import xstatic.pkg.bootstrap
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "coaching",
     "checklists",
     "feedback",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +168,23 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks record their outcome in the database
+# Every task is safe to run twice (reminders are claimed in the database), so a message is
+# acknowledged only once its task has finished, and requeued if the worker dies mid-task.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers an unacknowledged message after this long; longer than any retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "daily-reminder-sweep": {"task": "coaching.sweep_reminders", "schedule": crontab(hour=8, minute=0)},
+}
 
 # Absolute address used in emails and calendar feeds (no request to read it from).
 SITE_URL = env_str("QMS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -175,6 +194,20 @@ QMS_SESSION_GRACE_DAYS = env_int("QMS_SESSION_GRACE_DAYS", 7)
 QMS_ESCALATION_DAYS = env_int("QMS_ESCALATION_DAYS", 14)
 QMS_SUSTAINED_RUN_LENGTH = env_int("QMS_SUSTAINED_RUN_LENGTH", 2)
 QMS_FEEDBACK_MIN_GROUP = env_int("QMS_FEEDBACK_MIN_GROUP", 5)
+# The public feedback form takes at most this many answers per link per window (flood protection).
+QMS_FEEDBACK_RATE_LIMIT = env_int("QMS_FEEDBACK_RATE_LIMIT", 100)
+QMS_FEEDBACK_RATE_WINDOW_SECONDS = env_int("QMS_FEEDBACK_RATE_WINDOW_SECONDS", 600)
+
+# Cache: per-process local memory by default. Set QMS_CACHE_URL (redis://...) when several processes
+# serve the site, so that the feedback form's rate limit and replay guard are shared between them.
+QMS_CACHE_URL = env_str("QMS_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": QMS_CACHE_URL}
+        if QMS_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "qms"}
+    )
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,59 @@
+"""Celery tasks for reminders. Each takes ids or an ISO date and calls a service in reminders.py.
+
+Both are safe to run twice (the work is claimed in the database), which is what lets the
+settings acknowledge messages late and requeue them when a worker dies mid-task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
+
+from .reminders import (
+    SEND_MAX_RETRIES,
+    TRANSIENT_ERRORS,
+    is_permanent_error,
+    reminder_mark_failed,
+    reminder_send,
+    reminders_sweep,
+    retry_countdown,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _day(value: str | None) -> dt.date:
+    return dt.date.fromisoformat(value) if value else timezone.localdate()
+
+
+@shared_task(name="coaching.sweep_reminders", soft_time_limit=540, time_limit=600)
+def sweep_reminders(today: str | None = None) -> int:
+    """The daily sweep (beat, 08:00 Europe/London): claims the reminders due and queues their emails."""
+    result = reminders_sweep(today=_day(today))
+    logger.info("Reminder sweep for %s: %d reminders queued", result.today, len(result.reminders))
+    return len(result.reminders)
+
+
+@shared_task(bind=True, name="coaching.send_reminder", max_retries=SEND_MAX_RETRIES, soft_time_limit=60, time_limit=90)
+def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
+    """Sends one reminder's email, at most once; mail server errors are retried, then marked failed.
+
+    On a worker, a retry is a new message with a countdown (60 s doubling to 15 min). Run eagerly
+    (no broker) there is nothing to schedule it on, so the same bounded number of tries is made at once.
+    """
+    retries = self.request.retries
+    while True:
+        try:
+            return reminder_send(reminder_id=reminder_id, today=_day(today))
+        except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
+            if is_permanent_error(exc) or retries >= self.max_retries:
+                reminder_mark_failed(reminder_id=reminder_id, error=f"{type(exc).__name__}: {exc}")
+                logger.warning("Reminder %s failed after %d tries: %s", reminder_id, retries + 1, exc)
+                return "failed"
+            if not self.request.is_eager:
+                raise self.retry(exc=exc, countdown=retry_countdown(retries)) from exc
+            retries += 1

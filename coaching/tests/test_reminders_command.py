@@ -1,0 +1,95 @@
+"""`manage.py send_reminders [--date YYYY-MM-DD] [--dry-run]`: the contract's output, cron's way in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+
+from coaching.models import Reminder, ReminderStatus
+from tests import factories
+
+
+def run(*args: str) -> tuple[list[str], str]:
+    out, err = StringIO(), StringIO()
+    call_command("send_reminders", *args, stdout=out, stderr=err)
+    return out.getvalue().splitlines(), err.getvalue()
+
+
+def lines_for(site: str) -> list[str]:
+    return [
+        f'Session overdue: PRH education ({site}), session 7 "12-week review" due 2025-12-08, 22 days late '
+        "-> Rachel Evans (rachel)",
+        f'Escalation to improvement manager: PRH education ({site}), session 7 "12-week review" due 2025-12-08, '
+        "22 days late -> Helen Morris (helen)",
+    ]
+
+
+@pytest.mark.django_db
+def test_dry_run_lists_each_reminder_and_records_nothing(programme, mailoutbox):
+    enrolment, _ = programme.enrol(held_through=6, team_name="PRH education")
+    out, _ = run("--date", "2025-12-30", "--dry-run")
+    assert out == [*lines_for(enrolment.team.site.code), "2 reminders would be sent"]
+    assert (Reminder.objects.count(), mailoutbox) == (0, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_sends_in_process_once(programme, mailoutbox):
+    enrolment, _ = programme.enrol(held_through=6, team_name="PRH education")
+    out, err = run("--date", "2025-12-30")
+    assert out == [*lines_for(enrolment.team.site.code), "2 reminders sent"]
+    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"], ["helen@example.nhs.uk"]]
+    assert run("--date", "2025-12-30")[0] == ["0 reminders sent"]
+    assert run("--date", "2025-12-31")[0] == ["0 reminders sent"]
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_reports_reminders_that_could_not_be_sent(programme, refusing_smtp):
+    programme.enrol(held_through=6, team_name="PRH education")
+    out, err = run("--date", "2025-12-30")
+    assert out[-1] == "0 reminders sent"
+    assert "2 reminders could not be sent: see the Reminders page." in err
+    assert list(Reminder.objects.values_list("status", "attempts")) == [(ReminderStatus.FAILED, 6)] * 2
+
+
+@pytest.mark.django_db
+def test_bad_date_is_a_clear_error(programme):
+    with pytest.raises(CommandError, match=r"'5/1/2026' is not a date: use YYYY-MM-DD, e.g. 2026-01-05"):
+        run("--date", "5/1/2026")
+
+
+@pytest.mark.django_db
+def test_default_date_is_today_in_london_not_utc(programme):
+    enrolment = factories.EnrolmentFactory(
+        cohort=programme.cohort, coach=programme.coach, session1_date=dt.date(2025, 6, 23), team__name="Summer team"
+    )
+    factories.make_sessions(enrolment)
+    site = enrolment.team.site.code
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST): session 1 (23 June) is overdue that day.
+    with time_machine.travel(dt.datetime(2025, 6, 30, 23, 30, tzinfo=dt.UTC), tick=False):
+        out, _ = run("--dry-run")
+    assert out == [
+        f'Session overdue: Summer team ({site}), session 1 "Session 1: introduction to QMS and agreeing coaching '
+        'times" due 2025-06-23, 8 days late -> Rachel Evans (rachel)',
+        "1 reminders would be sent",
+    ]
+
+
+@pytest.mark.django_db
+def test_demo_data_on_5_january_2026_lists_prh_overdue_12_week_session_for_its_coach():
+    call_command("seed_demo", "--today", "2026-01-05", stdout=StringIO(), stderr=StringIO())
+    out, _ = run("--date", "2026-01-05", "--dry-run")
+    assert (
+        'Session overdue: Education support team (PRH), session 7 "12-week review" due 2025-12-08, 28 days late '
+        "-> Rachel Evans (coach)"
+    ) in out
+    assert (
+        'Escalation to improvement manager: Education support team (PRH), session 7 "12-week review" '
+        "due 2025-12-08, 28 days late -> Helen Morris (manager)"
+    ) in out
+    assert out[-1] == f"{len(out) - 1} reminders would be sent"
+    assert Reminder.objects.count() == 0

@@ -1,0 +1,322 @@
+"""Reminder tasks: sending once, retries with backoff then failed, the Celery set-up, and a real
+worker on a real Redis broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import smtplib
+import threading
+import uuid
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import kombu.pools
+import pytest
+import redis
+import time_machine
+from celery.contrib.testing.worker import start_worker
+from celery.schedules import crontab
+from celery.signals import task_postrun
+from django.core import mail
+from django.db import connection
+
+from coaching.models import Reminder, ReminderKind, ReminderStatus
+from coaching.reminders import SEND_MAX_RETRIES, SendOutcome, reminder_retry, reminder_send, retry_countdown
+from coaching.tasks import send_reminder, sweep_reminders
+from conftest import require_service
+from qms_site.celery import app
+from tests import factories
+
+from .conftest import wait_until
+
+REDIS_URL = os.environ.get("QMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DAY = "2025-12-16"
+
+
+@pytest.fixture
+def overdue_reminder(programme) -> Reminder:
+    """A claimed (pending) reminder for the 12-week review, overdue since 16 December 2025."""
+    _, sessions = programme.enrol(held_through=6, team_name="PRH education")
+    return factories.ReminderFactory(session=sessions[7], recipient=programme.coach, kind=ReminderKind.OVERDUE)
+
+
+def reload(reminder: Reminder) -> tuple[str, int, str]:
+    reminder.refresh_from_db()
+    return reminder.status, reminder.attempts, reminder.error
+
+
+# --- Sending once ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_send_task_run_twice_sends_one_email(overdue_reminder, mailoutbox):
+    first = send_reminder.apply(args=[overdue_reminder.pk, DAY]).get()
+    second = send_reminder.apply(args=[overdue_reminder.pk, DAY]).get()
+    assert (first, second) == (SendOutcome.SENT, SendOutcome.ALREADY_DONE)
+    assert len(mailoutbox) == 1
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 1, "")
+    assert overdue_reminder.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_send_task_for_a_deleted_reminder_does_nothing(overdue_reminder, mailoutbox):
+    pk = overdue_reminder.pk
+    overdue_reminder.delete()
+    assert send_reminder.apply(args=[pk, DAY]).get() == SendOutcome.GONE
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tasks_sending_one_reminder_at_once_send_one_email(overdue_reminder, gated_mail):
+    """The second task waits on the row lock the first holds while its email goes out, then finds it sent."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks: SQLite runs one writer at a time")
+    mail.outbox = []
+    outcomes: list[str] = []
+
+    def send():
+        try:
+            outcomes.append(reminder_send(reminder_id=overdue_reminder.pk, today=dt.date(2025, 12, 16)))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=send)
+    first.start()
+    assert gated_mail.entered.wait(timeout=10), "the first task never reached the mail server"
+    second = threading.Thread(target=send)
+    second.start()
+
+    def second_waits_on_the_row_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                ['UPDATE "coaching_reminder"%'],
+            )
+            return cursor.fetchone()[0] == 1
+
+    wait_until(second_waits_on_the_row_lock, what="the second task to wait on the row lock")
+    gated_mail.gate.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert sorted(outcomes) == sorted([SendOutcome.SENT, SendOutcome.ALREADY_DONE])
+    assert len(mail.outbox) == 1
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 1, "")
+
+
+# --- Retries, then failed -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_smtp_errors_are_retried_then_the_email_goes(overdue_reminder, flaky_mail, mailoutbox):
+    backend = flaky_mail(failures=2)
+    assert send_reminder.delay(overdue_reminder.pk, DAY).get() == SendOutcome.SENT
+    assert backend.calls == 3
+    assert len(mailoutbox) == 1
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 3, "")
+
+
+@pytest.mark.django_db
+def test_unreachable_mail_server_is_retried_a_bounded_number_of_times_then_failed(
+    overdue_reminder, refusing_smtp, mailoutbox
+):
+    assert send_reminder.delay(overdue_reminder.pk, DAY).get() == "failed"
+    status, attempts, error = reload(overdue_reminder)
+    assert (status, attempts) == (ReminderStatus.FAILED, SEND_MAX_RETRIES + 1)
+    assert error.startswith("ConnectionRefusedError: ")
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_permanent_smtp_refusal_fails_without_retrying(overdue_reminder, flaky_mail, mailoutbox):
+    refused = {"rachel@example.nhs.uk": (550, b"5.1.1 User unknown")}
+    backend = flaky_mail(failures=10, error=lambda: smtplib.SMTPRecipientsRefused(refused))
+    assert send_reminder.delay(overdue_reminder.pk, DAY).get() == "failed"
+    assert backend.calls == 1
+    status, attempts, error = reload(overdue_reminder)
+    assert (status, attempts) == (ReminderStatus.FAILED, 1)
+    assert error.startswith("SMTPRecipientsRefused: ")
+
+
+def test_retry_backoff_doubles_up_to_a_bound():
+    assert [retry_countdown(n) for n in range(SEND_MAX_RETRIES)] == [60, 120, 240, 480, 900]
+
+
+@pytest.mark.django_db
+def test_recipient_without_email_address_is_marked_failed(overdue_reminder, mailoutbox):
+    type(overdue_reminder.recipient).objects.filter(pk=overdue_reminder.recipient_id).update(email="")
+    assert send_reminder.delay(overdue_reminder.pk, DAY).get() == SendOutcome.FAILED
+    assert reload(overdue_reminder) == (ReminderStatus.FAILED, 0, "Rachel Evans has no email address.")
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_failed_reminder_sent_again_on_request(
+    overdue_reminder, flaky_mail, mailoutbox, django_capture_on_commit_callbacks
+):
+    flaky_mail(failures=SEND_MAX_RETRIES + 1)
+    send_reminder.delay(overdue_reminder.pk, DAY)
+    assert reload(overdue_reminder)[0] == ReminderStatus.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminder_retry(reminder=overdue_reminder) is True
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, SEND_MAX_RETRIES + 2, "")
+    assert len(mailoutbox) == 1
+    # A second request finds nothing failed.
+    assert reminder_retry(reminder=overdue_reminder) is False
+
+
+# --- The Celery app --------------------------------------------------------------------------------
+
+
+def test_celery_app_uses_json_late_acks_and_time_limits():
+    conf = app.conf
+    assert (conf.task_serializer, conf.result_serializer, list(conf.accept_content)) == ("json", "json", ["json"])
+    assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (True, True, 1)
+    assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 300)
+    assert (send_reminder.max_retries, send_reminder.soft_time_limit, send_reminder.time_limit) == (5, 60, 90)
+    assert {"coaching.send_reminder", "coaching.sweep_reminders"} <= set(app.tasks)
+
+
+def test_beat_runs_the_sweep_daily_at_eight_london_time():
+    entry = app.conf.beat_schedule["daily-reminder-sweep"]
+    assert entry["task"] == "coaching.sweep_reminders"
+    assert entry["schedule"] == crontab(hour=8, minute=0)
+    assert app.conf.timezone == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("utc_now", "due"),
+    [
+        (dt.datetime(2026, 3, 29, 6, 59, tzinfo=dt.UTC), False),  # 07:59 BST, the first day of summer time
+        (dt.datetime(2026, 3, 29, 7, 0, 30, tzinfo=dt.UTC), True),  # 08:00 BST
+        (dt.datetime(2026, 1, 5, 7, 59, tzinfo=dt.UTC), False),  # 07:59 GMT
+        (dt.datetime(2026, 1, 5, 8, 0, 30, tzinfo=dt.UTC), True),  # 08:00 GMT
+    ],
+)
+def test_beat_follows_london_clock_through_summer_time(utc_now, due):
+    schedule = app.conf.beat_schedule["daily-reminder-sweep"]["schedule"]
+    schedule.app = app
+    yesterday = utc_now.date() - dt.timedelta(days=1)
+    last_run = dt.datetime.combine(yesterday, dt.time(8, 0, 5), tzinfo=ZoneInfo("Europe/London"))  # yesterday's run
+    with time_machine.travel(utc_now, tick=False):
+        assert schedule.is_due(last_run).is_due is due
+
+
+def test_without_a_broker_tasks_run_eagerly(settings):
+    settings.CELERY_BROKER_URL = ""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert app.conf.task_always_eager is True
+
+
+@pytest.mark.django_db
+def test_sweep_task_in_eager_mode_sends_in_process(overdue_reminder, mailoutbox, django_capture_on_commit_callbacks):
+    overdue_reminder.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_reminders.delay(DAY).get() == 1
+    assert [m.subject for m in mailoutbox] == [
+        f"Session 7 for PRH education ({overdue_reminder.session.enrolment.team.site.code}) is 8 days overdue"
+    ]
+
+
+# --- A real worker on a real Redis ----------------------------------------------------------------------
+
+
+def redis_available(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.exceptions.RedisError:
+        return False
+
+
+class WorkerRuns:
+    """Counts the tasks the worker finished, by name, and lets the test wait for a count."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self.done: Counter[str] = Counter()
+        self.changed = threading.Condition()
+
+    def queued(self) -> int:
+        """Messages waiting in the queue or taken by the worker and not yet run."""
+        from celery.worker import state
+
+        return redis.Redis.from_url(REDIS_URL).llen(self.queue) + len(state.reserved_requests)
+
+    def on_postrun(self, sender=None, **kwargs) -> None:
+        with self.changed:
+            self.done[sender.name] += 1
+            self.changed.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 60) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: predicate(self.done), timeout=timeout):
+                pytest.fail(f"Timed out waiting for the worker; it finished {dict(self.done)}")
+
+
+def _reset_broker_connections() -> None:
+    """Forget pooled broker connections, so the next use connects to the broker now configured."""
+    app._pool = None
+    app.__dict__.pop("amqp", None)  # its queues, router and producer pool are cached
+    kombu.pools.reset()  # the app's pool also sits in kombu's registry, keyed by broker URL
+
+
+@pytest.fixture
+def real_worker():
+    """A Celery worker thread consuming a fresh queue on the test Redis (QMS_TEST_REDIS_URL)."""
+    require_service("Redis", redis_available(REDIS_URL), REDIS_URL)
+    queue = f"qms-test-{uuid.uuid4().hex}"
+    overrides = {"broker_url": REDIS_URL, "task_always_eager": False, "task_default_queue": queue}
+    saved = {key: app.conf.changes[key] for key in overrides if key in app.conf.changes}
+    app.conf.update(overrides)
+    _reset_broker_connections()
+    runs = WorkerRuns(queue)
+    task_postrun.connect(runs.on_postrun, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+            yield runs
+    finally:
+        task_postrun.disconnect(runs.on_postrun)
+        for key in overrides:
+            app.conf.changes.pop(key, None)
+        app.conf.update(saved)
+        _reset_broker_connections()
+        redis.Redis.from_url(REDIS_URL).delete(queue)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_sweep_queued_twice_sends_one_email_per_overdue_session(programme, real_worker):
+    mail.outbox = []
+    for name in ("Ward 22", "Pathology reception", "Theatres admin"):
+        programme.enrol(held_through=6, team_name=name)  # session 7 overdue since 16 December
+    programme.enrol(held_through=10, team_name="On track")
+    programme.enrol(held_through=3, team_name="Withdrawn", status="withdrawn")
+
+    sweep_reminders.delay(DAY)
+    sweep_reminders.delay(DAY)
+
+    # Both sweeps finish; between them they queue one send per overdue session, which finish too.
+    real_worker.wait_for(lambda done: done["coaching.sweep_reminders"] == 2 and done["coaching.send_reminder"] >= 3)
+    assert real_worker.done == Counter({"coaching.sweep_reminders": 2, "coaching.send_reminder": 3})
+    assert sorted(m.subject.split(" (")[0] for m in mail.outbox) == [
+        "Session 7 for Pathology reception",
+        "Session 7 for Theatres admin",
+        "Session 7 for Ward 22",
+    ]
+    assert {tuple(m.to) for m in mail.outbox} == {("rachel@example.nhs.uk",)}
+    assert sorted(Reminder.objects.values_list("status", flat=True)) == ["sent"] * 3
+    assert real_worker.queued() == 0  # nothing else waiting to be sent
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_retries_smtp_errors_through_the_broker(overdue_reminder, flaky_mail, real_worker, monkeypatch):
+    monkeypatch.setattr("coaching.tasks.retry_countdown", lambda retries: 0)  # not a minute's wait in a test
+    mail.outbox = []
+    backend = flaky_mail(failures=2)
+    send_reminder.delay(overdue_reminder.pk, DAY)
+    # The first try and two retries, each a message of its own through Redis.
+    real_worker.wait_for(lambda done: done["coaching.send_reminder"] == 3)
+    assert backend.calls == 3
+    assert [m.to for m in mail.outbox] == [["rachel@example.nhs.uk"]]
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 3, "")
