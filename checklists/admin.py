@@ -9,12 +9,24 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import Checklist, Tool, ToolRating
 
 
+def _bump_version(model, obj) -> None:
+    model.objects.filter(pk=obj.pk).update(version=F("version") + 1)
+    obj.version = model.objects.values_list("version", flat=True).get(pk=obj.pk)
+
+
 @admin.register(Tool)
-class ToolAdmin(admin.ModelAdmin):
+class ToolAdmin(SimpleHistoryAdmin):
     list_display = ["name", "order", "active"]
     list_editable = ["order", "active"]
     list_filter = ["active"]
     search_fields = ["name", "description"]
+    readonly_fields = ["version"]
+
+    def save_model(self, request, obj, form, change):
+        # As for checklists: a manager's tool form opened before this edit is then refused.
+        if change:
+            _bump_version(Tool, obj)
+        super().save_model(request, obj, form, change)
 
 
 class ToolRatingInline(admin.TabularInline):
@@ -44,10 +56,11 @@ class ChecklistAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         # Bump the version so that a coach's form opened before this edit is refused, not applied over it.
+        # Bumped in the database first (not saved as an F() expression), so that the history record
+        # written by the save holds the new version number.
         if change:
-            obj.version = F("version") + 1
+            _bump_version(Checklist, obj)
         super().save_model(request, obj, form, change)
-        obj.refresh_from_db(fields=["version"])
 
 
 @admin.register(ToolRating)

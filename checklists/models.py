@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,8 +22,10 @@ class Tool(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True, help_text="Retired tools stay on old checklists.")
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     objects = ToolQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "name"]
@@ -35,6 +39,23 @@ class UsageLevel(models.IntegerChoices):
     OSCILLATORY = 1, "Oscillatory"
     SOMETIMES = 2, "Sometimes"
     MOST_OF_THE_TIME = 3, "Most of the time"
+
+
+@dataclass(frozen=True)
+class RatingValue:
+    """What a coach says about one tool on one checklist, apart from any row in the database."""
+
+    discussed: bool
+    level: int
+    comment: str = ""
+
+    @property
+    def level_label(self) -> str:
+        return UsageLevel(self.level).label
+
+    def __str__(self) -> str:
+        discussed = "discussed" if self.discussed else "not discussed"
+        return f"{self.level_label}, {discussed}" + (f", comment “{self.comment}”" if self.comment else "")
 
 
 class Checklist(models.Model):
@@ -74,3 +95,7 @@ class ToolRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool_id}: {self.get_level_display()}"
+
+    @property
+    def value(self) -> RatingValue:
+        return RatingValue(discussed=self.discussed, level=self.level, comment=self.comment)

@@ -6,13 +6,47 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from programmes.models import Session
+from programmes.models import EnrolmentStatus, Session
+
+from .models import CalendarFeed
 
 DEFAULT_LENGTH = dt.timedelta(minutes=60)
+CURRENT = [EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE]
+
+
+def feed_lookup(token: str) -> CalendarFeed | None:
+    """One query: the feed behind a secret address, with its coach or team (and site)."""
+    return CalendarFeed.objects.select_related("coach", "team__site").filter(token=token).first()
+
+
+def feed_sessions(feed: CalendarFeed) -> QuerySet[Session]:
+    """One query: the sessions a feed shows, each with what build_calendar reads and its move count.
+
+    A coach's feed: the sessions of the enrolments they coach that are planned or active.
+    A team's feed: every session of the team's enrolments.
+    """
+    sessions = (
+        Session.objects.filter(agreed_start__isnull=False)
+        .select_related("plan", "enrolment__team__site", "enrolment__agreement__meeting")
+        .annotate(move_count=Count("changes"))
+        .order_by("agreed_start", "pk")
+    )
+    if feed.coach_id is not None:
+        return sessions.filter(enrolment__coach_id=feed.coach_id, enrolment__status__in=CURRENT)
+    return sessions.filter(enrolment__team_id=feed.team_id)
+
+
+def feed_name(feed: CalendarFeed) -> str:
+    """Reads feed.coach or feed.team and its site: load them (feed_lookup does)."""
+    if feed.coach_id is not None:
+        coach = feed.coach
+        return f"QMS coaching – {coach.get_full_name() or coach.get_username()}"
+    return f"QMS coaching – {feed.team.name} ({feed.team.site.code})"
 
 
 def session_uid(session: Session) -> str:
@@ -24,7 +58,8 @@ def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) 
     """One VEVENT per session with an agreed start.
 
     Each session must carry `move_count` (its SessionChange rows; SEQUENCE rises with each move)
-    and have enrolment__team__site and enrolment__agreement__meeting loaded.
+    and have plan, enrolment__team__site and enrolment__agreement__meeting loaded (feed_sessions
+    does all of that).
     """
     cal = Calendar()
     cal.add("prodid", "-//QMS Coach//Coaching sessions//EN")
@@ -53,7 +88,9 @@ def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) 
             event.add("location", meeting.location)
         event.add("description", f"Session {session.number} of the QMS programme for {team.name}.")
         event.add("url", settings.SITE_URL + reverse("programmes:enrolment", args=[enrolment.pk]))
-        event.add("status", "CANCELLED" if session.cancelled else "CONFIRMED")
+        # A withdrawn team's sessions still to come will not happen.
+        called_off = session.cancelled or (enrolment.status == EnrolmentStatus.WITHDRAWN and session.held_on is None)
+        event.add("status", "CANCELLED" if called_off else "CONFIRMED")
         cal.add_component(event)
         starts.append(start.date())
     if starts:

@@ -76,9 +76,10 @@ def propose_slots(
     not_before: dt.date | None = None,
     window_days: int = SLOT_WINDOW_DAYS,
 ) -> list[ProposedSlot]:
-    """One slot per session: the first meeting date on or after its due date that is not
-    unavailable and comes after the previous session's slot. A session with no such date within
-    window_days of its due date gets start=None."""
+    """One slot per session: the first meeting date on or after its due date (and on or after
+    not_before, e.g. today) that is not unavailable and comes after the previous session's slot.
+    A session with no such date within window_days of the day it could first happen (its due date,
+    or not_before when that is later) gets start=None."""
     unavailable = set(unavailable)
     proposals: list[ProposedSlot] = []
     last_used: dt.date | None = None
@@ -86,9 +87,12 @@ def propose_slots(
         earliest = request.due_date
         if not_before and not_before > earliest:
             earliest = not_before
+        # A late agreement may still place an overdue session within the window from today; the
+        # previous session's slot does not stretch the window, so unticked dates cannot push a
+        # session ever further from when it is due.
+        limit = earliest + dt.timedelta(days=window_days)
         if last_used and last_used >= earliest:
             earliest = last_used + dt.timedelta(days=1)
-        limit = request.due_date + dt.timedelta(days=window_days)
         passed_over: list[dt.date] = []
         chosen: dt.date | None = None
         for day in pattern.dates_from(earliest):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from programmes.models import Enrolment, Session, SessionChange, Team, TeamMeeting
+from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange, Team, TeamMeeting
 
 from .models import CalendarFeed, CoachingAgreement, new_calendar_token
 from .recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
@@ -23,14 +23,20 @@ def sessions_needing_slots(enrolment: Enrolment) -> list[Session]:
 
 
 def agreement_propose(
-    *, enrolment: Enrolment, meeting: TeamMeeting, unavailable: Iterable[dt.date] = ()
+    *,
+    enrolment: Enrolment,
+    meeting: TeamMeeting,
+    unavailable: Iterable[dt.date] = (),
+    not_before: dt.date | None = None,
 ) -> list[ProposedSlot]:
-    """The slot each later session would get on this meeting, skipping unavailable dates."""
+    """The slot each later session would get on this meeting, skipping unavailable dates and,
+    given not_before (today), never proposing a day already gone. One query (the sessions)."""
     sessions = sessions_needing_slots(enrolment)
     return propose_slots(
         MeetingPattern.of(meeting),
         [SlotRequest(s.number, s.due_date) for s in sessions],
         unavailable=unavailable,
+        not_before=not_before,
     )
 
 
@@ -58,11 +64,20 @@ def agreement_confirm(
     """
     if meeting.team_id != enrolment.team_id:
         raise ValidationError({"meeting": "Pick one of this team's meetings."})
+    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
+        raise ValidationError(
+            f"This team's enrolment is {enrolment.get_status_display().lower()}: there are no sessions to agree.",
+            code="finished",
+        )
     now = now or timezone.now()
     unavailable = sorted(set(unavailable))
-    # Lock the enrolment so two people agreeing at once queue rather than interleave.
+    # Lock the enrolment so two people agreeing at once queue rather than interleave, and its
+    # sessions so that a session being recorded as held at this moment is read once it is saved.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
-    proposals = agreement_propose(enrolment=enrolment, meeting=meeting, unavailable=unavailable)
+    list(Session.objects.select_for_update().filter(enrolment=enrolment).values_list("pk", flat=True))
+    proposals = agreement_propose(
+        enrolment=enrolment, meeting=meeting, unavailable=unavailable, not_before=timezone.localdate(now)
+    )
     missing = [p.number for p in proposals if p.start is None]
     if missing:
         listed = ", ".join(str(n) for n in missing)
@@ -72,10 +87,12 @@ def agreement_confirm(
         )
     sessions = {s.number: s for s in sessions_needing_slots(enrolment)}
     changes = []
+    moved = []
     for proposal in proposals:
         session = sessions[proposal.number]
         if session.agreed_start == proposal.start:
             continue
+        moved.append(session)
         if session.agreed_start is not None:
             changes.append(
                 SessionChange(
@@ -88,7 +105,8 @@ def agreement_confirm(
             )
         session.agreed_start = proposal.start
         session.version += 1
-    Session.objects.bulk_update(sessions.values(), ["agreed_start", "version"])
+        session.updated_at = now
+    Session.objects.bulk_update(moved, ["agreed_start", "version", "updated_at"])
     SessionChange.objects.bulk_create(changes)
     agreement, _ = CoachingAgreement.objects.update_or_create(
         enrolment=enrolment,

@@ -76,7 +76,7 @@ class ContentChangeAdmin(admin.ModelAdmin):
     search_fields = ["section", "description"]
     list_select_related = ["template", "made_by"]
     autocomplete_fields = ["responses"]
-    readonly_fields = ["made_by"]
+    readonly_fields = ["made_by", "version"]
     date_hierarchy = "made_on"
 
     def get_queryset(self, request):
@@ -89,4 +89,6 @@ class ContentChangeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.made_by = request.user
+        else:
+            obj.version += 1  # a change log form opened before this save is then refused as stale
         super().save_model(request, obj, form, change)

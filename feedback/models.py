@@ -76,6 +76,7 @@ class ContentChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     responses = models.ManyToManyField(FeedbackResponse, blank=True, related_name="content_changes")
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:
         ordering = ["-made_on", "section"]

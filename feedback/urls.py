@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
+
+from . import views
 
 app_name = "feedback"
 
-urlpatterns: list = []
+# A form token is token_urlsafe(24): 32 characters of A-Z a-z 0-9 - _. The pattern keeps the
+# staff pages' words ("changes", "session") from ever being read as a token.
+TOKEN = r"(?P<token>[A-Za-z0-9_-]{20,64})"  # noqa: S105 - a URL pattern, not a secret
+
+urlpatterns = [
+    path("", views.feedback_overview, name="overview"),
+    path("session/<int:session_pk>/", views.session_feedback, name="session"),
+    path("session/<int:session_pk>/open/", views.session_feedback_open, name="session_open"),
+    path("session/<int:session_pk>/close/", views.session_feedback_close, name="session_close"),
+    path("session/<int:session_pk>/poster/", views.session_feedback_poster, name="poster"),
+    path("changes/", views.change_log, name="changes"),
+    path("changes/new/", views.change_create, name="change_create"),
+    path("changes/<int:pk>/edit/", views.change_edit, name="change_edit"),
+    # The public form: no login.
+    re_path(rf"^{TOKEN}/$", views.feedback_form, name="form"),
+    re_path(rf"^{TOKEN}/thanks/$", views.feedback_thanks, name="thanks"),
+]

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import Enrolment, Session
+from .models import Enrolment, Session, Team
 from .roles import is_coach, is_lead, is_manager
 
 
@@ -74,6 +74,19 @@ def get_session_for_user(
     return session
 
 
+def get_team_for_user(request: HttpRequest, pk: int, *, queryset: QuerySet[Team] | None = None) -> Team:
+    """The team if this user may read it: managers and leads any team, a coach a team they coach
+    (in any cohort); 404 for everyone else. Changing a team is for managers (manager_required)."""
+    queryset = Team.objects.select_related("site") if queryset is None else queryset
+    team = get_object_or_404(queryset, pk=pk)
+    user = request.user
+    if is_manager(user) or is_lead(user):
+        return team
+    if is_coach(user) and Enrolment.objects.filter(team=team, coach=user).exists():
+        return team
+    raise Http404
+
+
 def manager_required(view: Callable) -> Callable:
     """Logged in and an improvement manager; anyone else logged in gets 403."""
 
@@ -82,6 +95,20 @@ def manager_required(view: Callable) -> Callable:
     def wrapped(request, *args, **kwargs):
         if not is_manager(request.user):
             raise PermissionDenied("Only improvement managers can do this.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def manager_or_lead_required(view: Callable) -> Callable:
+    """Logged in and an improvement manager or an education lead (read-only pages over every
+    team); coaches and anyone else logged in get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (is_manager(request.user) or is_lead(request.user)):
+            raise PermissionDenied("Only improvement managers and education leads can see this page.")
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -5,8 +5,8 @@ Only managers and superusers reach the admin (qms_site.admin.QmsAdminSite).
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -25,14 +25,8 @@ from .models import (
     TemplateStatus,
 )
 from .roles import Role
-
-
-def users_in(role: Role):
-    """Active users in a role, for the user pickers that must hold someone in that role."""
-    in_role = Q(groups__name=role)
-    if role == Role.MANAGER:
-        in_role |= Q(is_superuser=True)  # as programmes.roles.is_manager does
-    return get_user_model().objects.filter(in_role, is_active=True).distinct().order_by("username")
+from .selectors import users_in
+from .services.scheduling import enrolment_create, enrolment_set_status, enrolment_update
 
 
 @admin.register(Site)
@@ -189,6 +183,22 @@ class SessionInline(admin.TabularInline):
         return obj.status(timezone.localdate()).label if obj.pk else ""
 
 
+class EnrolmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Enrolment
+        fields = ["team", "cohort", "coach", "session1_date", "status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        enrolment = self.instance
+        session1_date = cleaned.get("session1_date")
+        if enrolment.pk and session1_date and "session1_date" in self.changed_data:
+            # The same rule enrolment_update applies, found here so that the admin shows it as a form error.
+            if enrolment.sessions.filter(held_on__isnull=False).exists():
+                self.add_error("session1_date", "Session 1's date cannot change once a session has been held.")
+        return cleaned
+
+
 @admin.register(Enrolment)
 class EnrolmentAdmin(admin.ModelAdmin):
     list_display = ["team", "cohort", "coach", "session1_date", "status"]
@@ -199,6 +209,31 @@ class EnrolmentAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     date_hierarchy = "session1_date"
     inlines = [SessionInline]
+    form = EnrolmentAdminForm
+
+    def get_readonly_fields(self, request, obj=None):
+        # The sessions were made from this cohort's programme version for this team.
+        if obj is not None:
+            return [*self.readonly_fields, "team", "cohort"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """Through the services, as the pages do: enrolling makes the team's sessions, moving
+        session 1 moves the due dates of the sessions not yet held."""
+        # The form has checked what these services refuse (a duplicate team, moving session 1 after a
+        # session was held), so they do not raise here.
+        if change:
+            saved = enrolment_update(
+                enrolment=Enrolment.objects.get(pk=obj.pk), coach=obj.coach, session1_date=obj.session1_date
+            )
+        else:
+            saved = enrolment_create(cohort=obj.cohort, team=obj.team, coach=obj.coach, session1_date=obj.session1_date)
+        if saved.status != obj.status:
+            enrolment_set_status(enrolment=saved, status=obj.status)
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+        obj.refresh_from_db()
 
     def get_queryset(self, request):
         # Enrolment.__str__ reads the team, its site and the cohort, and autocomplete lists show it.

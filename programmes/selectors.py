@@ -1,26 +1,175 @@
-"""Reads: the queries pages use."""
+"""Reads: the queries pages use. Each says how many queries it costs, whatever the number of rows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Cohort, Enrolment, EnrolmentStatus, Session, SessionStatus
+from coaching.selectors_reminders import last_reminders
+
+from .access import enrolments_visible_to
+from .models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    ProgrammeTemplate,
+    Session,
+    SessionChange,
+    SessionStatus,
+    Team,
+    TeamMeeting,
+)
 from .roles import Role
+
+# A team that has finished or left the programme has no next session to chase.
+_FINISHED = {EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN}
+_CLOSED = {SessionStatus.HELD, SessionStatus.CANCELLED}
+
+
+def users_in(role: Role):
+    """Active users in a role, for the pickers that must hold someone in that role."""
+    in_role = Q(groups__name=role)
+    if role == Role.MANAGER:
+        in_role |= Q(is_superuser=True)  # as programmes.roles.is_manager does
+    return get_user_model().objects.filter(in_role, is_active=True).distinct().order_by("first_name", "username")
+
+
+def published_templates() -> QuerySet[ProgrammeTemplate]:
+    return ProgrammeTemplate.objects.published().order_by("name", "-published_on")
+
+
+def _sessions_in_order(*, with_plan: bool = False) -> Prefetch:
+    queryset = Session.objects.order_by("number")
+    if with_plan:
+        queryset = queryset.select_related("plan")
+    return Prefetch("sessions", queryset=queryset)
+
+
+def has_agreement(enrolment: Enrolment) -> bool:
+    """No query when the enrolment was read with select_related("agreement")."""
+    try:
+        enrolment.agreement  # noqa: B018 - reading the reverse one-to-one is the test
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+# --- One row per enrolment: My teams, the home page, the cohort page, the team page ----------
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """An enrolment with its next open session and what needs doing."""
+
+    enrolment: Enrolment
+    next_session: Session | None
+    is_overdue: bool
+    days_overdue: int
+    overdue_count: int = 0  # sessions overdue today, the next one included
+    held_count: int = 0
+    session_count: int = 0
+    session_1: Session | None = None
+    slots_not_agreed: bool = False  # session 1 held and no coaching agreement yet
+    last_reminder: object | None = None  # coaching.models.Reminder, when the reminders selector provides it
+    sessions: list[Session] = field(default_factory=list)
+    today: dt.date = dt.date.min
+
+    @property
+    def is_finished(self) -> bool:
+        return self.enrolment.status in _FINISHED
+
+    @property
+    def next_is_due(self) -> bool:
+        """The next session's due date has come (today or earlier) but it is not overdue yet."""
+        return bool(self.next_session and not self.is_overdue and self.next_session.due_date <= self.today)
+
+
+def team_row(
+    enrolment: Enrolment, *, today: dt.date, sessions: list[Session] | None = None, last_reminder=None
+) -> TeamRow:
+    """sessions: the enrolment's sessions in number order; by default enrolment.sessions.all(),
+    no query when prefetched. Reads enrolment.agreement: no query when read with
+    select_related("agreement")."""
+    sessions = list(enrolment.sessions.all()) if sessions is None else sessions
+    statuses = [s.status(today) for s in sessions]
+    for session, status in zip(sessions, statuses, strict=True):
+        session.status_today = status  # for templates, which cannot pass today to Session.status()
+    finished = enrolment.status in _FINISHED
+    session_1 = next((s for s in sessions if s.number == 1), None)
+    slots_not_agreed = bool(
+        not finished and session_1 is not None and session_1.held_on is not None and not has_agreement(enrolment)
+    )
+    next_session = None
+    if not finished:
+        next_session = next((s for s, status in zip(sessions, statuses, strict=True) if status not in _CLOSED), None)
+    is_overdue = next_session is not None and next_session.status(today) == SessionStatus.OVERDUE
+    return TeamRow(
+        enrolment=enrolment,
+        next_session=next_session,
+        is_overdue=is_overdue,
+        days_overdue=next_session.days_overdue(today) if next_session else 0,
+        overdue_count=0 if finished else statuses.count(SessionStatus.OVERDUE),
+        held_count=statuses.count(SessionStatus.HELD),
+        session_count=len(sessions),
+        session_1=session_1,
+        slots_not_agreed=slots_not_agreed,
+        last_reminder=last_reminder,
+        sessions=sessions,
+        today=today,
+    )
+
+
+def _attention_order(row: TeamRow) -> tuple:
+    """Overdue first (longest overdue first), then slots to agree, then by the next due date;
+    finished enrolments last."""
+    next_due = row.next_session.due_date if row.next_session else dt.date.max
+    return (row.is_finished, not row.is_overdue, -row.days_overdue, not row.slots_not_agreed, next_due)
 
 
 def enrolments_for_coach(*, user) -> QuerySet[Enrolment]:
+    """One query for the enrolments (with team, site, cohort and agreement) and one for their sessions."""
     return (
         Enrolment.objects.for_coach(user)
-        .select_related("team__site", "cohort")
-        .prefetch_related(Prefetch("sessions", queryset=Session.objects.order_by("number")))
+        .select_related("team__site", "cohort", "agreement")
+        .prefetch_related(_sessions_in_order())
         .order_by("status", "session1_date")
     )
 
 
+def last_reminders_by_enrolment(enrolment_ids: list[int]) -> dict[int, object]:
+    """The last reminder sent about each enrolment, in one query (the reminders' own selector)."""
+    return last_reminders(enrolment_ids=enrolment_ids)
+
+
+def my_team_rows(*, user, today: dt.date, with_reminders: bool = False) -> list[TeamRow]:
+    """The teams a user coaches, those needing attention first.
+
+    Queries: enrolments with team, site, cohort and agreement (1), their sessions (1), and with
+    with_reminders the last reminder sent about each (1, none when there are no enrolments).
+    """
+    enrolments = list(enrolments_for_coach(user=user))
+    reminders = last_reminders_by_enrolment([e.pk for e in enrolments]) if with_reminders and enrolments else {}
+    rows = [team_row(e, today=today, last_reminder=reminders.get(e.pk)) for e in enrolments]
+    return sorted(rows, key=_attention_order)
+
+
+def home_context(*, user, role: Role | None, today: dt.date) -> dict:
+    if role in (Role.MANAGER, Role.LEAD):
+        return {"cohorts": list(cohorts_overview())}
+    if role == Role.COACH:
+        return {"team_rows": my_team_rows(user=user, today=today)}
+    return {}
+
+
+# --- Cohorts ----------------------------------------------------------------------------------
+
+
 def cohorts_overview() -> QuerySet[Cohort]:
+    """One query: cohorts with template, owner and team counts."""
     return (
         Cohort.objects.select_related("template", "owner")
         .annotate(
@@ -31,39 +180,107 @@ def cohorts_overview() -> QuerySet[Cohort]:
     )
 
 
-# A team that has finished or left the programme has no next session to chase.
-_FINISHED = {EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN}
-_CLOSED = {SessionStatus.HELD, SessionStatus.CANCELLED}
+def cohort_rows(*, cohort: Cohort, today: dt.date) -> list[TeamRow]:
+    """Every enrolment in the cohort, by site and team. Queries: enrolments with team, site,
+    coach and agreement (1), their sessions (1)."""
+    enrolments = (
+        cohort.enrolments.select_related("team__site", "coach", "agreement")
+        .prefetch_related(_sessions_in_order())
+        .order_by("team__site__code", "team__name")
+    )
+    return [team_row(e, today=today) for e in enrolments]
 
 
-@dataclass(frozen=True)
-class TeamRow:
-    """One of a coach's teams on the home page, with its next open session."""
-
-    enrolment: Enrolment
-    next_session: Session | None
-    is_overdue: bool
-    days_overdue: int
+# --- Teams ------------------------------------------------------------------------------------
 
 
-def team_row(enrolment: Enrolment, *, today: dt.date) -> TeamRow:
-    """Reads enrolment.sessions.all(): no query when prefetched in number order."""
-    next_session = None
-    if enrolment.status not in _FINISHED:
-        next_session = next((s for s in enrolment.sessions.all() if s.status(today) not in _CLOSED), None)
-    if next_session is None:
-        return TeamRow(enrolment=enrolment, next_session=None, is_overdue=False, days_overdue=0)
-    return TeamRow(
-        enrolment=enrolment,
-        next_session=next_session,
-        is_overdue=next_session.status(today) == SessionStatus.OVERDUE,
-        days_overdue=next_session.days_overdue(today),
+def teams_overview() -> QuerySet[Team]:
+    """One query: teams with their site and how many meetings and enrolments they have."""
+    return (
+        Team.objects.select_related("site")
+        .annotate(
+            meeting_count=Count("meetings", distinct=True),
+            current_count=Count(
+                "enrolments",
+                filter=Q(enrolments__status__in=[EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE]),
+                distinct=True,
+            ),
+        )
+        .order_by("site__code", "name")
     )
 
 
-def home_context(*, user, role: Role | None, today: dt.date) -> dict:
-    if role in (Role.MANAGER, Role.LEAD):
-        return {"cohorts": list(cohorts_overview())}
-    if role == Role.COACH:
-        return {"team_rows": [team_row(e, today=today) for e in enrolments_for_coach(user=user)]}
-    return {}
+@dataclass(frozen=True)
+class TeamPage:
+    team: Team
+    meetings: list[TeamMeeting]
+    rows: list[TeamRow]  # the enrolments this user may see, newest cohort first
+
+
+def team_page(*, team: Team, user, today: dt.date) -> TeamPage:
+    """Queries: meetings (1), the enrolments this user may see with cohort, coach, agreement and
+    its meeting (1), their sessions with plans (1)."""
+    meetings = list(team.meetings.order_by("weekday", "start_time"))
+    enrolments = (
+        enrolments_visible_to(user, team.enrolments.all())
+        .select_related("cohort__template", "coach", "agreement__meeting")
+        .prefetch_related(_sessions_in_order(with_plan=True))
+        .order_by("-session1_date")
+    )
+    return TeamPage(team=team, meetings=meetings, rows=[team_row(e, today=today) for e in enrolments])
+
+
+# --- Enrolments and sessions ------------------------------------------------------------------
+
+
+ENROLMENT_PAGE_RELATED = ("team__site", "cohort__template", "cohort__owner", "coach", "agreement__meeting")
+
+
+def enrolment_page_queryset() -> QuerySet[Enrolment]:
+    """For programmes.access.get_enrolment_for_user: the enrolment and all it shows, one query."""
+    return Enrolment.objects.select_related(*ENROLMENT_PAGE_RELATED, "agreement__agreed_by")
+
+
+@dataclass(frozen=True)
+class EnrolmentPage:
+    row: TeamRow
+    sessions: list[Session]  # each with plan and move_count
+    changes: list[SessionChange]  # newest first, each with session and changed_by
+    sessions_moved: int  # sessions moved at least once
+    moves: int
+
+
+def enrolment_page(*, enrolment: Enrolment, today: dt.date) -> EnrolmentPage:
+    """Queries: sessions with plans and move counts (1), the moves with who made them (1).
+    The enrolment itself comes from enrolment_page_queryset()."""
+    sessions = list(
+        Session.objects.filter(enrolment=enrolment)
+        .select_related("plan")
+        .annotate(move_count=Count("changes"))
+        .order_by("number")
+    )
+    changes = list(
+        SessionChange.objects.filter(session__enrolment=enrolment)
+        .select_related("session", "changed_by")
+        .order_by("-changed_at", "-pk")
+    )
+    return EnrolmentPage(
+        row=team_row(enrolment, today=today, sessions=sessions),
+        sessions=sessions,
+        changes=changes,
+        sessions_moved=sum(1 for s in sessions if s.move_count),
+        moves=len(changes),
+    )
+
+
+SESSION_PAGE_RELATED = ("plan", "enrolment__team__site", "enrolment__cohort__template", "enrolment__coach")
+
+
+def session_page_queryset() -> QuerySet[Session]:
+    """For programmes.access.get_session_for_user: the session and all its page shows, one query."""
+    return Session.objects.select_related(*SESSION_PAGE_RELATED, "enrolment__agreement")
+
+
+def session_changes(*, session: Session) -> list[SessionChange]:
+    """One query: the moves of one session, oldest first, with who made them."""
+    return list(session.changes.select_related("changed_by").order_by("changed_at", "pk"))

@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import checklists.views
+import feedback.views
+
 from . import views
 
 urlpatterns = [
@@ -14,5 +17,7 @@ urlpatterns = [
     path("checklists/", include("checklists.urls")),
     path("feedback/", include("feedback.urls")),
     # CSV exports (contract in DESIGN.md): one line each, the view lives with its data.
+    path("exports/feedback.csv", feedback.views.feedback_csv, name="feedback_csv"),
+    path("exports/ratings.csv", checklists.views.ratings_csv, name="ratings_csv"),
     path("admin/", admin.site.urls),
 ]

@@ -67,3 +67,45 @@ def test_no_date_within_the_window_leaves_the_session_without_a_slot():
     slots = propose_slots(weekly, [SlotRequest(2, due)], unavailable=blocked)
     assert slots[0].start is None
     assert len(slots[0].skipped) == 4  # 2, 9, 16 and 23 December, all unticked; 30 December is past the window
+
+
+def test_weekly_meeting_keeps_local_time_across_start_of_british_summer_time():
+    # Clocks go forward at 01:00 on Sunday 29 March 2026: Monday 08:15 stays 08:15 in London.
+    weekly = MeetingPattern(0, dt.time(8, 15), 1, dt.date(2026, 3, 2))
+    slots = propose_slots(weekly, [SlotRequest(2, dt.date(2026, 3, 23)), SlotRequest(3, dt.date(2026, 3, 30))])
+    assert [s.start.isoformat() for s in slots] == ["2026-03-23T08:15:00+00:00", "2026-03-30T08:15:00+01:00"]
+
+
+def test_fortnightly_meeting_keeps_local_time_across_end_of_british_summer_time():
+    # Clocks go back at 02:00 on Sunday 26 October 2025; Thursday 16:00 every other week.
+    fortnightly = MeetingPattern(3, dt.time(16, 0), 2, dt.date(2025, 10, 16))
+    slots = propose_slots(fortnightly, [SlotRequest(2, dt.date(2025, 10, 13)), SlotRequest(3, dt.date(2025, 10, 27))])
+    assert [s.start.isoformat() for s in slots] == ["2025-10-16T16:00:00+01:00", "2025-10-30T16:00:00+00:00"]
+    assert [s.start.astimezone(dt.UTC).hour for s in slots] == [15, 16]
+
+
+def test_not_before_skips_meeting_dates_already_gone():
+    weekly = MeetingPattern(TUESDAY, dt.time(9, 0), 1, dt.date(2025, 9, 2))
+    # Agreed late, on Thursday 9 October: session 2 was due 29 September.
+    slots = propose_slots(
+        weekly,
+        [SlotRequest(2, dt.date(2025, 9, 29)), SlotRequest(3, dt.date(2025, 10, 13))],
+        not_before=dt.date(2025, 10, 9),
+    )
+    assert [s.start.date() for s in slots] == [dt.date(2025, 10, 14), dt.date(2025, 10, 21)]
+
+
+def test_window_counts_from_not_before_for_a_late_agreement():
+    weekly = MeetingPattern(TUESDAY, dt.time(9, 0), 1, dt.date(2025, 9, 2))
+    # Due 29 September, agreed 10 November: more than four weeks late, still given the next Tuesday.
+    slots = propose_slots(weekly, [SlotRequest(2, dt.date(2025, 9, 29))], not_before=dt.date(2025, 11, 10))
+    assert slots[0].start.date() == dt.date(2025, 11, 11)
+
+
+def test_unticked_dates_do_not_stretch_a_later_sessions_window():
+    weekly = MeetingPattern(TUESDAY, dt.time(9, 0), 1, dt.date(2025, 9, 2))
+    due = dt.date(2025, 10, 13)
+    # Every Tuesday from 14 October to 11 November unticked: session 2 has no date within four weeks.
+    blocked = {dt.date(2025, 10, 14) + dt.timedelta(weeks=n) for n in range(5)}
+    slots = propose_slots(weekly, [SlotRequest(2, due)], unavailable=blocked)
+    assert (slots[0].start, slots[0].skipped) == (None, tuple(sorted(blocked))[:4])

@@ -17,15 +17,25 @@ from ..models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    ImprovementBoard,
     ProgrammeTemplate,
     Session,
     SessionChange,
+    Site,
     Team,
+    TeamMeeting,
+    Weekday,
 )
 
 STALE_MESSAGE = (
-    "Someone else saved this session while you were editing it. "
-    "Your changes have not been saved; the page now shows the latest version."
+    "Someone else saved this session while you were editing it, so your changes have not been saved yet. "
+    "What you typed is still in the form and the latest saved version is shown beside it: "
+    "check both, then save again to keep yours."
+)
+ENROLMENT_STALE_MESSAGE = (
+    "Someone else changed this enrolment while you were editing it, so your changes have not been saved yet. "
+    "What you typed is still in the form and the latest saved version is shown above it: "
+    "check both, then save again to keep yours."
 )
 
 
@@ -57,6 +67,124 @@ def sessions_for_enrolment_create(*, enrolment: Enrolment) -> list[Session]:
     )
 
 
+# --- Teams and their meetings ------------------------------------------------------------------
+
+
+def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
+    """The model's own rules (unique names, constraints) as a ValidationError rather than an IntegrityError."""
+    instance.full_clean(exclude=exclude)
+
+
+@transaction.atomic
+def team_create(
+    *,
+    name: str,
+    site: Site,
+    department: str = "",
+    improvement_board: ImprovementBoard = ImprovementBoard.NONE,
+    board_location: str = "",
+) -> Team:
+    team = Team(
+        name=name.strip(),
+        site=site,
+        department=department.strip(),
+        improvement_board=improvement_board,
+        board_location=board_location.strip(),
+    )
+    _full_clean(team)
+    team.save()
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *,
+    team: Team,
+    name: str,
+    site: Site,
+    department: str,
+    improvement_board: ImprovementBoard,
+    board_location: str,
+) -> Team:
+    team.name = name.strip()
+    team.site = site
+    team.department = department.strip()
+    team.improvement_board = improvement_board
+    team.board_location = board_location.strip()
+    _full_clean(team)
+    team.save()
+    return team
+
+
+def _check_meeting(meeting: TeamMeeting) -> None:
+    if meeting.first_date.weekday() != meeting.weekday:
+        day = Weekday(meeting.weekday).label
+        raise ValidationError(
+            {
+                "first_date": f"{meeting.first_date:%-d %B %Y} is a {meeting.first_date:%A}, but the meeting is on "
+                f"{day}s. Give a {day} the meeting is (or was) held on: fortnightly and four-weekly meetings "
+                "count their weeks from it."
+            }
+        )
+    _full_clean(meeting)
+
+
+@transaction.atomic
+def team_meeting_create(
+    *,
+    team: Team,
+    name: str,
+    weekday: int,
+    start_time: dt.time,
+    duration_minutes: int,
+    every_weeks: int,
+    first_date: dt.date,
+    location: str = "",
+) -> TeamMeeting:
+    """Records a meeting the team already holds, so that coaching slots can ride on it."""
+    meeting = TeamMeeting(
+        team=team,
+        name=name.strip(),
+        weekday=weekday,
+        start_time=start_time,
+        duration_minutes=duration_minutes,
+        every_weeks=every_weeks,
+        first_date=first_date,
+        location=location.strip(),
+    )
+    _check_meeting(meeting)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def team_meeting_update(
+    *,
+    meeting: TeamMeeting,
+    name: str,
+    weekday: int,
+    start_time: dt.time,
+    duration_minutes: int,
+    every_weeks: int,
+    first_date: dt.date,
+    location: str,
+) -> TeamMeeting:
+    """Changes a meeting. Times already agreed on it stay as they are: re-agree to move them."""
+    meeting.name = name.strip()
+    meeting.weekday = weekday
+    meeting.start_time = start_time
+    meeting.duration_minutes = duration_minutes
+    meeting.every_weeks = every_weeks
+    meeting.first_date = first_date
+    meeting.location = location.strip()
+    _check_meeting(meeting)
+    meeting.save()
+    return meeting
+
+
+# --- Cohorts and enrolments -------------------------------------------------------------------
+
+
 @transaction.atomic
 def cohort_create(
     *, name: str, template: ProgrammeTemplate, owner, start_date: dt.date, target_end_date: dt.date
@@ -65,9 +193,26 @@ def cohort_create(
         raise ValidationError("A cohort can only follow a published programme version.", code="draft_template")
     if target_end_date < start_date:
         raise ValidationError("The target end date must be on or after the start date.", code="dates")
-    return Cohort.objects.create(
-        name=name, template=template, owner=owner, start_date=start_date, target_end_date=target_end_date
+    cohort = Cohort(
+        name=name.strip(), template=template, owner=owner, start_date=start_date, target_end_date=target_end_date
     )
+    _full_clean(cohort)
+    cohort.save()
+    return cohort
+
+
+@transaction.atomic
+def cohort_update(*, cohort: Cohort, name: str, owner, start_date: dt.date, target_end_date: dt.date) -> Cohort:
+    """Renames or re-dates a cohort; its programme version is fixed once created."""
+    if target_end_date < start_date:
+        raise ValidationError({"target_end_date": "The target end date must be on or after the start date."})
+    cohort.name = name.strip()
+    cohort.owner = owner
+    cohort.start_date = start_date
+    cohort.target_end_date = target_end_date
+    _full_clean(cohort)
+    cohort.save()
+    return cohort
 
 
 @transaction.atomic
@@ -83,11 +228,26 @@ def enrolment_create(*, cohort: Cohort, team: Team, coach, session1_date: dt.dat
 
 
 @transaction.atomic
-def enrolment_update(*, enrolment: Enrolment, coach, session1_date: dt.date) -> Enrolment:
-    """Changes the coach or session 1's date; moving session 1 moves every due date not yet held."""
+def enrolment_update(
+    *, enrolment: Enrolment, coach, session1_date: dt.date, updated_at: dt.datetime | None = None
+) -> Enrolment:
+    """Changes the coach or session 1's date; moving session 1 moves every due date not yet held.
+
+    updated_at: when the form was opened on the enrolment as last saved at that time; if it has
+    been saved since, StaleEdit and nothing changes.
+    """
+    current = Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values("updated_at").first()
+    if updated_at is not None and current is not None and current["updated_at"] != updated_at:
+        raise StaleEdit(ENROLMENT_STALE_MESSAGE, code="stale")
     if session1_date != enrolment.session1_date:
         if enrolment.sessions.filter(held_on__isnull=False).exists():
-            raise ValidationError("Session 1's date cannot change once a session has been held.", code="held_sessions")
+            raise ValidationError(
+                {
+                    "session1_date": ValidationError(
+                        "Session 1's date cannot change once a session has been held.", code="held_sessions"
+                    )
+                }
+            )
         shift = session1_date - enrolment.session1_date
         for session in enrolment.sessions.select_for_update():
             session.due_date += shift
@@ -101,6 +261,9 @@ def enrolment_update(*, enrolment: Enrolment, coach, session1_date: dt.date) -> 
 
 @transaction.atomic
 def enrolment_set_status(*, enrolment: Enrolment, status: EnrolmentStatus) -> Enrolment:
+    """Withdraws, completes or reopens an enrolment. Its sessions and their records stay."""
+    if status not in EnrolmentStatus.values:
+        raise ValidationError({"status": "Choose planned, active, completed or withdrawn."})
     enrolment.status = status
     enrolment.save(update_fields=["status", "updated_at"])
     return enrolment
@@ -163,8 +326,13 @@ def session_move(*, session: Session, version: int, to_start: dt.datetime, reaso
         raise ValidationError({"reason": "Say why the session is moving."})
     if session.held_on is not None or session.cancelled:
         raise ValidationError("Only a session that is still to happen can be moved.", code="closed")
+    if timezone.is_naive(to_start):
+        raise ValueError("to_start must be an aware datetime")
     if session.agreed_start == to_start:
         raise ValidationError({"to_start": "That is the time already agreed."})
+    start = session.enrolment.session1_date
+    if timezone.localdate(to_start) < start:
+        raise ValidationError({"to_start": f"That is before this team's programme started ({start:%-d %B %Y})."})
     _claim_version(Session, session.pk, version)
     change = SessionChange.objects.create(
         session=session, from_start=session.agreed_start, to_start=to_start, reason=reason.strip(), changed_by=user

@@ -143,7 +143,8 @@ def test_base_messages_error_is_an_alert_and_success_is_a_status():
 def test_navigation_manager_sees_admin_link_and_own_name(client, manager):
     client.force_login(manager)
     response = client.get("/")
-    assertContains(response, '<a class="nav-link" href="/admin/">Admin</a>', html=True)
+    assertContains(response, '<a class="dropdown-item" href="/admin/">Admin</a>', html=True)
+    assertContains(response, '<a class="dropdown-item" href="/coaching/reminders/">Reminders</a>', html=True)
     assertContains(response, '<a class="nav-link active" href="/" aria-current="page">Home</a>', html=True)
     assertContains(response, '<span class="visually-hidden">Logged in as </span>Mina Patel')
 
@@ -155,6 +156,8 @@ def test_navigation_coach_and_lead_see_no_admin_link(client, group):
     response = client.get("/")
     assertContains(response, '<a class="nav-link active" href="/" aria-current="page">Home</a>', html=True)
     assertNotContains(response, "/admin/")
+    assertNotContains(response, "/coaching/reminders/")
+    assertContains(response, '<a class="dropdown-item" href="/programmes/pdsa/">PDSA log</a>', html=True)
     assertContains(response, '<span class="visually-hidden">Logged in as </span>someone')
 
 
@@ -178,7 +181,7 @@ def test_home_manager_sees_cohort_table(client, manager, cohort):
     assertContains(
         response,
         f"""<tr>
-          <th scope="row"><a href="/admin/programmes/cohort/{cohort.pk}/change/">Autumn 2025 test bed</a></th>
+          <th scope="row"><a href="/programmes/cohorts/{cohort.pk}/">Autumn 2025 test bed</a></th>
           <td>0.9</td>
           <td><time datetime="2025-09-22">22 Sep 2025</time></td>
           <td><time datetime="2025-12-15">15 Dec 2025</time></td>
@@ -195,7 +198,7 @@ def test_home_manager_without_cohorts_sees_empty_state(client, manager):
     client.force_login(manager)
     response = client.get("/")
     assertContains(response, "<p>There are no cohorts yet.</p>", html=True)
-    assertContains(response, '<a class="btn btn-primary" href="/admin/programmes/cohort/add/">Create a cohort</a>')
+    assertContains(response, '<a class="btn btn-primary" href="/programmes/cohorts/new/">Create a cohort</a>')
     assertNotContains(response, "<table")
 
 
@@ -220,31 +223,48 @@ def test_home_coach_sees_own_teams_with_next_session(client, manager, cohort):
     response = client.get("/")
 
     assertContains(response, '<h1 class="h2 mb-3">My teams</h1>', html=True)
+    education, pharmacy = (Enrolment.objects.get(team__name=name) for name in ("Education support", "Pharmacy"))
+    session_3 = education.sessions.get(number=3)
+    session_2 = pharmacy.sessions.get(number=2)
+    # Overdue first; both teams held session 1 without agreeing the coaching slots.
     assertContains(
         response,
-        """<tr>
-          <th scope="row">Education support</th>
+        f"""<tr>
+          <th scope="row"><a href="/programmes/enrolments/{education.pk}/">Education support</a></th>
           <td>PRH</td>
           <td>Autumn 2025 test bed</td>
-          <td><time datetime="2025-09-22">22 Sep 2025</time></td>
           <td>Active</td>
-          <td>Session 3: <time datetime="2025-10-13">13 Oct 2025</time>
+          <td><a href="/programmes/sessions/{session_3.pk}/">Session 3</a>:
+            due <time datetime="2025-10-13">Mon 13 Oct 2025</time>
             <span class="badge text-bg-danger">Overdue by 28 days</span></td>
+          <td><ul class="list-unstyled mb-0">
+            <li><span class="badge text-bg-warning">Slots not agreed</span>
+              <a href="/coaching/enrolments/{education.pk}/agreement/">Agree the coaching slots</a></li>
+            <li>2 sessions overdue</li>
+            <li><a href="/programmes/sessions/{session_3.pk}/held/">Record session 3 as held</a>,
+              or <a href="/programmes/sessions/{session_3.pk}/move/">move it</a></li>
+          </ul></td>
         </tr>""",
         html=True,
     )
     assertContains(
         response,
-        """<tr>
-          <th scope="row">Pharmacy</th>
+        f"""<tr>
+          <th scope="row"><a href="/programmes/enrolments/{pharmacy.pk}/">Pharmacy</a></th>
           <td>RSH</td>
           <td>Winter 2025</td>
-          <td><time datetime="2025-11-03">3 Nov 2025</time></td>
           <td>Active</td>
-          <td>Session 2: <time datetime="2025-11-10">10 Nov 2025</time></td>
+          <td><a href="/programmes/sessions/{session_2.pk}/">Session 2</a>:
+            due <time datetime="2025-11-10">Mon 10 Nov 2025</time></td>
+          <td><ul class="list-unstyled mb-0">
+            <li><span class="badge text-bg-warning">Slots not agreed</span>
+              <a href="/coaching/enrolments/{pharmacy.pk}/agreement/">Agree the coaching slots</a></li>
+            <li><a href="/programmes/sessions/{session_2.pk}/held/">Record session 2 as held</a></li>
+          </ul></td>
         </tr>""",
         html=True,
     )
+    assert [row.enrolment for row in response.context["team_rows"]] == [education, pharmacy]
     assertContains(response, "Overdue by", count=1)
     assertNotContains(response, "Someone else&#x27;s team")
     assert response.context["today"] == TODAY
@@ -267,10 +287,11 @@ def test_home_coach_query_count_same_for_one_and_five_teams(client, django_asser
         enrol(f"Team {n}", cohort=cohort, coach=coach, held_up_to=n)
     client.force_login(coach)
     # 1 session, 2 user, 3 the user's groups (role, read once per request),
-    # 4 enrolments with team, site and cohort, 5 their sessions (prefetch).
+    # 4 enrolments with team, site, cohort and agreement, 5 their sessions (prefetch).
     with django_assert_num_queries(5):
         response = client.get("/")
-    assertContains(response, '<th scope="row">Team 0</th>', html=True)
+    first = Enrolment.objects.get(team__name="Team 0")
+    assertContains(response, f'<a href="/programmes/enrolments/{first.pk}/">Team 0</a>')
     assert len(response.context["team_rows"]) == teams
 
 
@@ -296,12 +317,14 @@ def test_home_lead_sees_placeholder_and_cohorts_read_only(client, manager, cohor
     assertContains(response, "Progress dashboards are coming.")
     assertContains(
         response,
-        """<li>Autumn 2025 test bed: template version 0.9,
+        f"""<li><a href="/programmes/cohorts/{cohort.pk}/">Autumn 2025 test bed</a>: template version 0.9,
         <time datetime="2025-09-22">22 Sep 2025</time> to <time datetime="2025-12-15">15 Dec 2025</time>,
         1 team</li>""",
         html=True,
     )
     assertNotContains(response, "/admin/")
+    assertNotContains(response, "/coaching/reminders/")
+    assertContains(response, '<a class="dropdown-item" href="/programmes/pdsa/">PDSA log</a>', html=True)
 
 
 @pytest.mark.django_db
@@ -314,6 +337,8 @@ def test_home_user_without_role_sees_polite_message(client):
     )
     assertNotContains(response, "<table")
     assertNotContains(response, "/admin/")
+    assertNotContains(response, "/coaching/reminders/")
+    assertNotContains(response, "/programmes/pdsa/")
 
 
 # The next session, computed in the selector

@@ -1,0 +1,207 @@
+"""Writes for checklists and tools: each function is one transaction.
+
+Errors a person can fix are raised as django.core.exceptions.ValidationError with messages in
+their words, and leave the database as it was. A save from a form opened on an older version
+of a checklist (or tool) than the one now saved is refused with a Conflict, so that two people
+saving at once never silently overwrite each other.
+
+Every change is written with django-simple-history, with the person who made it, so that a
+checklist's history says who changed which rating, and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from programmes.models import Session
+
+from .models import Checklist, RatingValue, Tool, ToolRating, UsageLevel
+
+COMMENT_MAX_LENGTH = ToolRating._meta.get_field("comment").max_length
+CULTURE_NOTE_MAX_LENGTH = 5000
+
+NOT_HELD_MESSAGE = (
+    "This session has not been recorded as held, so it cannot have a checklist yet. Record the session as held first."
+)
+CANCELLED_MESSAGE = "This session was cancelled, so it has no checklist."
+CHECKLIST_CONFLICT_MESSAGE = (
+    "Someone else saved this checklist after you opened it, so your changes have not been saved yet."
+)
+TOOL_CONFLICT_MESSAGE = "Someone else changed this tool after you opened it, so your changes have not been saved yet."
+
+
+class Conflict(ValidationError):
+    """The form was opened on an older version of the row than the one now saved."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="stale")
+
+
+def _check_session_takes_checklist(session: Session) -> None:
+    if session.cancelled:
+        raise ValidationError(CANCELLED_MESSAGE, code="cancelled")
+    if session.held_on is None:
+        raise ValidationError(NOT_HELD_MESSAGE, code="not_held")
+
+
+def _check_ratings(ratings: Mapping[int, RatingValue], tools: list[Tool]) -> None:
+    """Exactly one rating per tool on the checklist, each on the scale."""
+    expected = {tool.pk for tool in tools}
+    unknown = set(ratings) - expected
+    if unknown:
+        raise ValidationError("A rating was given for a tool that is not on this checklist.", code="unknown_tool")
+    missing = [tool.name for tool in tools if tool.pk not in ratings]
+    if missing:
+        raise ValidationError(
+            "Rate every tool on the checklist. Missing: %(tools)s.",
+            code="missing_tool",
+            params={"tools": ", ".join(missing)},
+        )
+    for value in ratings.values():
+        if value.level not in UsageLevel.values:
+            raise ValidationError("A usage level must be one of the four on the scale.", code="level")
+        if len(value.comment) > COMMENT_MAX_LENGTH:
+            raise ValidationError(f"Keep each comment to {COMMENT_MAX_LENGTH} characters.", code="comment_length")
+
+
+def _clean(value: RatingValue) -> RatingValue:
+    return RatingValue(discussed=bool(value.discussed), level=value.level, comment=value.comment.strip())
+
+
+@transaction.atomic
+def checklist_save(
+    *, session: Session, user, version: int, ratings: Mapping[int, RatingValue], culture_note: str
+) -> Checklist:
+    """Creates (version 0) or updates the session's checklist: one rating per tool and the culture note.
+
+    A new checklist rates the tools active now; an existing one keeps the tools it was made with,
+    so retiring a tool never changes an old checklist. `version` is the checklist version the form
+    was opened on; if someone has saved since, Conflict is raised and nothing is written, unless
+    what was submitted is exactly what is now saved.
+    """
+    _check_session_takes_checklist(session)
+    culture_note = culture_note.strip()
+    if len(culture_note) > CULTURE_NOTE_MAX_LENGTH:
+        raise ValidationError(f"Keep the note to {CULTURE_NOTE_MAX_LENGTH} characters.", code="note_length")
+    ratings = {tool_id: _clean(value) for tool_id, value in ratings.items()}
+    checklist = Checklist.objects.filter(session=session).first()
+    if checklist is None:
+        if version != 0:
+            # The checklist the form was opened on has been deleted (through the admin).
+            raise Conflict(CHECKLIST_CONFLICT_MESSAGE)
+        return _checklist_create(session=session, user=user, ratings=ratings, culture_note=culture_note)
+    if version == 0:
+        raise Conflict(CHECKLIST_CONFLICT_MESSAGE)  # someone else filled it in first
+    return _checklist_update(
+        checklist=checklist, user=user, version=version, ratings=ratings, culture_note=culture_note
+    )
+
+
+def _checklist_create(*, session: Session, user, ratings: dict[int, RatingValue], culture_note: str) -> Checklist:
+    tools = list(Tool.objects.active())
+    _check_ratings(ratings, tools)
+    checklist = Checklist(
+        session=session,
+        coach_id=session.enrolment.coach_id or user.pk,
+        completed_at=timezone.now(),
+        culture_note=culture_note,
+        version=1,
+    )
+    checklist._history_user = user
+    try:
+        with transaction.atomic():
+            checklist.save()
+    except IntegrityError:
+        # Two people filling in the same new checklist: the first one saved wins.
+        raise Conflict(CHECKLIST_CONFLICT_MESSAGE) from None
+    bulk_create_with_history(
+        [
+            ToolRating(
+                checklist=checklist, tool=tool, discussed=value.discussed, level=value.level, comment=value.comment
+            )
+            for tool in tools
+            for value in [ratings[tool.pk]]
+        ],
+        ToolRating,
+        default_user=user,
+        default_date=timezone.now(),
+    )
+    return checklist
+
+
+def _checklist_update(
+    *, checklist: Checklist, user, version: int, ratings: dict[int, RatingValue], culture_note: str
+) -> Checklist:
+    current = {rating.tool_id: rating for rating in checklist.ratings.select_related("tool")}
+    _check_ratings(ratings, sorted((rating.tool for rating in current.values()), key=lambda t: (t.order, t.name)))
+    changed = [rating for tool_id, rating in current.items() if rating.value != ratings[tool_id]]
+    if not changed and checklist.culture_note == culture_note:
+        return checklist  # what was submitted is what is saved: nothing to do, whoever saved last
+    # Claim the version with a conditional UPDATE: of two forms opened on the same version, one wins.
+    if not Checklist.objects.filter(pk=checklist.pk, version=version).update(version=F("version") + 1):
+        raise Conflict(CHECKLIST_CONFLICT_MESSAGE)
+    # The checklist's history record is written before its ratings' (selectors rely on this order).
+    checklist.version = version + 1
+    checklist.culture_note = culture_note
+    checklist._history_user = user
+    checklist.save(update_fields=["version", "culture_note", "updated_at"])
+    for rating in changed:
+        value = ratings[rating.tool_id]
+        rating.discussed, rating.level, rating.comment = value.discussed, value.level, value.comment
+    if changed:
+        bulk_update_with_history(
+            changed, ToolRating, ["discussed", "level", "comment"], default_user=user, default_date=timezone.now()
+        )
+    return checklist
+
+
+@transaction.atomic
+def tool_create(*, name: str, order: int, description: str, active: bool = True, user=None) -> Tool:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the tool a name."})
+    if Tool.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"There is already a tool called {name}."})
+    tool = Tool(name=name, order=order, description=description.strip(), active=active)
+    tool._history_user = user
+    try:
+        with transaction.atomic():
+            tool.save()
+    except IntegrityError:
+        raise ValidationError({"name": f"There is already a tool called {name}."}) from None
+    return tool
+
+
+@transaction.atomic
+def tool_update(*, tool: Tool, version: int, name: str, order: int, description: str, active: bool, user=None) -> Tool:
+    """Changes a tool's order, description or whether it is active (retired tools stay on old checklists).
+
+    The name can change only while no checklist has rated the tool, so old checklists keep their meaning.
+    """
+    name = name.strip()
+    if name != tool.name:
+        if tool.ratings.exists():
+            raise ValidationError(
+                {"name": "Checklists have rated this tool, so its name stays. Retire it and add a new tool instead."}
+            )
+        if not name:
+            raise ValidationError({"name": "Give the tool a name."})
+        if Tool.objects.filter(name__iexact=name).exclude(pk=tool.pk).exists():
+            raise ValidationError({"name": f"There is already a tool called {name}."})
+    if not Tool.objects.filter(pk=tool.pk, version=version).update(version=F("version") + 1):
+        raise Conflict(TOOL_CONFLICT_MESSAGE)
+    tool.version = version + 1
+    tool.name, tool.order, tool.description, tool.active = name, order, description.strip(), active
+    tool._history_user = user
+    try:
+        with transaction.atomic():
+            tool.save(update_fields=["version", "name", "order", "description", "active"])
+    except IntegrityError:
+        raise ValidationError({"name": f"There is already a tool called {name}."}) from None
+    return tool

@@ -1,0 +1,196 @@
+"""Checklist pages: fill in and edit a session's checklist, its history, the printable blank, the
+team's checklist summary, tool management for managers and the ratings CSV."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from programmes import access
+from programmes.access import get_enrolment_for_user, get_session_for_user, manager_required, staff_role_required
+from programmes.models import Enrolment
+from qms_site.csvexport import csv_response
+
+from .forms import ChecklistForm, ToolForm
+from .models import Tool, UsageLevel
+from .selectors import (
+    RATINGS_CSV_HEADER,
+    checklist_conflict_report,
+    checklist_form_data,
+    checklist_history,
+    ratings_export_rows,
+    session_checklist,
+    sessions_for_checklists,
+    team_checklist_summary,
+    tools_for_management,
+)
+from .services import Conflict, checklist_save, tool_create, tool_update
+from .sustainment import sustained_run_length
+
+
+def may_fill_checklists(user, enrolment: Enrolment) -> bool:
+    """Whether to offer the checklist form: the same rule programmes.access applies when it is opened."""
+    try:
+        access._check(user, enrolment.coach_id, write=True)
+    except (Http404, PermissionDenied):
+        return False
+    return True
+
+
+@staff_role_required
+@require_http_methods(["GET", "POST"])
+def checklist_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = get_session_for_user(request, session_pk, write=True, queryset=sessions_for_checklists())
+    context = {"session": session, "enrolment": session.enrolment}
+    if session.held_on is None or session.cancelled:
+        return render(request, "checklists/checklist_form.html", {**context, "not_held": True})
+    data = checklist_form_data(session=session)
+    conflict = None
+    if request.method == "POST":
+        form = ChecklistForm(request.POST, data_for_form=data)
+        if form.is_valid():
+            version = form.cleaned_data["version"]
+            try:
+                checklist_save(
+                    session=session,
+                    user=request.user,
+                    version=version,
+                    ratings=form.ratings(),
+                    culture_note=form.cleaned_data["culture_note"],
+                )
+            except Conflict:
+                conflict = checklist_conflict_report(session=session, version=version)
+                form.show_conflict(current_version=conflict.current_version, current=conflict.current)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Checklist for session {session.number} saved.")
+                summary = reverse("checklists:enrolment_summary", args=[session.enrolment_id])
+                return redirect(f"{summary}#session-{session.pk}")
+    else:
+        form = ChecklistForm(data_for_form=data)
+    return render(
+        request,
+        "checklists/checklist_form.html",
+        {**context, "form": form, "form_data": data, "conflict": conflict, "levels": UsageLevel.choices},
+    )
+
+
+@staff_role_required
+def checklist_history_view(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = get_session_for_user(request, session_pk, queryset=sessions_for_checklists())
+    checklist = session_checklist(session)
+    if checklist is None:
+        raise Http404("This session has no checklist yet.")
+    return render(
+        request,
+        "checklists/checklist_history.html",
+        {
+            "session": session,
+            "enrolment": session.enrolment,
+            "checklist": checklist,
+            "saves": checklist_history(checklist=checklist),
+            "can_fill": may_fill_checklists(request.user, session.enrolment),
+        },
+    )
+
+
+@staff_role_required
+def checklist_print(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = get_session_for_user(request, session_pk, queryset=sessions_for_checklists())
+    return render(
+        request,
+        "checklists/checklist_print.html",
+        {
+            "session": session,
+            "enrolment": session.enrolment,
+            "tools": list(Tool.objects.active()),
+            "levels": UsageLevel.choices,
+        },
+    )
+
+
+@staff_role_required
+def enrolment_summary(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
+    enrolment = get_enrolment_for_user(
+        request, enrolment_pk, queryset=Enrolment.objects.select_related("team__site", "cohort__template", "coach")
+    )
+    summary = team_checklist_summary(enrolment=enrolment, run_length=sustained_run_length())
+    return render(
+        request,
+        "checklists/enrolment_summary.html",
+        {
+            "enrolment": enrolment,
+            "summary": summary,
+            # Session status depends on the date in London, not on the server's clock.
+            "timeline": summary.timeline(timezone.localdate()),
+            "can_fill_checklists": may_fill_checklists(request.user, enrolment),
+        },
+    )
+
+
+@manager_required
+def tool_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "checklists/tool_list.html", {"tools": list(tools_for_management())})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def tool_add(request: HttpRequest) -> HttpResponse:
+    form = ToolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tool = tool_create(
+                name=data["name"],
+                order=data["order"],
+                description=data["description"],
+                active=data["active"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{tool.name} added to the checklist.")
+            return redirect("checklists:tool_list")
+    return render(request, "checklists/tool_form.html", {"form": form, "tool": None})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tool = get_object_or_404(tools_for_management(), pk=pk)
+    form = ToolForm(request.POST or None, tool=tool, rated=tool.rating_count > 0)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tool = tool_update(
+                tool=tool,
+                version=data["version"],
+                name=data["name"],
+                order=data["order"],
+                description=data["description"],
+                active=data["active"],
+                user=request.user,
+            )
+        except Conflict:
+            conflict = Tool.objects.get(pk=tool.pk)
+            form.show_conflict(current_version=conflict.version)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{tool.name} saved.")
+            return redirect("checklists:tool_list")
+    return render(request, "checklists/tool_form.html", {"form": form, "tool": tool, "conflict": conflict})
+
+
+@staff_role_required
+def ratings_csv(request: HttpRequest) -> HttpResponse:
+    """One row per rating the user may see (a coach: only their own teams'), streamed."""
+    return csv_response("ratings.csv", RATINGS_CSV_HEADER, ratings_export_rows(user=request.user))

@@ -1,0 +1,230 @@
+"""Calendar feeds: RFC 5545 made with icalendar, read back with icalendar; the secret address;
+resetting it."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from icalendar import Calendar
+from pytest_django.asserts import assertRedirects
+
+from coaching.calendar import build_calendar, feed_sessions
+from coaching.models import CalendarFeed
+from coaching.services import agreement_confirm, calendar_feed_for_coach, calendar_feed_for_team
+from conftest import PERSONAS
+from programmes.models import EnrolmentStatus, Session
+from programmes.services.scheduling import enrolment_set_status, session_cancel, session_move
+from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
+from tests import factories
+
+LONDON = ZoneInfo("Europe/London")
+ON_SESSION_1 = dt.datetime(2025, 9, 22, 15, 0, tzinfo=LONDON)
+
+pytestmark = pytest.mark.django_db
+
+
+def agree(enrolment, *, every_weeks: int = 2):
+    """Agrees the slots on a Tuesday 09:00 meeting from 23 September 2025 (sessions 2-10)."""
+    meeting = factories.TeamMeetingFactory(
+        team=enrolment.team,
+        name="Team huddle",
+        weekday=1,
+        start_time=dt.time(9, 0),
+        every_weeks=every_weeks,
+        first_date=dt.date(2025, 9, 23),
+        location="Seminar room 2",
+    )
+    Session.objects.filter(enrolment=enrolment, number=1).update(held_on=dt.date(2025, 9, 22))
+    agreement_confirm(enrolment=enrolment, meeting=meeting, unavailable=[], user=enrolment.coach, now=ON_SESSION_1)
+    return meeting
+
+
+def feed_url(feed) -> str:
+    return reverse("coaching:calendar", args=[feed.token])
+
+
+def events(response) -> dict[str, object]:
+    """UID -> VEVENT of a feed response."""
+    calendar = Calendar.from_ical(response.content)
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_calendar_url_is_the_contract_path():
+    assert reverse("coaching:calendar", args=["abc_DEF-123"]) == "/coaching/calendar/abc_DEF-123.ics"
+
+
+def test_calendar_coach_feed_parses_with_one_event_per_scheduled_session(client, personas):
+    agree(personas.enrolment)
+    feed = calendar_feed_for_coach(coach=personas.coach)
+    response = client.get(feed_url(feed))  # no login: the token is the secret
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = Calendar.from_ical(response.content)
+    assert str(calendar["X-WR-CALNAME"]) == "QMS coaching – Cara Coach"
+    found = events(response)
+    sessions = {s.pk: s for s in personas.enrolment.sessions.select_related("plan")}
+    assert sorted(found) == sorted(f"qms-session-{pk}@qms-coach" for pk, s in sessions.items() if s.number > 1)
+    session_3 = personas.enrolment.sessions.get(number=3)
+    event = found[f"qms-session-{session_3.pk}@qms-coach"]
+    start = event.decoded("DTSTART")
+    assert start == dt.datetime(2025, 10, 21, 9, 0, tzinfo=LONDON)
+    assert start.tzinfo.key == "Europe/London"
+    assert event.decoded("DTEND") - start == dt.timedelta(minutes=30)
+    assert event["SEQUENCE"] == 0
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert str(event["LOCATION"]) == "Seminar room 2"
+    assert str(event["SUMMARY"]) == (
+        f"QMS Coaching: improvement board and huddle – Education support team ({personas.enrolment.team.site.code})"
+    )
+    assert str(event["URL"]).endswith(f"/programmes/enrolments/{personas.enrolment.pk}/")
+    # The wire format names the zone, and the feed carries its definition.
+    assert b"DTSTART;TZID=Europe/London:20251021T090000" in response.content
+    assert b"DTSTART;TZID=Europe/London:20251104T090000" in response.content  # after the clocks went back
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/London"]
+
+
+def test_calendar_coach_feed_leaves_out_other_coaches_and_finished_enrolments(client, personas):
+    agree(personas.enrolment)
+    agree(personas.other_enrolment)
+    feed = calendar_feed_for_coach(coach=personas.coach)
+    assert len(events(client.get(feed_url(feed)))) == 9
+    enrolment_set_status(enrolment=personas.enrolment, status=EnrolmentStatus.COMPLETED)
+    assert len(events(client.get(feed_url(feed)))) == 0
+
+
+def test_calendar_moved_session_keeps_its_uid_with_a_higher_sequence(client, personas):
+    agree(personas.enrolment)
+    feed = calendar_feed_for_team(team=personas.enrolment.team)
+    session_4 = personas.enrolment.sessions.get(number=4)
+    uid = f"qms-session-{session_4.pk}@qms-coach"
+    before = events(client.get(feed_url(feed)))[uid]
+    session_move(
+        session=session_4,
+        version=session_4.version,
+        to_start=dt.datetime(2025, 11, 5, 14, 0, tzinfo=LONDON),
+        reason="Clinic overran",
+        user=personas.coach,
+    )
+    after = events(client.get(feed_url(feed)))[uid]
+    assert (before["SEQUENCE"], after["SEQUENCE"]) == (0, 1)
+    assert after.decoded("DTSTART") == dt.datetime(2025, 11, 5, 14, 0, tzinfo=LONDON)
+
+
+def test_calendar_cancelled_session_is_status_cancelled(client, personas):
+    agree(personas.enrolment)
+    session_5 = personas.enrolment.sessions.get(number=5)
+    session_cancel(session=session_5, version=session_5.version, reason="Ward closed")
+    feed = calendar_feed_for_coach(coach=personas.coach)
+    found = events(client.get(feed_url(feed)))
+    assert str(found[f"qms-session-{session_5.pk}@qms-coach"]["STATUS"]) == "CANCELLED"
+    assert [str(e["STATUS"]) for e in found.values()].count("CANCELLED") == 1
+
+
+def test_calendar_team_feed_shows_a_withdrawn_teams_sessions_as_cancelled(client, personas):
+    agree(personas.enrolment)
+    enrolment_set_status(enrolment=personas.enrolment, status=EnrolmentStatus.WITHDRAWN)
+    feed = calendar_feed_for_team(team=personas.enrolment.team)
+    response = client.get(feed_url(feed))
+    assert {str(e["STATUS"]) for e in events(response).values()} == {"CANCELLED"}
+    assert str(Calendar.from_ical(response.content)["X-WR-CALNAME"]) == (
+        f"QMS coaching – Education support team ({personas.enrolment.team.site.code})"
+    )
+
+
+def test_calendar_unknown_token_is_404(client, db):
+    assert client.get("/coaching/calendar/not-a-real-token.ics").status_code == 404
+
+
+def test_calendar_feed_refuses_post(client, personas):
+    feed = calendar_feed_for_coach(coach=personas.coach)
+    assert client.post(feed_url(feed)).status_code == 405
+
+
+def test_calendar_feed_empty_is_still_a_calendar(client, personas):
+    response = client.get(feed_url(calendar_feed_for_coach(coach=personas.coach)))
+    calendar = Calendar.from_ical(response.content)
+    assert (str(calendar["VERSION"]), calendar.walk("VEVENT")) == ("2.0", [])
+
+
+@pytest.mark.parametrize("teams", [1, 4])
+def test_calendar_feed_query_count_does_not_grow_with_sessions(client, django_assert_num_queries, teams):
+    coach = factories.CoachFactory()
+    for _ in range(teams):
+        enrolment = factories.EnrolmentFactory(coach=coach)
+        factories.make_sessions(enrolment)
+        agree(enrolment)
+        session_4 = enrolment.sessions.get(number=4)
+        session_move(
+            session=session_4,
+            version=session_4.version,
+            to_start=dt.datetime(2025, 11, 5, 14, 0, tzinfo=LONDON),
+            reason="Moved",
+            user=coach,
+        )
+    feed = calendar_feed_for_coach(coach=coach)
+    # 1 the feed with its coach (or team and site), 2 its sessions with plan, team, site,
+    # agreement and meeting, and their move counts.
+    with django_assert_num_queries(2):
+        response = client.get(feed_url(feed))
+    assert len(events(response)) == 9 * teams
+
+
+def test_build_calendar_skips_sessions_without_an_agreed_time(personas):
+    feed = calendar_feed_for_coach(coach=personas.coach)
+    Session.objects.filter(enrolment=personas.enrolment, number=2).update(
+        agreed_start=dt.datetime(2025, 9, 30, 9, 0, tzinfo=LONDON)
+    )
+    sessions = list(feed_sessions(feed))
+    body = build_calendar(name="Test", sessions=sessions, now=ON_SESSION_1)
+    assert len(Calendar.from_ical(body).walk("VEVENT")) == 1
+    # No meeting agreed: an hour long.
+    event = Calendar.from_ical(body).walk("VEVENT")[0]
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == dt.timedelta(hours=1)
+
+
+# --- Resetting the address ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_calendar_reset_mine_permissions(login, personas, persona):
+    client = login(persona, personas)
+    response = client.post(reverse("coaching:calendar_reset"))
+    if persona == "anonymous":
+        assertRedirects(response, "/accounts/login/?next=/coaching/calendar/reset/")
+    elif persona == "lead":
+        assert response.status_code == 403
+    else:
+        assertRedirects(response, reverse("programmes:my_teams"), fetch_redirect_response=False)
+        assert CalendarFeed.objects.filter(coach=personas.user(persona)).count() == 1
+
+
+def test_calendar_reset_mine_old_address_stops_working(login, personas):
+    client = login("coach", personas)
+    old = calendar_feed_for_coach(coach=personas.coach).token
+    client.post(reverse("coaching:calendar_reset"))
+    new = CalendarFeed.objects.get(coach=personas.coach).token
+    assert new != old
+    assert client.get(f"/coaching/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/coaching/calendar/{new}.ics").status_code == 200
+
+
+def test_calendar_reset_mine_get_is_refused(login, personas):
+    assert login("coach", personas).get(reverse("coaching:calendar_reset")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("manager", 302), ("coach", 403), ("other_coach", 403), ("lead", 403), ("anonymous", 302)]
+)
+def test_calendar_reset_team_permissions(login, personas, persona, status):
+    team = personas.enrolment.team
+    old = calendar_feed_for_team(team=team).token
+    url = reverse("coaching:team_calendar_reset", args=[team.pk])
+    response = login(persona, personas).post(url)
+    assert response.status_code == status
+    changed = CalendarFeed.objects.get(team=team).token != old
+    assert changed is (persona == "manager")
+    if persona == "manager":
+        assertRedirects(response, reverse("programmes:team", args=[team.pk]), fetch_redirect_response=False)
+    elif persona == "anonymous":
+        assertRedirects(response, f"/accounts/login/?next={url}")

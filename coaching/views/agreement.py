@@ -1,0 +1,202 @@
+"""Agreeing the coaching slots at session 1, on a meeting the team already holds.
+
+The page works without JavaScript. It shows, for the chosen meeting, the date and time each later
+session would get, each with a ticked box. Unticking dates and pressing Recalculate takes the next
+meeting date instead; Confirm saves. If what would be saved differs from what the page showed
+(a date unticked, another meeting chosen, a session recorded meanwhile), Confirm shows the new
+dates first and saves nothing, so a coach never agrees times they have not seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from programmes.access import get_enrolment_for_user
+from programmes.forms import TeamMeetingForm
+from programmes.models import Enrolment, EnrolmentStatus, TeamMeeting
+from programmes.selectors import has_agreement
+from programmes.services.scheduling import team_meeting_create
+from programmes.views.common import add_service_errors
+
+from ..forms import AgreementForm, DateListField
+from ..recurrence import SLOT_WINDOW_DAYS, ProposedSlot
+from ..services import agreement_confirm, agreement_propose
+
+MEETING_PREFIX = "new"
+AGREEMENT_RELATED = ("team__site", "cohort", "coach", "agreement__meeting", "agreement__agreed_by")
+
+
+@dataclass
+class Choice:
+    """What the coach has chosen so far: the meeting and the dates that will not work."""
+
+    meeting: TeamMeeting | None
+    unavailable: list[dt.date] = field(default_factory=list)
+
+
+def _offered(proposals: list[ProposedSlot]) -> set[dt.date]:
+    """Every date the page shows with a box: the proposed ones and the unticked ones passed over."""
+    dates = {p.start.date() for p in proposals if p.start}
+    for p in proposals:
+        dates.update(p.skipped)
+    return dates
+
+
+def _load(request: HttpRequest, pk: int) -> tuple[Enrolment, list[TeamMeeting]]:
+    enrolment = get_enrolment_for_user(
+        request, pk, write=True, queryset=Enrolment.objects.select_related(*AGREEMENT_RELATED)
+    )
+    return enrolment, list(enrolment.team.meetings.order_by("weekday", "start_time"))
+
+
+def _first_choice(request: HttpRequest, enrolment: Enrolment, meetings: list[TeamMeeting]) -> Choice:
+    """From the address (after adding a meeting), else the agreement already made, else the first meeting."""
+    by_pk = {m.pk: m for m in meetings}
+    existing = enrolment.agreement if has_agreement(enrolment) else None
+    meeting = existing.meeting if existing and existing.meeting_id in by_pk else (meetings[0] if meetings else None)
+    unavailable = [dt.date.fromisoformat(d) for d in existing.skipped_dates] if existing else []
+    if "meeting" in request.GET:
+        try:
+            meeting = by_pk.get(int(request.GET["meeting"]), meeting)
+            unavailable = DateListField().clean(request.GET.getlist("unavailable"))
+        except (ValueError, ValidationError):
+            pass  # a damaged address: show the defaults
+    return Choice(meeting=meeting, unavailable=unavailable)
+
+
+def _render(
+    request: HttpRequest,
+    enrolment: Enrolment,
+    meetings: list[TeamMeeting],
+    choice: Choice,
+    *,
+    errors: Sequence[str] = (),
+    notice: str = "",
+    meeting_form: TeamMeetingForm | None = None,
+) -> HttpResponse:
+    today = timezone.localdate()
+    proposals = []
+    if choice.meeting is not None:
+        proposals = agreement_propose(
+            enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, not_before=today
+        )
+    sessions = {s.number: s for s in enrolment.sessions.select_related("plan")}
+    unavailable = set(choice.unavailable)
+    rows = [
+        {
+            "proposal": p,
+            "session": sessions[p.number],
+            "skipped": [d for d in p.skipped if d in unavailable],
+        }
+        for p in proposals
+    ]
+    session_1 = sessions.get(1)
+    context = {
+        "enrolment": enrolment,
+        "team": enrolment.team,
+        "meetings": meetings,
+        "choice": choice,
+        "rows": rows,
+        "offered": sorted(_offered(proposals)),
+        "missing": [p.number for p in proposals if p.start is None],
+        "errors": list(errors),
+        "notice": notice,
+        "agreement": enrolment.agreement if has_agreement(enrolment) else None,
+        "session_1": session_1,
+        "finished": enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN),
+        "window_weeks": SLOT_WINDOW_DAYS // 7,
+        "meeting_form": meeting_form or TeamMeetingForm(prefix=MEETING_PREFIX),
+        "today": today,
+    }
+    return render(request, "coaching/agreement.html", context)
+
+
+def _flag_message(agreement_made, enrolment: Enrolment) -> str:
+    if agreement_made.agreed_at_session_1:
+        return "Counted as agreed at session 1."
+    if not enrolment.sessions.filter(number=1, held_on__isnull=False).exists():
+        return "Session 1 is not recorded as held yet: this counts as agreed at session 1 if it is held today or later."
+    return "Agreed after the day of session 1, so not counted as agreed at session 1."
+
+
+@login_required
+def agreement(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment, meetings = _load(request, pk)
+    if request.method != "POST":
+        return _render(request, enrolment, meetings, _first_choice(request, enrolment, meetings))
+
+    form = AgreementForm(request.POST, meetings=meetings)
+    if not form.is_valid():
+        errors = [e for errs in form.errors.values() for e in errs]
+        return _render(request, enrolment, meetings, _first_choice(request, enrolment, meetings), errors=errors)
+
+    choice = Choice(meeting=form.cleaned_data["meeting"], unavailable=form.unavailable_dates())
+    proposals = agreement_propose(
+        enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, not_before=timezone.localdate()
+    )
+    as_shown = (
+        not form.meeting_changed()
+        and set(choice.unavailable) == set(form.cleaned_data["unavailable"])
+        and _offered(proposals) == set(form.cleaned_data["shown"])
+    )
+    if not form.wants_confirm:
+        notice = "The dates below are worked out again from your choices." if not as_shown else ""
+        return _render(request, enrolment, meetings, choice, notice=notice)
+    if not as_shown:
+        return _render(
+            request,
+            enrolment,
+            meetings,
+            choice,
+            notice="Nothing is saved yet: the dates changed with your choices. Check them below, then press "
+            "Confirm these times again.",
+        )
+    try:
+        agreement_made = agreement_confirm(
+            enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, user=request.user
+        )
+    except ValidationError as exc:
+        return _render(request, enrolment, meetings, choice, errors=exc.messages)
+    messages.success(
+        request,
+        f"Coaching slots agreed for {len(proposals)} sessions on {choice.meeting.name}. "
+        f"{_flag_message(agreement_made, enrolment)}",
+    )
+    return redirect("programmes:enrolment", enrolment.pk)
+
+
+@login_required
+@require_POST
+def agreement_meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    """Adds a meeting the team already holds, there and then, and comes back to the agreement with it chosen."""
+    enrolment, meetings = _load(request, pk)
+    carried = DateListField(required=False)
+    try:
+        unavailable = carried.clean(request.POST.getlist("unavailable"))
+    except ValidationError:
+        unavailable = []
+    form = TeamMeetingForm(request.POST, prefix=MEETING_PREFIX)
+    if form.is_valid():
+        try:
+            meeting = team_meeting_create(team=enrolment.team, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Meeting {meeting.name} added to {enrolment.team.name}.")
+            query = urlencode({"meeting": meeting.pk, "unavailable": [d.isoformat() for d in unavailable]}, doseq=True)
+            return redirect(f"{reverse('coaching:agreement', args=[enrolment.pk])}?{query}#dates")
+    choice = _first_choice(request, enrolment, meetings)
+    choice.unavailable = unavailable
+    return _render(request, enrolment, meetings, choice, meeting_form=form)

@@ -1,0 +1,266 @@
+"""Feedback pages: the public form (no login), a session's feedback for its coach and managers,
+the figures for everyone with a role, the content change log and the CSV export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from programmes.access import get_session_for_user, manager_required, staff_role_required
+from programmes.roles import is_manager
+from qms_site.csvexport import csv_response
+
+from .forms import ContentChangeForm, FeedbackForm, ResponseFilterForm
+from .guards import form_token_claim, has_answered, mark_answered, rate_limit_hit
+from .models import ContentChange
+from .selectors import (
+    EXPORT_HEADER,
+    cohorts_with_comments,
+    content_changes,
+    feedback_export_rows,
+    feedback_report,
+    min_group,
+    public_link,
+    responses_to_link,
+    session_feedback_panel,
+    session_responses,
+)
+from .services import (
+    StaleChange,
+    content_change_create,
+    content_change_update,
+    feedback_link_close,
+    feedback_link_open,
+    feedback_response_create,
+)
+
+# --- The public form: no login ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def feedback_form(request: HttpRequest, token: str) -> HttpResponse:
+    link = public_link(token=token)
+    if link is None:
+        return render(request, "feedback/unknown.html", status=404)
+    context = {"link": link, "session": link.session}
+    if not link.is_open:
+        return render(request, "feedback/closed.html", context, status=410)
+    if has_answered(request, link):
+        return render(request, "feedback/answered.html", context, status=409 if request.method == "POST" else 200)
+    if request.method == "GET":
+        return render(request, "feedback/form.html", {**context, "form": FeedbackForm(link=link)})
+
+    form = FeedbackForm(request.POST, link=link)
+    if rate_limit_hit(link):
+        return render(request, "feedback/form.html", {**context, "form": form, "rate_limited": True}, status=429)
+    if not form.is_valid():
+        return render(request, "feedback/form.html", {**context, "form": form})
+    if not form_token_claim(form.cleaned_data["form_token"]):
+        return render(request, "feedback/answered.html", context, status=409)
+    data = form.cleaned_data
+    try:
+        feedback_response_create(
+            link=link,
+            could_improve=data["could_improve"],
+            rating=data["rating"],
+            what_worked=data["what_worked"],
+            what_better=data["what_better"],
+            today=timezone.localdate(),
+        )
+    except ValidationError:
+        # Closed between showing the form and sending it (the form checked everything else).
+        return render(request, "feedback/closed.html", context, status=410)
+    response = redirect("feedback:thanks", token=link.token)
+    mark_answered(response, link)
+    return response
+
+
+@require_GET
+def feedback_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    link = public_link(token=token)
+    if link is None:
+        return render(request, "feedback/unknown.html", status=404)
+    return render(request, "feedback/thanks.html", {"link": link, "session": link.session})
+
+
+# --- A session's feedback: its coach and managers --------------------------------------------
+
+
+def _session_for_feedback(request: HttpRequest, session_pk: int):
+    """The session if this user coaches it or is a manager: 404 for other coaches, 403 for leads.
+
+    write=True is the access rule for "coach of this session or manager", which is who manages
+    a session's feedback link and reads its comments.
+    """
+    return get_session_for_user(request, session_pk, write=True)
+
+
+@staff_role_required
+@require_GET
+def session_feedback(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = _session_for_feedback(request, session_pk)
+    panel = session_feedback_panel(session=session, user=request.user)
+    responses = list(session_responses(session=session)) if panel.link else []
+    return render(
+        request,
+        "feedback/session.html",
+        {"session": session, "panel": panel, "responses": responses, "today": timezone.localdate()},
+    )
+
+
+def _back(request: HttpRequest, session_pk: int) -> HttpResponseRedirect:
+    """Back to the page the button was on (the session page or ours), never off this site."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = reverse("feedback:session", kwargs={"session_pk": session_pk})
+    return redirect(target)
+
+
+@staff_role_required
+@require_POST
+def session_feedback_open(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = _session_for_feedback(request, session_pk)
+    try:
+        feedback_link_open(session=session)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Feedback for session {session.number} is open: attendees can answer now.")
+    return _back(request, session.pk)
+
+
+@staff_role_required
+@require_POST
+def session_feedback_close(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = _session_for_feedback(request, session_pk)
+    try:
+        feedback_link_close(session=session)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Feedback for session {session.number} is closed: the form takes no more answers.")
+    return _back(request, session.pk)
+
+
+@staff_role_required
+@require_GET
+def session_feedback_poster(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = _session_for_feedback(request, session_pk)
+    panel = session_feedback_panel(session=session, user=request.user)
+    if panel.link is None:
+        messages.error(request, "Open the feedback link first; the poster shows its QR code.")
+        return redirect("feedback:session", session_pk=session.pk)
+    return render(request, "feedback/poster.html", {"session": session, "panel": panel})
+
+
+# --- Figures for everyone with a role ---------------------------------------------------------
+
+
+@staff_role_required
+@require_GET
+def feedback_overview(request: HttpRequest) -> HttpResponse:
+    report = feedback_report(user=request.user)
+    return render(request, "feedback/overview.html", {"report": report, "min_group": min_group()})
+
+
+# --- The content change log ---------------------------------------------------------------------
+
+
+@staff_role_required
+@require_GET
+def change_log(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "feedback/changes.html",
+        {"changes": content_changes(), "show_comments": is_manager(request.user)},
+    )
+
+
+_CHANGE_FIELDS = ["template", "section", "kind", "description", "made_on", "version"]
+
+
+def _change_form_page(request: HttpRequest, change: ContentChange | None) -> HttpResponse:
+    """The change form for a new (change=None) or existing change.
+
+    "List comments" posts the form too, so that choosing another cohort keeps what was typed.
+    """
+    cohorts = cohorts_with_comments()
+    cohort_list = list(cohorts)
+    source = request.POST if request.method == "POST" else request.GET
+    filter_form = ResponseFilterForm(source if "cohort" in source else None, cohorts=cohorts)
+    if filter_form.is_bound:
+        cohort = filter_form.cleaned_data["cohort"] if filter_form.is_valid() else None
+    else:
+        cohort = cohort_list[0] if cohort_list else None
+    chosen = [r.pk for r in change.responses.all()] if change is not None else []
+    chosen += [int(v) for v in request.POST.getlist("responses") if v.isdigit()]
+    choices = responses_to_link(cohort_id=cohort.pk if cohort else None, include_ids=chosen)
+    today = timezone.localdate()
+    latest = None
+    if request.method == "POST" and "list" in request.POST:
+        initial = {name: request.POST.get(name) for name in _CHANGE_FIELDS if name in request.POST}
+        initial["responses"] = request.POST.getlist("responses")
+        form = ContentChangeForm(instance=change, initial=initial, response_choices=choices)
+    elif request.method == "POST":
+        form = ContentChangeForm(request.POST, instance=change, response_choices=choices)
+        if form.is_valid():
+            data = form.cleaned_data
+            fields = {name: data[name] for name in ("template", "section", "kind", "description", "made_on")}
+            try:
+                if change is None:
+                    change = content_change_create(
+                        made_by=request.user, responses=data["responses"], today=today, **fields
+                    )
+                    messages.success(request, f"Change recorded: {change.section}.")
+                else:
+                    content_change_update(
+                        change=change, version=data["version"] or 0, responses=data["responses"], today=today, **fields
+                    )
+                    messages.success(request, f"Change saved: {change.section}.")
+                return redirect("feedback:changes")
+            except StaleChange as error:
+                latest = ContentChange.objects.select_related("template").get(pk=change.pk)
+                form.add_error(None, error)
+                # Saving again after reading the latest version is a deliberate overwrite.
+                form.data = form.data.copy()
+                form.data["version"] = str(latest.version)
+            except ValidationError as error:
+                form.add_error(None, error)
+    else:
+        form = ContentChangeForm(
+            instance=change, initial={} if change else {"made_on": today}, response_choices=choices
+        )
+    return render(
+        request,
+        "feedback/change_form.html",
+        {"form": form, "cohorts": cohort_list, "change": change, "cohort": cohort, "latest": latest},
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def change_create(request: HttpRequest) -> HttpResponse:
+    return _change_form_page(request, None)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def change_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    change = get_object_or_404(ContentChange.objects.select_related("template"), pk=pk)
+    return _change_form_page(request, change)
+
+
+# --- CSV export (contract: /exports/feedback.csv) ---------------------------------------------
+
+
+@staff_role_required
+@require_GET
+def feedback_csv(request: HttpRequest) -> HttpResponse:
+    """One row per response; a coach gets their sessions, a lead what the pages show a lead."""
+    return csv_response("feedback.csv", EXPORT_HEADER, feedback_export_rows(user=request.user))

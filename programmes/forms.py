@@ -1,0 +1,182 @@
+"""Forms for teams, meetings, cohorts, enrolments and sessions. They parse and check input;
+the services in programmes.services.scheduling do the writing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from .models import Cohort, EnrolmentStatus, Team, TeamMeeting
+from .roles import Role
+from .selectors import published_templates, users_in
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%H:%M")
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """A browser date-and-time picker. Its value is London wall-clock time: Django's DateTimeField
+    makes it aware in the current time zone (Europe/London), and refuses a time the clocks skip
+    or repeat."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+# --- Teams and meetings -----------------------------------------------------------------------
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name", "site", "department", "improvement_board", "board_location"]
+        labels = {"name": "Team name", "improvement_board": "Improvement board"}
+        help_texts = {"board_location": "Where the physical board is, or the link to the virtual one."}
+
+
+class TeamMeetingForm(forms.ModelForm):
+    weekday = forms.TypedChoiceField(
+        label="Day of the week",
+        coerce=int,
+        choices=[("", "Choose a day")] + [(v, label) for v, label in TeamMeeting._meta.get_field("weekday").choices],
+        error_messages={"required": "Choose the day of the week the meeting is held on."},
+    )
+
+    class Meta:
+        model = TeamMeeting
+        fields = ["name", "weekday", "start_time", "duration_minutes", "every_weeks", "first_date", "location"]
+        labels = {
+            "name": "Meeting name",
+            "start_time": "Start time",
+            "duration_minutes": "Length (minutes)",
+            "every_weeks": "How often",
+            "first_date": "A date it is held on",
+        }
+        help_texts = {"start_time": "Local time in London; it stays the same when the clocks change."}
+        widgets = {"start_time": TimeInput(), "first_date": DateInput()}
+
+
+# --- Cohorts and enrolments -------------------------------------------------------------------
+
+
+class CohortForm(forms.ModelForm):
+    template = forms.ModelChoiceField(
+        label="Programme version",
+        queryset=published_templates(),
+        empty_label="Choose a published version",
+        help_text="Only published versions can be used; the cohort keeps this version.",
+    )
+    owner = PersonChoiceField(
+        label="Improvement manager",
+        queryset=users_in(Role.MANAGER),
+        help_text="Runs this cohort and receives escalations.",
+    )
+
+    class Meta:
+        model = Cohort
+        fields = ["name", "template", "owner", "start_date", "target_end_date"]
+        labels = {"name": "Cohort name", "target_end_date": "Target end date"}
+        widgets = {"start_date": DateInput(), "target_end_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A cohort follows the version it was created with.
+            del self.fields["template"]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("target_end_date")
+        if start and end and end < start:
+            self.add_error("target_end_date", "The target end date must be on or after the start date.")
+        return cleaned
+
+
+class EnrolmentCreateForm(forms.Form):
+    team = forms.ModelChoiceField(label="Team", queryset=Team.objects.none(), empty_label="Choose a team")
+    coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
+    session1_date = forms.DateField(
+        label="Session 1 date", widget=DateInput(), help_text="The other sessions are due from this date."
+    )
+
+    def __init__(self, *args, cohort: Cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = (
+            Team.objects.select_related("site").exclude(enrolments__cohort=cohort).order_by("site__code", "name")
+        )
+        self.fields["team"].label_from_instance = lambda team: f"{team.name} ({team.site.code})"
+
+
+class EnrolmentEditForm(forms.Form):
+    coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
+    session1_date = forms.DateField(
+        label="Session 1 date",
+        widget=DateInput(),
+        help_text="Moving session 1 moves the due date of every session; not possible once a session is held.",
+    )
+    # When the form was opened on the enrolment as saved then, to refuse a stale save.
+    updated_at = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_updated_at(self) -> dt.datetime:
+        try:
+            return dt.datetime.fromisoformat(self.cleaned_data["updated_at"])
+        except ValueError as exc:
+            raise forms.ValidationError("The form was damaged; reload the page.") from exc
+
+
+class EnrolmentStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=EnrolmentStatus.choices)
+
+
+# --- Sessions ---------------------------------------------------------------------------------
+
+
+class VersionedForm(forms.Form):
+    """Carries the session's version, so that a save over someone else's is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class SessionHeldForm(VersionedForm):
+    held_on = forms.DateField(label="Date held", widget=DateInput())
+    attendees = forms.IntegerField(
+        label="Number of attendees",
+        min_value=0,
+        max_value=500,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class SessionCancelForm(VersionedForm):
+    reason = forms.CharField(
+        label="Why is it cancelled?", max_length=500, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+    )
+
+
+class SessionMoveForm(VersionedForm):
+    to_start = forms.DateTimeField(
+        label="New date and time",
+        widget=DateTimeLocalInput(),
+        help_text="London time.",
+    )
+    reason = forms.CharField(label="Why is it moving?", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

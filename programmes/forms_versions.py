@@ -1,0 +1,158 @@
+"""Forms for programme versions and the PDSA log (programmes/forms.py holds the scheduling forms)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Cohort, PdsaCycle, ProgrammeTemplate, SessionKind
+from .services.pdsa import pdsa_cycle_check
+from .services.versions import PlanRow, plan_rows_check
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class VersionDraftForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=ProgrammeTemplate.objects.none(), label="Start from", empty_label=None)
+    version = forms.CharField(
+        label="New version number", max_length=20, help_text="Numbers and dots, for example 1.1 or 2.0."
+    )
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+
+
+class VersionNotesForm(forms.Form):
+    """The draft's notes, and the fingerprint of the version the page was opened on."""
+
+    notes = forms.CharField(
+        label="What changes in this version", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expected = forms.CharField(widget=forms.HiddenInput)
+
+
+class ExpectedForm(forms.Form):
+    """Publish and delete buttons carry the fingerprint of the version as shown."""
+
+    expected = forms.CharField(widget=forms.HiddenInput)
+
+
+class PlanRowForm(forms.Form):
+    number = forms.IntegerField(label="Number", min_value=1, max_value=99)
+    title = forms.CharField(label="Title", max_length=200)
+    kind = forms.ChoiceField(label="Kind", choices=SessionKind.choices)
+    week = forms.IntegerField(
+        label="Week", min_value=1, max_value=104, help_text="Programme week; session 1 is week 1."
+    )
+    checklist_due = forms.BooleanField(label="Checklist due", required=False)
+
+    def row(self) -> PlanRow:
+        data = self.cleaned_data
+        return PlanRow(
+            number=data["number"],
+            title=data["title"],
+            kind=data["kind"],
+            week_offset=data["week"] - 1,
+            checklist_due=data["checklist_due"],
+        )
+
+
+class BasePlanFormSet(forms.BaseFormSet):
+    def rows(self) -> list[PlanRow]:
+        """The rows kept: filled in and not marked for removal."""
+        return [form.row() for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        try:
+            plan_rows_check(self.rows())
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+
+
+PlanFormSet = forms.formset_factory(PlanRowForm, formset=BasePlanFormSet, extra=2, can_delete=True)
+
+
+def plan_initial(template: ProgrammeTemplate) -> list[dict]:
+    """Reads template.plans.all(): no query when prefetched."""
+    return [
+        {
+            "number": p.number,
+            "title": p.title,
+            "kind": p.kind,
+            "week": p.week,
+            "checklist_due": p.checklist_due,
+        }
+        for p in template.plans.all()
+    ]
+
+
+class PdsaCycleForm(forms.ModelForm):
+    expected = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = PdsaCycle
+        fields = [
+            "title",
+            "aim",
+            "plan",
+            "do",
+            "study",
+            "act",
+            "decision",
+            "started_on",
+            "decided_on",
+            "cohort",
+            "template",
+        ]
+        labels = {
+            "plan": "Plan",
+            "do": "Do",
+            "study": "Study",
+            "act": "Act",
+            "decision": "Decision",
+            "started_on": "Started on",
+            "decided_on": "Decided on",
+            "cohort": "Cohort it was tested with",
+            "template": "Programme version",
+        }
+        help_texts = {
+            "plan": "What you planned to change and what you predicted.",
+            "do": "What was done, with whom and when.",
+            "study": "What the results showed, with the figures.",
+            "act": "What happens next.",
+            "decision": "Adopt, adapt or abandon the change. Leave blank while the cycle is running.",
+        }
+        widgets = {
+            "aim": forms.Textarea(attrs={"rows": 2}),
+            "plan": forms.Textarea(attrs={"rows": 4}),
+            "do": forms.Textarea(attrs={"rows": 4}),
+            "study": forms.Textarea(attrs={"rows": 4}),
+            "act": forms.Textarea(attrs={"rows": 4}),
+            "started_on": _DATE,
+            "decided_on": _DATE,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = Cohort.objects.order_by("-start_date", "name")
+        self.fields["template"].queryset = ProgrammeTemplate.objects.order_by("name", "-created_at")
+        self.fields["decision"].choices = [("", "Not decided yet"), *self.fields["decision"].choices[1:]]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        # The service's rules, checked here too so that they read as field errors, not constraint names.
+        try:
+            pdsa_cycle_check(
+                title=data.get("title", ""),
+                decision=data.get("decision", ""),
+                started_on=data["started_on"],
+                decided_on=data.get("decided_on"),
+            )
+        except ValidationError as error:
+            self.add_error(None, error)
+        return data

@@ -1,0 +1,124 @@
+"""Cohorts: created from a published programme version; the cohort page lists its teams."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertInHTML, assertRedirects
+
+from programmes.models import Cohort, Session
+from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def cohort_data(**overrides) -> dict:
+    data = {
+        "name": "Spring 2026",
+        "template": factories.default_template().pk,
+        "start_date": "2026-03-02",
+        "target_end_date": "2026-06-01",
+    }
+    return {**data, **overrides}
+
+
+def test_cohort_create_saves_with_the_manager_as_owner(login, personas):
+    client = login("manager", personas)
+    assert client.get(reverse("programmes:cohort_create")).context["form"].initial["owner"] == personas.manager.pk
+    response = client.post(reverse("programmes:cohort_create"), cohort_data(owner=personas.manager.pk), follow=True)
+    cohort = Cohort.objects.get(name="Spring 2026")
+    assertRedirects(response, reverse("programmes:cohort", args=[cohort.pk]))
+    assertContains(response, "Cohort Spring 2026 created. Now enrol its teams.")
+    assert (cohort.owner, cohort.template.version, cohort.start_date) == (personas.manager, "0.9", dt.date(2026, 3, 2))
+
+
+def test_cohort_create_offers_published_versions_only(login, personas):
+    draft = factories.ProgrammeTemplateFactory(status="draft", published_on=None, version="1.0-draft")
+    client = login("manager", personas)
+    form = client.get(reverse("programmes:cohort_create")).context["form"]
+    assert draft not in form.fields["template"].queryset
+    response = client.post(
+        reverse("programmes:cohort_create"), cohort_data(template=draft.pk, owner=personas.manager.pk)
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["template"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+
+
+def test_cohort_create_owner_must_be_a_manager(login, personas):
+    response = login("manager", personas).post(
+        reverse("programmes:cohort_create"), cohort_data(owner=personas.coach.pk)
+    )
+    assert "owner" in response.context["form"].errors
+
+
+def test_cohort_create_end_before_start_keeps_input(login, personas):
+    response = login("manager", personas).post(
+        reverse("programmes:cohort_create"),
+        cohort_data(owner=personas.manager.pk, target_end_date="2026-03-01", name="Typed name"),
+    )
+    assert response.context["form"].errors == {
+        "target_end_date": ["The target end date must be on or after the start date."]
+    }
+    assertContains(response, 'value="Typed name"')
+    assertContains(response, "<title>Error: Create a cohort – QMS Coach</title>")
+
+
+def test_cohort_edit_cannot_change_the_version(login, personas):
+    cohort = personas.enrolment.cohort
+    other = factories.ProgrammeTemplateFactory()
+    response = login("manager", personas).post(
+        reverse("programmes:cohort_edit", args=[cohort.pk]),
+        cohort_data(name="Autumn 2025", template=other.pk, owner=personas.manager.pk),
+    )
+    assertRedirects(response, reverse("programmes:cohort", args=[cohort.pk]), fetch_redirect_response=False)
+    cohort.refresh_from_db()
+    assert (cohort.name, cohort.template.version) == ("Autumn 2025", "0.9")
+
+
+def test_cohort_page_lists_teams_with_progress(login, personas):
+    Session.objects.filter(enrolment=personas.enrolment, number=1).update(held_on=dt.date(2025, 9, 22))
+    factories.CoachingAgreementFactory(enrolment=personas.other_enrolment, agreed_at_session_1=True)
+    response = login("lead", personas).get(reverse("programmes:cohort", args=[personas.enrolment.cohort_id]))
+    enrolment = personas.enrolment
+    html = response.content.decode()
+    assertInHTML(
+        f"""<th scope="row"><a href="/programmes/enrolments/{enrolment.pk}/">Education support team</a>
+        <span class="text-body-secondary fw-normal">({enrolment.team.site.code})</span></th>""",
+        html,
+    )
+    assertInHTML('<td class="text-end">1 of 10</td>', html)
+    assertInHTML('<td><span class="badge text-bg-warning">Slots not agreed</span></td>', html)
+    assertInHTML("<td>Agreed at session 1</td>", html)
+    assertInHTML("<td>Cara Coach</td>", html)
+    assert "Enrol a team" not in html  # leads read only
+
+
+@pytest.mark.parametrize("teams", [2, 8])
+def test_cohort_page_query_count_does_not_grow_with_teams(client, django_assert_num_queries, personas, teams):
+    cohort = personas.enrolment.cohort
+    for n in range(teams - 2):
+        enrolment = factories.EnrolmentFactory(cohort=cohort, coach=personas.coach)
+        factories.make_sessions(enrolment)
+        if n % 2:
+            factories.CoachingAgreementFactory(enrolment=enrolment)
+    client.force_login(personas.manager)
+    # 1 session, 2 user, 3 groups, 4 the cohort with template and owner, 5 enrolments with team,
+    # site, coach and agreement, 6 their sessions.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("programmes:cohort", args=[cohort.pk]))
+    assert len(response.context["rows"]) == teams
+
+
+@pytest.mark.parametrize("cohorts", [1, 4])
+def test_cohort_list_query_count_does_not_grow_with_cohorts(client, django_assert_num_queries, personas, cohorts):
+    for _ in range(cohorts - 1):
+        factories.CohortFactory(owner=personas.manager)
+    client.force_login(personas.manager)
+    # 1 session, 2 user, 3 groups, 4 cohorts with template, owner and team counts.
+    with django_assert_num_queries(4):
+        response = client.get(reverse("programmes:cohorts"))
+    assert len(response.context["cohorts"]) == cohorts
+    assertContains(response, '<a class="btn btn-primary" href="/programmes/cohorts/new/">Create a cohort</a>')

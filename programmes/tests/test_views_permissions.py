@@ -1,0 +1,192 @@
+"""Every scheduling page walked through by every persona: anonymous -> login, wrong role -> 403 or
+404 (a coach never learns another coach's team exists), right role -> 200 with the page's own
+heading. Writes are POSTed empty: the right role gets the form back with its errors."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertRedirects
+
+from conftest import PERSONAS
+from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
+from tests import factories
+
+LOGIN = "/accounts/login/?next="
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: Callable  # (personas, meeting) -> path
+    expect: dict[str, int]  # persona -> status code (anonymous is always a login redirect)
+    text: str  # shown to everyone who gets a 200
+    method: str = "get"
+
+
+MANAGER_ONLY = {"manager": 200, "coach": 403, "other_coach": 403, "lead": 403}
+READERS = {"manager": 200, "coach": 403, "other_coach": 403, "lead": 200}
+THIS_TEAM_READ = {"manager": 200, "coach": 200, "other_coach": 404, "lead": 200}
+THIS_TEAM_WRITE = {"manager": 200, "coach": 200, "other_coach": 404, "lead": 403}
+
+
+def team_id(p, m):
+    return p.enrolment.team_id
+
+
+def meeting_id(p, m):
+    return m.pk
+
+
+def cohort_id(p, m):
+    return p.enrolment.cohort_id
+
+
+def enrolment_id(p, m):
+    return p.enrolment.pk
+
+
+def session_3_id(p, m):
+    return p.enrolment.sessions.get(number=3).pk
+
+
+def url(name: str, *parts: Callable) -> Callable:
+    """A path builder: url("programmes:team", team_id)(personas, meeting)."""
+    return lambda p, m: reverse(name, args=[part(p, m) for part in parts])
+
+
+MY_TEAMS = {"manager": 200, "coach": 200, "other_coach": 200, "lead": 403}
+REQUIRED = "This field is required."
+NO_DAY = "Choose the day of the week the meeting is held on."
+
+PAGES = [
+    Page("teams", url("programmes:teams"), READERS, '<h1 class="h2 mb-0">Teams</h1>'),
+    Page("team_create", url("programmes:team_create"), MANAGER_ONLY, "Add a team</h1>"),
+    Page("team_create_post", url("programmes:team_create"), MANAGER_ONLY, REQUIRED, "post"),
+    Page("team", url("programmes:team", team_id), THIS_TEAM_READ, "Education support team"),
+    Page("team_edit", url("programmes:team_edit", team_id), MANAGER_ONLY, "Edit Education support team</h1>"),
+    Page(
+        "meeting_create",
+        url("programmes:meeting_create", team_id),
+        MANAGER_ONLY,
+        "Add a meeting Education support team already holds",
+    ),
+    Page("meeting_create_post", url("programmes:meeting_create", team_id), MANAGER_ONLY, NO_DAY, "post"),
+    Page(
+        "meeting_edit",
+        url("programmes:meeting_edit", team_id, meeting_id),
+        MANAGER_ONLY,
+        "Edit a meeting of Education support team",
+    ),
+    Page("cohorts", url("programmes:cohorts"), READERS, "Autumn cohort"),
+    Page("cohort_create", url("programmes:cohort_create"), MANAGER_ONLY, "Create a cohort</h1>"),
+    Page("cohort_create_post", url("programmes:cohort_create"), MANAGER_ONLY, REQUIRED, "post"),
+    Page("cohort", url("programmes:cohort", cohort_id), READERS, "Pharmacy team"),
+    Page("cohort_edit", url("programmes:cohort_edit", cohort_id), MANAGER_ONLY, "Edit Autumn cohort</h1>"),
+    Page(
+        "enrolment_create",
+        url("programmes:enrolment_create", cohort_id),
+        MANAGER_ONLY,
+        "Enrol a team in Autumn cohort</h1>",
+    ),
+    Page("enrolment_create_post", url("programmes:enrolment_create", cohort_id), MANAGER_ONLY, REQUIRED, "post"),
+    Page("enrolment", url("programmes:enrolment", enrolment_id), THIS_TEAM_READ, "Education support team <span"),
+    Page(
+        "enrolment_edit",
+        url("programmes:enrolment_edit", enrolment_id),
+        MANAGER_ONLY,
+        "Edit the enrolment of Education support team",
+    ),
+    Page(
+        "session",
+        url("programmes:session", session_3_id),
+        THIS_TEAM_READ,
+        "Session 3 of Education support team</h1>",
+    ),
+    Page(
+        "session_held",
+        url("programmes:session_held", session_3_id),
+        THIS_TEAM_WRITE,
+        "Record session 3 of Education support team as held",
+    ),
+    Page("session_held_post", url("programmes:session_held", session_3_id), THIS_TEAM_WRITE, REQUIRED, "post"),
+    Page(
+        "session_cancel",
+        url("programmes:session_cancel", session_3_id),
+        THIS_TEAM_WRITE,
+        "Cancel session 3 of Education support team",
+    ),
+    Page("session_cancel_post", url("programmes:session_cancel", session_3_id), THIS_TEAM_WRITE, REQUIRED, "post"),
+    Page(
+        "session_move",
+        url("programmes:session_move", session_3_id),
+        THIS_TEAM_WRITE,
+        "Set the time of session 3 of Education support team",
+    ),
+    Page("session_move_post", url("programmes:session_move", session_3_id), THIS_TEAM_WRITE, REQUIRED, "post"),
+    Page("my_teams", url("programmes:my_teams"), MY_TEAMS, '<h1 class="h2 mb-3">My teams</h1>'),
+    Page(
+        "agreement",
+        url("coaching:agreement", enrolment_id),
+        THIS_TEAM_WRITE,
+        "Agree the coaching slots with Education support team",
+    ),
+    Page(
+        "agreement_post",
+        url("coaching:agreement", enrolment_id),
+        THIS_TEAM_WRITE,
+        "Choose the meeting the coaching sessions will ride on.",
+        "post",
+    ),
+    Page("agreement_meeting_post", url("coaching:agreement_meeting", enrolment_id), THIS_TEAM_WRITE, NO_DAY, "post"),
+]
+
+
+@pytest.fixture
+def meeting(personas):
+    return factories.TeamMeetingFactory(team=personas.enrolment.team, name="Weekly huddle")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_page_permissions(login, personas, meeting, page, persona):
+    client = login(persona, personas)
+    url = page.url(personas, meeting)
+    response = getattr(client, page.method)(url)
+    if persona == "anonymous":
+        assertRedirects(response, LOGIN + url, fetch_redirect_response=False)
+        return
+    assert response.status_code == page.expect[persona]
+    if response.status_code == 200:
+        assertContains(response, page.text)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("manager", 302), ("coach", 403), ("other_coach", 403), ("lead", 403), ("anonymous", 302)]
+)
+def test_enrolment_status_post_permissions(login, personas, persona, status):
+    url = reverse("programmes:enrolment_status", args=[personas.enrolment.pk])
+    response = login(persona, personas).post(url, {"status": "withdrawn"})
+    assert response.status_code == status
+    personas.enrolment.refresh_from_db()
+    assert (personas.enrolment.status == "withdrawn") is (persona == "manager")
+    if persona == "anonymous":
+        assertRedirects(response, LOGIN + url)
+
+
+@pytest.mark.parametrize("persona", ["coach", "other_coach"])
+def test_team_page_of_another_coachs_team_is_404_and_own_is_200(login, personas, persona):
+    client = login(persona, personas)
+    mine = personas.enrolment if persona == "coach" else personas.other_enrolment
+    theirs = personas.other_enrolment if persona == "coach" else personas.enrolment
+    assert client.get(reverse("programmes:team", args=[mine.team_id])).status_code == 200
+    assert client.get(reverse("programmes:team", args=[theirs.team_id])).status_code == 404
+    assert client.get(reverse("programmes:enrolment", args=[theirs.pk])).status_code == 404
+
+
+def test_user_without_a_role_is_refused_everywhere(client, personas, meeting):
+    client.force_login(factories.UserFactory(username="newstarter"))
+    for page in PAGES:
+        response = getattr(client, page.method)(page.url(personas, meeting))
+        assert response.status_code in (403, 404), page.name

@@ -1,0 +1,70 @@
+"""Cohorts: managers create one from a published programme version and enrol teams in it;
+managers and leads see every team's progress in it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from ..access import manager_or_lead_required, manager_required
+from ..forms import CohortForm
+from ..models import Cohort
+from ..roles import is_manager
+from ..selectors import cohort_rows, cohorts_overview
+from ..services.scheduling import cohort_create, cohort_update
+from .common import add_service_errors
+
+
+@manager_or_lead_required
+def cohort_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "programmes/cohort_list.html",
+        {"cohorts": list(cohorts_overview()), "can_manage": is_manager(request.user)},
+    )
+
+
+@manager_required
+def cohort_create_view(request: HttpRequest) -> HttpResponse:
+    form = CohortForm(request.POST if request.method == "POST" else None, initial={"owner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            cohort = cohort_create(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Cohort {cohort.name} created. Now enrol its teams.")
+            return redirect("programmes:cohort", cohort.pk)
+    return render(request, "programmes/cohort_form.html", {"form": form, "cohort": None})
+
+
+@manager_required
+def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(Cohort.objects.select_related("template", "owner"), pk=pk)
+    name = cohort.name  # the form writes what was typed onto the cohort as it checks it
+    form = CohortForm(request.POST if request.method == "POST" else None, instance=cohort)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cohort_update(cohort=cohort, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Cohort {cohort.name} saved.")
+            return redirect("programmes:cohort", cohort.pk)
+    return render(request, "programmes/cohort_form.html", {"form": form, "cohort": cohort, "name": name})
+
+
+@manager_or_lead_required
+def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(Cohort.objects.select_related("template", "owner"), pk=pk)
+    today = timezone.localdate()
+    context = {
+        "cohort": cohort,
+        "rows": cohort_rows(cohort=cohort, today=today),
+        "today": today,
+        "can_manage": is_manager(request.user),
+    }
+    return render(request, "programmes/cohort_detail.html", context)

@@ -1,0 +1,109 @@
+"""Teams and the meetings they already hold: managers create and edit them; the team page shows
+every session of the team's enrolments this user may see, its meetings and its calendar feed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from coaching.services import calendar_feed_for_team
+
+from ..access import get_team_for_user, manager_or_lead_required, manager_required
+from ..forms import TeamForm, TeamMeetingForm
+from ..models import Team, TeamMeeting
+from ..roles import is_manager
+from ..selectors import team_page, teams_overview
+from ..services.scheduling import team_create, team_meeting_create, team_meeting_update, team_update
+from .common import add_service_errors
+from .hooks import team_checklists
+
+
+@manager_or_lead_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "programmes/team_list.html", {"teams": list(teams_overview())})
+
+
+@manager_required
+def team_create_view(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = team_create(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Team {team.name} created. Now add the meetings it already holds.")
+            return redirect("programmes:team", team.pk)
+    return render(request, "programmes/team_form.html", {"form": form, "team": None})
+
+
+@manager_required
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(Team.objects.select_related("site"), pk=pk)
+    name = team.name  # the form writes what was typed onto the team as it checks it
+    form = TeamForm(request.POST if request.method == "POST" else None, instance=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_update(team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Team {team.name} saved.")
+            return redirect("programmes:team", team.pk)
+    return render(request, "programmes/team_form.html", {"form": form, "team": team, "name": name})
+
+
+@login_required
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk)
+    today = timezone.localdate()
+    page = team_page(team=team, user=request.user, today=today)
+    feed = calendar_feed_for_team(team=team)
+    context = {
+        "team": team,
+        "page": page,
+        "today": today,
+        "can_manage": is_manager(request.user),
+        "feed": feed,
+        "feed_url": request.build_absolute_uri(reverse("coaching:calendar", args=[feed.token])),
+        "checklists": team_checklists(rows=page.rows, user=request.user),
+    }
+    return render(request, "programmes/team_detail.html", context)
+
+
+@manager_required
+def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(Team.objects.select_related("site"), pk=pk)
+    form = TeamMeetingForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = team_meeting_create(team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Meeting {meeting.name} added to {team.name}.")
+            return redirect("programmes:team", team.pk)
+    return render(request, "programmes/meeting_form.html", {"form": form, "team": team, "meeting": None})
+
+
+@manager_required
+def meeting_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    meeting = get_object_or_404(TeamMeeting.objects.select_related("team__site"), pk=meeting_pk, team_id=pk)
+    team = meeting.team
+    form = TeamMeetingForm(request.POST if request.method == "POST" else None, instance=meeting)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_meeting_update(meeting=meeting, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Meeting {meeting.name} saved. Times already agreed on it stay until the slots are re-agreed."
+            )
+            return redirect("programmes:team", team.pk)
+    return render(request, "programmes/meeting_form.html", {"form": form, "team": team, "meeting": meeting})

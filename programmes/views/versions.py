@@ -1,0 +1,178 @@
+"""Programme versions: everyone with a role reads them; managers draft, edit and publish."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from feedback.selectors import content_changes
+
+from ..access import manager_required, staff_role_required
+from ..forms_versions import ExpectedForm, PlanFormSet, VersionDraftForm, VersionNotesForm, plan_initial
+from ..models import ProgrammeTemplate
+from ..roles import is_manager
+from ..selectors_versions import (
+    TARGET_DEADLINE,
+    TARGET_LABEL,
+    pdsa_cycles_for_version,
+    programme_version,
+    programme_versions,
+    published_versions,
+)
+from ..services import (
+    StaleEdit,
+    programme_version_delete,
+    programme_version_draft,
+    programme_version_publish,
+    programme_version_update,
+    template_fingerprint,
+)
+
+
+def _list_page(request: HttpRequest, draft_form: VersionDraftForm | None = None, status: int = 200) -> HttpResponse:
+    programmes = programme_versions(today=timezone.localdate())
+    if draft_form is None and is_manager(request.user):
+        current = next((p.current for p in programmes if p.current is not None), None)
+        draft_form = VersionDraftForm(sources=published_versions(), initial={"source": current})
+    context = {
+        "programmes": programmes,
+        "draft_form": draft_form,
+        "target_label": TARGET_LABEL,
+        "target_deadline": TARGET_DEADLINE,
+    }
+    return render(request, "programmes/versions.html", context, status=status)
+
+
+@staff_role_required
+@require_GET
+def version_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request)
+
+
+@manager_required
+@require_POST
+def version_draft(request: HttpRequest) -> HttpResponse:
+    form = VersionDraftForm(request.POST, sources=published_versions())
+    if form.is_valid():
+        try:
+            draft = programme_version_draft(source=form.cleaned_data["source"], version=form.cleaned_data["version"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"Version {draft.version} drafted from version {form.cleaned_data['source'].version}."
+            )
+            return redirect("programmes:version_detail", pk=draft.pk)
+    return _list_page(request, form)
+
+
+@staff_role_required
+@require_GET
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    template = _get_version(pk)
+    context = {
+        "template": template,
+        "changes": content_changes(template=template),
+        "cycles": pdsa_cycles_for_version(template),
+        "expected": template_fingerprint(template),
+        "show_comments": is_manager(request.user),
+    }
+    return render(request, "programmes/versions_detail.html", context)
+
+
+def _get_version(pk: int) -> ProgrammeTemplate:
+    try:
+        return programme_version(pk=pk)
+    except ProgrammeTemplate.DoesNotExist as exc:
+        raise Http404("No such programme version.") from exc
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    template = _get_version(pk)
+    if template.is_published:
+        messages.error(
+            request, f"Version {template.version} is published, so it cannot be changed. Draft a new version."
+        )
+        return redirect("programmes:version_detail", pk=template.pk)
+    latest = None
+    if request.method == "POST":
+        notes_form = VersionNotesForm(request.POST)
+        formset = PlanFormSet(request.POST, initial=plan_initial(template))
+        if notes_form.is_valid() and formset.is_valid():
+            try:
+                programme_version_update(
+                    template=template,
+                    expected=notes_form.cleaned_data["expected"],
+                    notes=notes_form.cleaned_data["notes"],
+                    plans=formset.rows(),
+                )
+            except StaleEdit as error:
+                latest = _get_version(pk)
+                notes_form.add_error(None, error)
+                # Saving again, having seen the latest plan, is a deliberate choice.
+                notes_form.data = notes_form.data.copy()
+                notes_form.data["expected"] = template_fingerprint(latest)
+            except ValidationError as error:
+                notes_form.add_error(None, error)
+            else:
+                messages.success(request, f"Session plan of version {template.version} saved.")
+                return redirect("programmes:version_detail", pk=template.pk)
+    else:
+        notes_form = VersionNotesForm(initial={"notes": template.notes, "expected": template_fingerprint(template)})
+        formset = PlanFormSet(initial=plan_initial(template))
+    return render(
+        request,
+        "programmes/template_edit.html",
+        {"template": template, "notes_form": notes_form, "formset": formset, "latest": latest},
+    )
+
+
+@manager_required
+@require_POST
+def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(ProgrammeTemplate, pk=pk)
+    form = ExpectedForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("The page was out of date; check the version and publish again.")
+        programme_version_publish(template=template, expected=form.cleaned_data["expected"], today=timezone.localdate())
+    except StaleEdit:
+        messages.error(
+            request,
+            f"Version {template.version} changed after you opened this page, so it has not been published. "
+            "Check its session plan below, then publish again.",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Version {template.version} published: new cohorts can follow it.")
+    return redirect("programmes:version_detail", pk=template.pk)
+
+
+@manager_required
+@require_POST
+def version_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(ProgrammeTemplate, pk=pk)
+    form = ExpectedForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("The page was out of date; check the version and try again.")
+        programme_version_delete(template=template, expected=form.cleaned_data["expected"])
+    except StaleEdit:
+        messages.error(
+            request,
+            f"Version {template.version} changed after you opened this page, so it has not been deleted. "
+            "Check it below and try again.",
+        )
+        return redirect("programmes:version_detail", pk=template.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("programmes:version_detail", pk=template.pk)
+    messages.success(request, f"Draft version {template.version} deleted.")
+    return redirect("programmes:versions")
