@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import F
 from simple_history.admin import SimpleHistoryAdmin
+
+from programmes.concurrency import VersionedAdminMixin
 
 from .models import Checklist, Tool, ToolRating
 
 
-def _bump_version(model, obj) -> None:
-    model.objects.filter(pk=obj.pk).update(version=F("version") + 1)
-    obj.version = model.objects.values_list("version", flat=True).get(pk=obj.pk)
-
-
+# VersionedAdminMixin: a form in the app opened before an admin edit is then refused, not applied over it.
 @admin.register(Tool)
-class ToolAdmin(SimpleHistoryAdmin):
+class ToolAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "order", "active"]
     list_editable = ["order", "active"]
     list_filter = ["active"]
     search_fields = ["name", "description"]
-    readonly_fields = ["version"]
-
-    def save_model(self, request, obj, form, change):
-        # As for checklists: a manager's tool form opened before this edit is then refused.
-        if change:
-            _bump_version(Tool, obj)
-        super().save_model(request, obj, form, change)
 
 
 class ToolRatingInline(admin.TabularInline):
@@ -39,28 +29,20 @@ class ToolRatingInline(admin.TabularInline):
 
 
 @admin.register(Checklist)
-class ChecklistAdmin(SimpleHistoryAdmin):
+class ChecklistAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "team", "coach", "completed_at", "version"]
     list_filter = ["session__enrolment__cohort", "session__enrolment__team__site", "session__plan__kind"]
     search_fields = ["session__enrolment__team__name", "coach__username", "coach__last_name", "culture_note"]
     list_select_related = ["session__enrolment__team__site", "coach"]
     raw_id_fields = ["session"]
     autocomplete_fields = ["coach"]
-    readonly_fields = ["version", "updated_at"]
+    readonly_fields = ["updated_at"]
     date_hierarchy = "completed_at"
     inlines = [ToolRatingInline]
 
     @admin.display(description="Team", ordering="session__enrolment__team__name")
     def team(self, obj) -> str:
         return str(obj.session.enrolment.team)
-
-    def save_model(self, request, obj, form, change):
-        # Bump the version so that a coach's form opened before this edit is refused, not applied over it.
-        # Bumped in the database first (not saved as an F() expression), so that the history record
-        # written by the save holds the new version number.
-        if change:
-            _bump_version(Checklist, obj)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ToolRating)

@@ -195,8 +195,3 @@ class ToolForm(forms.Form):
                 ].help_text = (
                     "Checklists have rated this tool, so its name stays. Retire it and add a new tool instead."
                 )
-
-    def show_conflict(self, *, current_version: int) -> None:
-        data = self.data.copy()
-        data["version"] = str(current_version)
-        self.data = data

@@ -2,8 +2,8 @@
 
 Errors a person can fix are raised as django.core.exceptions.ValidationError with messages in
 their words, and leave the database as it was. A save from a form opened on an older version
-of a checklist (or tool) than the one now saved is refused with a Conflict, so that two people
-saving at once never silently overwrite each other.
+of a checklist (or tool) than the one now saved is refused with StaleEdit (programmes.concurrency),
+so that two people saving at once never silently overwrite each other.
 
 Every change is written with django-simple-history, with the person who made it, so that a
 checklist's history says who changed which rating, and when.
@@ -15,10 +15,10 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from programmes.concurrency import STALE_MESSAGE, StaleEdit, claim_version
 from programmes.models import Session
 
 from .models import Checklist, RatingValue, Tool, ToolRating, UsageLevel
@@ -30,17 +30,7 @@ NOT_HELD_MESSAGE = (
     "This session has not been recorded as held, so it cannot have a checklist yet. Record the session as held first."
 )
 CANCELLED_MESSAGE = "This session was cancelled, so it has no checklist."
-CHECKLIST_CONFLICT_MESSAGE = (
-    "Someone else saved this checklist after you opened it, so your changes have not been saved yet."
-)
-TOOL_CONFLICT_MESSAGE = "Someone else changed this tool after you opened it, so your changes have not been saved yet."
-
-
-class Conflict(ValidationError):
-    """The form was opened on an older version of the row than the one now saved."""
-
-    def __init__(self, message: str):
-        super().__init__(message, code="stale")
+CHECKLIST_STALE_MESSAGE = STALE_MESSAGE.format(thing="checklist")
 
 
 def _check_session_takes_checklist(session: Session) -> None:
@@ -82,7 +72,7 @@ def checklist_save(
 
     A new checklist rates the tools active now; an existing one keeps the tools it was made with,
     so retiring a tool never changes an old checklist. `version` is the checklist version the form
-    was opened on; if someone has saved since, Conflict is raised and nothing is written, unless
+    was opened on; if someone has saved since, StaleEdit is raised and nothing is written, unless
     what was submitted is exactly what is now saved.
     """
     _check_session_takes_checklist(session)
@@ -94,10 +84,10 @@ def checklist_save(
     if checklist is None:
         if version != 0:
             # The checklist the form was opened on has been deleted (through the admin).
-            raise Conflict(CHECKLIST_CONFLICT_MESSAGE)
+            raise StaleEdit(CHECKLIST_STALE_MESSAGE)
         return _checklist_create(session=session, user=user, ratings=ratings, culture_note=culture_note)
     if version == 0:
-        raise Conflict(CHECKLIST_CONFLICT_MESSAGE)  # someone else filled it in first
+        raise StaleEdit(CHECKLIST_STALE_MESSAGE)  # someone else filled it in first
     return _checklist_update(
         checklist=checklist, user=user, version=version, ratings=ratings, culture_note=culture_note
     )
@@ -119,7 +109,7 @@ def _checklist_create(*, session: Session, user, ratings: dict[int, RatingValue]
             checklist.save()
     except IntegrityError:
         # Two people filling in the same new checklist: the first one saved wins.
-        raise Conflict(CHECKLIST_CONFLICT_MESSAGE) from None
+        raise StaleEdit(CHECKLIST_STALE_MESSAGE) from None
     bulk_create_with_history(
         [
             ToolRating(
@@ -143,11 +133,8 @@ def _checklist_update(
     changed = [rating for tool_id, rating in current.items() if rating.value != ratings[tool_id]]
     if not changed and checklist.culture_note == culture_note:
         return checklist  # what was submitted is what is saved: nothing to do, whoever saved last
-    # Claim the version with a conditional UPDATE: of two forms opened on the same version, one wins.
-    if not Checklist.objects.filter(pk=checklist.pk, version=version).update(version=F("version") + 1):
-        raise Conflict(CHECKLIST_CONFLICT_MESSAGE)
+    claim_version(checklist, version)
     # The checklist's history record is written before its ratings' (selectors rely on this order).
-    checklist.version = version + 1
     checklist.culture_note = culture_note
     checklist._history_user = user
     checklist.save(update_fields=["version", "culture_note", "updated_at"])
@@ -194,9 +181,7 @@ def tool_update(*, tool: Tool, version: int, name: str, order: int, description:
             raise ValidationError({"name": "Give the tool a name."})
         if Tool.objects.filter(name__iexact=name).exclude(pk=tool.pk).exists():
             raise ValidationError({"name": f"There is already a tool called {name}."})
-    if not Tool.objects.filter(pk=tool.pk, version=version).update(version=F("version") + 1):
-        raise Conflict(TOOL_CONFLICT_MESSAGE)
-    tool.version = version + 1
+    claim_version(tool, version)
     tool.name, tool.order, tool.description, tool.active = name, order, description.strip(), active
     tool._history_user = user
     try:

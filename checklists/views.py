@@ -4,16 +4,23 @@ team's checklist summary, tool management for managers and the ratings CSV."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from programmes import access
-from programmes.access import get_enrolment_for_user, get_session_for_user, manager_required, staff_role_required
+from programmes.access import (
+    can_change,
+    get_enrolment_for_user,
+    get_session_for_user,
+    manager_required,
+    staff_role_required,
+)
+from programmes.concurrency import StaleEdit, refuse_stale
 from programmes.models import Enrolment
+from programmes.views.common import posted
 from qms_site.csvexport import csv_response
 
 from .forms import ChecklistForm, ToolForm
@@ -29,17 +36,8 @@ from .selectors import (
     team_checklist_summary,
     tools_for_management,
 )
-from .services import Conflict, checklist_save, tool_create, tool_update
+from .services import checklist_save, tool_create, tool_update
 from .sustainment import sustained_run_length
-
-
-def may_fill_checklists(user, enrolment: Enrolment) -> bool:
-    """Whether to offer the checklist form: the same rule programmes.access applies when it is opened."""
-    try:
-        access._check(user, enrolment.coach_id, write=True)
-    except (Http404, PermissionDenied):
-        return False
-    return True
 
 
 @staff_role_required
@@ -63,7 +61,7 @@ def checklist_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
                     ratings=form.ratings(),
                     culture_note=form.cleaned_data["culture_note"],
                 )
-            except Conflict:
+            except StaleEdit:
                 conflict = checklist_conflict_report(session=session, version=version)
                 form.show_conflict(current_version=conflict.current_version, current=conflict.current)
             except ValidationError as error:
@@ -95,7 +93,7 @@ def checklist_history_view(request: HttpRequest, session_pk: int) -> HttpRespons
             "enrolment": session.enrolment,
             "checklist": checklist,
             "saves": checklist_history(checklist=checklist),
-            "can_fill": may_fill_checklists(request.user, session.enrolment),
+            "can_fill": can_change(request.user, session.enrolment.coach_id),
         },
     )
 
@@ -129,7 +127,7 @@ def enrolment_summary(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
             "summary": summary,
             # Session status depends on the date in London, not on the server's clock.
             "timeline": summary.timeline(timezone.localdate()),
-            "can_fill_checklists": may_fill_checklists(request.user, enrolment),
+            "can_fill_checklists": can_change(request.user, enrolment.coach_id),
         },
     )
 
@@ -142,7 +140,7 @@ def tool_list(request: HttpRequest) -> HttpResponse:
 @manager_required
 @require_http_methods(["GET", "POST"])
 def tool_add(request: HttpRequest) -> HttpResponse:
-    form = ToolForm(request.POST or None)
+    form = ToolForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -165,7 +163,7 @@ def tool_add(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tool = get_object_or_404(tools_for_management(), pk=pk)
-    form = ToolForm(request.POST or None, tool=tool, rated=tool.rating_count > 0)
+    form = ToolForm(posted(request), tool=tool, rated=tool.rating_count > 0)
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -179,9 +177,9 @@ def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 active=data["active"],
                 user=request.user,
             )
-        except Conflict:
+        except StaleEdit:
             conflict = Tool.objects.get(pk=tool.pk)
-            form.show_conflict(current_version=conflict.version)
+            refuse_stale(form, conflict)  # the page says what is saved now itself
         except ValidationError as error:
             form.add_error(None, error)
         else:

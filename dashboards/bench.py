@@ -65,16 +65,101 @@ def _median_ms(client: Client, url: str, repeats: int) -> tuple[float, int, int]
     return statistics.median(timings), len(queries), response.status_code
 
 
+def _largest_cohort():
+    from django.db.models import Count
+
+    from programmes.models import Cohort
+
+    return Cohort.objects.annotate(teams=Count("enrolments")).order_by("-teams", "pk").first()
+
+
+def _bench_team():
+    """A current team on track, with checklists and feedback: its page is the same size at every scale."""
+    from programmes.models import Team
+
+    return Team.objects.get(name="Ward 22 nursing team", site__code="RSH")
+
+
 def page_specs() -> list[PageSpec]:
     """The pages measured. Each row count is what the page shows at this scale."""
-    from programmes.models import Enrolment
+    from checklists.models import ToolRating
+    from feedback.models import FeedbackResponse
+    from programmes.models import Enrolment, Session
+
+    def coach_enrolments() -> int:
+        return Enrolment.objects.filter(coach__username="coach").count()
+
+    def all_enrolments() -> int:
+        return Enrolment.objects.count()
+
+    def cohort_enrolments() -> int:
+        return _largest_cohort().enrolments.count()
 
     return [
+        PageSpec(name="home_coach", username="coach", url=lambda: reverse("home"), rows=coach_enrolments),
         PageSpec(
-            name="home_coach",
-            username="coach",
-            url=lambda: reverse("home"),
-            rows=lambda: Enrolment.objects.filter(coach__username="coach").count(),
+            name="dashboard_lead", username="lead", url=lambda: reverse("dashboards:progress"), rows=all_enrolments
+        ),
+        PageSpec(
+            name="dashboard_lead_sorted",
+            username="lead",
+            url=lambda: reverse("dashboards:progress") + "?sort=-adoption",
+            rows=all_enrolments,
+        ),
+        PageSpec(
+            name="dashboard_coach", username="coach", url=lambda: reverse("dashboards:progress"), rows=coach_enrolments
+        ),
+        PageSpec(
+            name="team_page",
+            username="lead",
+            url=lambda: reverse("programmes:team", args=[_bench_team().pk]),
+            rows=lambda: Session.objects.filter(enrolment__team=_bench_team()).count(),
+        ),
+        PageSpec(
+            name="cohort_page",
+            username="lead",
+            url=lambda: reverse("programmes:cohort", args=[_largest_cohort().pk]),
+            rows=cohort_enrolments,
+        ),
+        PageSpec(
+            name="cohort_measures",
+            username="lead",
+            url=lambda: reverse("dashboards:cohort", args=[_largest_cohort().pk]),
+            rows=cohort_enrolments,
+        ),
+        PageSpec(
+            name="cohort_report",
+            username="manager",
+            url=lambda: reverse("dashboards:cohort_report", args=[_largest_cohort().pk]),
+            rows=cohort_enrolments,
+        ),
+        PageSpec(name="aim_page", username="lead", url=lambda: reverse("dashboards:aim"), rows=all_enrolments),
+        PageSpec(
+            name="my_teams_coach", username="coach", url=lambda: reverse("programmes:my_teams"), rows=coach_enrolments
+        ),
+        PageSpec(
+            name="export_sessions_csv",
+            username="manager",
+            url=lambda: reverse("sessions_csv"),
+            rows=lambda: Session.objects.count(),
+        ),
+        PageSpec(
+            name="export_ratings_csv",
+            username="manager",
+            url=lambda: reverse("ratings_csv"),
+            rows=lambda: ToolRating.objects.count(),
+        ),
+        PageSpec(
+            name="export_feedback_csv",
+            username="manager",
+            url=lambda: reverse("feedback_csv"),
+            rows=lambda: FeedbackResponse.objects.count(),
+        ),
+        PageSpec(
+            name="export_feedback_csv_lead",
+            username="lead",
+            url=lambda: reverse("feedback_csv"),
+            rows=lambda: FeedbackResponse.objects.count(),
         ),
     ]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
+from programmes.concurrency import VersionedAdminMixin
+
 from .models import ContentChange, FeedbackLink, FeedbackResponse
 
 RESPONSE_FIELDS = ["could_improve", "rating", "what_worked", "what_better", "submitted_on"]
@@ -70,13 +72,13 @@ class FeedbackResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContentChange)
-class ContentChangeAdmin(admin.ModelAdmin):
+class ContentChangeAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["section", "kind", "template", "made_on", "made_by", "response_count"]
     list_filter = ["kind", "template"]
     search_fields = ["section", "description"]
     list_select_related = ["template", "made_by"]
     autocomplete_fields = ["responses"]
-    readonly_fields = ["made_by", "version"]
+    readonly_fields = ["made_by"]
     date_hierarchy = "made_on"
 
     def get_queryset(self, request):
@@ -89,6 +91,4 @@ class ContentChangeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.made_by = request.user
-        else:
-            obj.version += 1  # a change log form opened before this save is then refused as stale
         super().save_model(request, obj, form, change)

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
 
-from programmes.access import sessions_visible_to
+from programmes.access import can_change, sessions_visible_to
 from programmes.models import Cohort, Enrolment, ProgrammeTemplate, Session
 from programmes.roles import is_manager
 
@@ -164,7 +164,7 @@ def _restricted(user, session: Session) -> bool:
 
     Reads session.enrolment: no query when it is loaded.
     """
-    return not is_manager(user) and session.enrolment.coach_id != user.pk
+    return not can_change(user, session.enrolment.coach_id)
 
 
 def can_manage_feedback(user, session: Session) -> bool:

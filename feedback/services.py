@@ -10,22 +10,14 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 
+from programmes.concurrency import claim_version
 from programmes.models import ProgrammeTemplate, Session
 
 from .models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 
 COMMENT_MAX_LENGTH = 2000
 CLOSED_MESSAGE = "This feedback form is closed. Thank you for wanting to give feedback."
-CHANGE_STALE_MESSAGE = (
-    "Someone else saved this change while you were editing it. Nothing has been saved yet: "
-    "your edits are still in the form below, next to the latest saved version. Check them and save again."
-)
-
-
-class StaleChange(ValidationError):
-    """The change log entry was saved by someone else after this form was opened."""
 
 
 # --- Links and responses -----------------------------------------------------------------------
@@ -143,18 +135,13 @@ def content_change_update(
     responses: Iterable[FeedbackResponse],
     today: dt.date,
 ) -> ContentChange:
-    """Edits a change. A conditional UPDATE on its version: of two editors, the later one is refused."""
+    """Edits a change made on a form opened on `version` of it: of two editors, the later one is refused
+    (StaleEdit, programmes.concurrency)."""
     _check_change(section=section, kind=kind, description=description, made_on=made_on, today=today)
-    updated = ContentChange.objects.filter(pk=change.pk, version=version).update(
-        version=F("version") + 1,
-        template=template,
-        section=section.strip(),
-        kind=kind,
-        description=description.strip(),
+    claim_version(
+        change, version, template=template, section=section.strip(), kind=kind, description=description.strip(),
         made_on=made_on,
-    )
-    if not updated:
-        raise StaleChange(CHANGE_STALE_MESSAGE, code="stale")
+    )  # fmt: skip
     change.refresh_from_db()
     change.responses.set(responses)
     return change

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from programmes.access import get_session_for_user, manager_required, staff_role_required
+from programmes.concurrency import StaleEdit, refuse_stale
 from programmes.roles import is_manager
 from qms_site.csvexport import csv_response
 
@@ -32,7 +33,6 @@ from .selectors import (
     session_responses,
 )
 from .services import (
-    StaleChange,
     content_change_create,
     content_change_update,
     feedback_link_close,
@@ -122,30 +122,35 @@ def _back(request: HttpRequest, session_pk: int) -> HttpResponseRedirect:
     return redirect(target)
 
 
-@staff_role_required
-@require_POST
-def session_feedback_open(request: HttpRequest, session_pk: int) -> HttpResponse:
+def _link_button(request: HttpRequest, session_pk: int, service, done: str) -> HttpResponse:
+    """The open and close buttons: service(session=...), then `done` (with {number}) or the reason it could not."""
     session = _session_for_feedback(request, session_pk)
     try:
-        feedback_link_open(session=session)
+        service(session=session)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Feedback for session {session.number} is open: attendees can answer now.")
+        messages.success(request, done.format(number=session.number))
     return _back(request, session.pk)
+
+
+@staff_role_required
+@require_POST
+def session_feedback_open(request: HttpRequest, session_pk: int) -> HttpResponse:
+    return _link_button(
+        request, session_pk, feedback_link_open, "Feedback for session {number} is open: attendees can answer now."
+    )
 
 
 @staff_role_required
 @require_POST
 def session_feedback_close(request: HttpRequest, session_pk: int) -> HttpResponse:
-    session = _session_for_feedback(request, session_pk)
-    try:
-        feedback_link_close(session=session)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"Feedback for session {session.number} is closed: the form takes no more answers.")
-    return _back(request, session.pk)
+    return _link_button(
+        request,
+        session_pk,
+        feedback_link_close,
+        "Feedback for session {number} is closed: the form takes no more answers.",
+    )
 
 
 @staff_role_required
@@ -224,12 +229,9 @@ def _change_form_page(request: HttpRequest, change: ContentChange | None) -> Htt
                     )
                     messages.success(request, f"Change saved: {change.section}.")
                 return redirect("feedback:changes")
-            except StaleChange as error:
+            except StaleEdit as error:
                 latest = ContentChange.objects.select_related("template").get(pk=change.pk)
-                form.add_error(None, error)
-                # Saving again after reading the latest version is a deliberate overwrite.
-                form.data = form.data.copy()
-                form.data["version"] = str(latest.version)
+                refuse_stale(form, latest, error)  # the page shows the latest version itself
             except ValidationError as error:
                 form.add_error(None, error)
     else:

@@ -41,10 +41,15 @@ def sessions_visible_to(user, queryset: QuerySet[Session] | None = None) -> Quer
     return queryset.none()
 
 
+def can_change(user, coach_id: int | None) -> bool:
+    """Whether this user may change the records of an enrolment coached by `coach_id` (its
+    sessions, checklists, feedback link, coaching agreement): a manager, or that enrolment's coach.
+    The one rule behind every write below and every page that offers a change."""
+    return is_manager(user) or (is_coach(user) and coach_id is not None and coach_id == user.pk)
+
+
 def _check(user, coach_id: int | None, *, write: bool) -> None:
-    if is_manager(user):
-        return
-    if is_coach(user) and coach_id == user.pk:
+    if can_change(user, coach_id):
         return
     if is_lead(user) and not write:
         return

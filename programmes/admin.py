@@ -1,15 +1,18 @@
 """Admin for the programme: what improvement managers set up and correct by hand.
 
-Only managers and superusers reach the admin (qms_site.admin.QmsAdminSite).
+Only managers and superusers reach the admin (qms_site.admin.QmsAdminSite). Every row with a
+version has it bumped by an admin save (VersionedAdminMixin), so that a form in the app opened
+before the admin edit is refused rather than applied over it.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from .concurrency import VersionedAdminMixin, claim_version
 from .models import (
     Cohort,
     Enrolment,
@@ -42,7 +45,7 @@ class TeamMeetingInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "site", "department", "improvement_board"]
     list_filter = ["site", "improvement_board"]
     search_fields = ["name", "department", "site__code", "site__name"]
@@ -55,7 +58,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeamMeeting)
-class TeamMeetingAdmin(admin.ModelAdmin):
+class TeamMeetingAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "team", "weekday", "start_time", "duration_minutes", "every_weeks", "location"]
     list_filter = ["weekday", "every_weeks", "team__site"]
     search_fields = ["name", "team__name", "location"]
@@ -80,7 +83,9 @@ class SessionPlanInline(admin.TabularInline):
 
 
 @admin.register(ProgrammeTemplate)
-class ProgrammeTemplateAdmin(admin.ModelAdmin):
+class ProgrammeTemplateAdmin(VersionedAdminMixin, admin.ModelAdmin):
+    """Saving the template, its session plan rows included, bumps its revision."""
+
     list_display = ["name", "version", "status", "published_on", "session_count", "created_at"]
     list_filter = ["status", "name"]
     search_fields = ["name", "version"]
@@ -124,9 +129,24 @@ class SessionPlanAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.template.is_published)
 
+    # A plan row is part of its draft: changing one bumps the draft's revision.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        claim_version(obj.template, None)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        claim_version(obj.template, None)
+
+    def delete_queryset(self, request, queryset):
+        templates = {plan.template for plan in queryset.select_related("template")}
+        super().delete_queryset(request, queryset)
+        for template in templates:
+            claim_version(template, None)
+
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "template", "owner", "start_date", "target_end_date", "team_count", "active_count"]
     list_filter = ["template"]
     search_fields = ["name"]
@@ -206,7 +226,7 @@ class EnrolmentAdmin(admin.ModelAdmin):
     search_fields = ["team__name", "team__site__code", "cohort__name", "coach__username", "coach__last_name"]
     list_select_related = ["team__site", "cohort", "coach"]
     autocomplete_fields = ["team", "cohort"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "version"]
     date_hierarchy = "session1_date"
     inlines = [SessionInline]
     form = EnrolmentAdminForm
@@ -219,12 +239,15 @@ class EnrolmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Through the services, as the pages do: enrolling makes the team's sessions, moving
-        session 1 moves the due dates of the sessions not yet held."""
+        session 1 moves the due dates of the sessions not yet held, and the version is bumped."""
         # The form has checked what these services refuse (a duplicate team, moving session 1 after a
         # session was held), so they do not raise here.
         if change:
             saved = enrolment_update(
-                enrolment=Enrolment.objects.get(pk=obj.pk), coach=obj.coach, session1_date=obj.session1_date
+                enrolment=Enrolment.objects.get(pk=obj.pk),
+                version=None,
+                coach=obj.coach,
+                session1_date=obj.session1_date,
             )
         else:
             saved = enrolment_create(cohort=obj.cohort, team=obj.team, coach=obj.coach, session1_date=obj.session1_date)
@@ -280,7 +303,7 @@ class SessionChangeInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "enrolment", "plan_kind", "held_on", "cancelled", "status_today"]
     list_filter = [SessionStatusFilter, "plan__kind", "cancelled", "enrolment__cohort", "enrolment__team__site"]
     search_fields = ["enrolment__team__name", "enrolment__cohort__name", "plan__title"]
@@ -289,7 +312,7 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "due_date"
     # Moving an agreed time is recorded as a SessionChange by the coaching pages, so that
     # slippage can be counted; the admin does not move it silently.
-    readonly_fields = ["agreed_start", "version", "updated_at"]
+    readonly_fields = ["agreed_start", "updated_at"]
     inlines = [SessionChangeInline]
 
     def get_queryset(self, request):
@@ -302,13 +325,6 @@ class SessionAdmin(admin.ModelAdmin):
     @admin.display(description="Status today")
     def status_today(self, obj) -> str:
         return obj.status(timezone.localdate()).label
-
-    def save_model(self, request, obj, form, change):
-        # Bump the version so that a coach's form opened before this edit is refused, not applied over it.
-        if change:
-            obj.version = F("version") + 1
-        super().save_model(request, obj, form, change)
-        obj.refresh_from_db(fields=["version"])
 
 
 @admin.register(SessionChange)
@@ -329,7 +345,7 @@ class SessionChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PdsaCycle)
-class PdsaCycleAdmin(admin.ModelAdmin):
+class PdsaCycleAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "decision", "started_on", "decided_on", "cohort", "template"]
     list_filter = ["decision", "cohort", "template"]
     search_fields = ["title", "aim", "plan", "study", "act"]
@@ -340,7 +356,7 @@ class PdsaCycleAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "aim", "cohort", "template", "started_on"]}),
         ("Plan, Do, Study, Act", {"fields": ["plan", "do", "study", "act"]}),
         ("Decision", {"fields": ["decision", "decided_on"]}),
-        ("Record", {"fields": ["created_by", "created_at"]}),
+        ("Record", {"fields": ["created_by", "created_at", "version"]}),
     ]
 
     def save_model(self, request, obj, form, change):

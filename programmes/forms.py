@@ -3,10 +3,9 @@ the services in programmes.services.scheduling do the writing."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 
+from .concurrency import VersionedForm, VersionedModelForm, VersionField
 from .models import Cohort, EnrolmentStatus, Team, TeamMeeting
 from .roles import Role
 from .selectors import published_templates, users_in
@@ -45,7 +44,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 # --- Teams and meetings -----------------------------------------------------------------------
 
 
-class TeamForm(forms.ModelForm):
+class TeamForm(VersionedModelForm):
     class Meta:
         model = Team
         fields = ["name", "site", "department", "improvement_board", "board_location"]
@@ -53,7 +52,7 @@ class TeamForm(forms.ModelForm):
         help_texts = {"board_location": "Where the physical board is, or the link to the virtual one."}
 
 
-class TeamMeetingForm(forms.ModelForm):
+class TeamMeetingForm(VersionedModelForm):
     weekday = forms.TypedChoiceField(
         label="Day of the week",
         coerce=int,
@@ -78,7 +77,7 @@ class TeamMeetingForm(forms.ModelForm):
 # --- Cohorts and enrolments -------------------------------------------------------------------
 
 
-class CohortForm(forms.ModelForm):
+class CohortForm(VersionedModelForm):
     template = forms.ModelChoiceField(
         label="Programme version",
         queryset=published_templates(),
@@ -126,37 +125,39 @@ class EnrolmentCreateForm(forms.Form):
         self.fields["team"].label_from_instance = lambda team: f"{team.name} ({team.site.code})"
 
 
-class EnrolmentEditForm(forms.Form):
+class EnrolmentEditForm(VersionedForm):
     coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
     session1_date = forms.DateField(
         label="Session 1 date",
         widget=DateInput(),
         help_text="Moving session 1 moves the due date of every session; not possible once a session is held.",
     )
-    # When the form was opened on the enrolment as saved then, to refuse a stale save.
-    updated_at = forms.CharField(widget=forms.HiddenInput)
-
-    def clean_updated_at(self) -> dt.datetime:
-        try:
-            return dt.datetime.fromisoformat(self.cleaned_data["updated_at"])
-        except ValueError as exc:
-            raise forms.ValidationError("The form was damaged; reload the page.") from exc
+    version = VersionField()
 
 
-class EnrolmentStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=EnrolmentStatus.choices)
+class EnrolmentStatusForm(VersionedForm):
+    """A status button: the status, and the enrolment's version the page was shown with."""
+
+    status = forms.ChoiceField(
+        choices=EnrolmentStatus.choices,
+        error_messages={
+            "required": "Choose planned, active, completed or withdrawn.",
+            "invalid_choice": "Choose planned, active, completed or withdrawn.",
+        },
+    )
+    version = VersionField()
 
 
 # --- Sessions ---------------------------------------------------------------------------------
 
 
-class VersionedForm(forms.Form):
+class SessionForm(VersionedForm):
     """Carries the session's version, so that a save over someone else's is refused."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
 
-class SessionHeldForm(VersionedForm):
+class SessionHeldForm(SessionForm):
     held_on = forms.DateField(label="Date held", widget=DateInput())
     attendees = forms.IntegerField(
         label="Number of attendees",
@@ -167,13 +168,13 @@ class SessionHeldForm(VersionedForm):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class SessionCancelForm(VersionedForm):
+class SessionCancelForm(SessionForm):
     reason = forms.CharField(
         label="Why is it cancelled?", max_length=500, widget=forms.Textarea(attrs={"rows": 3}), strip=True
     )
 
 
-class SessionMoveForm(VersionedForm):
+class SessionMoveForm(SessionForm):
     to_start = forms.DateTimeField(
         label="New date and time",
         widget=DateTimeLocalInput(),

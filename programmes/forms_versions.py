@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .concurrency import VersionedForm, VersionedModelForm, VersionField
 from .models import Cohort, PdsaCycle, ProgrammeTemplate, SessionKind
-from .services.pdsa import pdsa_cycle_check
+from .services.pdsa import PDSA_FIELDS, PdsaEntry, pdsa_cycle_check
 from .services.versions import PlanRow, plan_rows_check
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -23,19 +24,18 @@ class VersionDraftForm(forms.Form):
         self.fields["source"].queryset = sources
 
 
-class VersionNotesForm(forms.Form):
-    """The draft's notes, and the fingerprint of the version the page was opened on."""
+class RevisionForm(VersionedForm):
+    """Publish and delete buttons carry the draft's revision as the page showed it."""
+
+    revision = VersionField()
+
+
+class VersionNotesForm(RevisionForm):
+    """The draft's notes, and the revision the page was opened on."""
 
     notes = forms.CharField(
         label="What changes in this version", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    expected = forms.CharField(widget=forms.HiddenInput)
-
-
-class ExpectedForm(forms.Form):
-    """Publish and delete buttons carry the fingerprint of the version as shown."""
-
-    expected = forms.CharField(widget=forms.HiddenInput)
 
 
 class PlanRowForm(forms.Form):
@@ -89,24 +89,10 @@ def plan_initial(template: ProgrammeTemplate) -> list[dict]:
     ]
 
 
-class PdsaCycleForm(forms.ModelForm):
-    expected = forms.CharField(widget=forms.HiddenInput, required=False)
-
+class PdsaCycleForm(VersionedModelForm):
     class Meta:
         model = PdsaCycle
-        fields = [
-            "title",
-            "aim",
-            "plan",
-            "do",
-            "study",
-            "act",
-            "decision",
-            "started_on",
-            "decided_on",
-            "cohort",
-            "template",
-        ]
+        fields = PDSA_FIELDS
         labels = {
             "plan": "Plan",
             "do": "Do",
@@ -156,3 +142,6 @@ class PdsaCycleForm(forms.ModelForm):
         except ValidationError as error:
             self.add_error(None, error)
         return data
+
+    def entry(self) -> PdsaEntry:
+        return PdsaEntry(**{name: self.cleaned_data[name] for name in PDSA_FIELDS})

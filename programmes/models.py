@@ -32,6 +32,7 @@ class Team(models.Model):
     department = models.CharField(max_length=200, blank=True)
     improvement_board = models.CharField(max_length=10, choices=ImprovementBoard.choices, default=ImprovementBoard.NONE)
     board_location = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:
         ordering = ["site__code", "name"]
@@ -73,6 +74,7 @@ class TeamMeeting(models.Model):
         help_text="A date the meeting is held on; fortnightly and four-weekly meetings count from it."
     )
     location = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:
         ordering = ["team", "weekday", "start_time"]
@@ -113,8 +115,14 @@ class ProgrammeTemplate(models.Model):
     published_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every save of the version or its session plan; stale forms are refused."
+    )
 
     objects = ProgrammeTemplateQuerySet.as_manager()
+
+    # `version` is the label (0.9, 1.0); programmes.concurrency claims this column instead.
+    VERSION_FIELD = "revision"
 
     class Meta:
         ordering = ["name", "-created_at"]
@@ -181,6 +189,7 @@ class Cohort(models.Model):
     start_date = models.DateField()
     target_end_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:
         ordering = ["-start_date", "name"]
@@ -224,6 +233,7 @@ class Enrolment(models.Model):
     status = models.CharField(max_length=10, choices=EnrolmentStatus.choices, default=EnrolmentStatus.PLANNED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     objects = EnrolmentQuerySet.as_manager()
 
@@ -380,9 +390,11 @@ class PdsaCycle(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:
         ordering = ["-started_on", "title"]
+        verbose_name = "PDSA cycle"
         constraints = [
             models.CheckConstraint(
                 condition=Q(decided_on__isnull=True) | Q(decided_on__gte=models.F("started_on")),

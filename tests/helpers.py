@@ -12,3 +12,26 @@ def assert_violates(make: Callable[[], object]) -> None:
     """make() must be refused by a database rule, and leave the test's transaction usable."""
     with pytest.raises(IntegrityError), transaction.atomic():
         make()
+
+
+# --- Permission tests: every view, every persona -----------------------------------------------
+
+LOGIN_URL = "/accounts/login/"
+
+# persona -> status code of a GET (anonymous is always sent to log in).
+EVERY_ROLE = {"manager": 200, "coach": 200, "other_coach": 200, "lead": 200}
+MANAGERS_ONLY = {"manager": 200, "coach": 403, "other_coach": 403, "lead": 403}
+MANAGERS_AND_LEADS = {"manager": 200, "coach": 403, "other_coach": 403, "lead": 200}
+THIS_TEAM_READ = {"manager": 200, "coach": 200, "other_coach": 404, "lead": 200}  # the coach of `enrolment`
+THIS_TEAM_WRITE = {"manager": 200, "coach": 200, "other_coach": 404, "lead": 403}
+
+
+def persona_request(login, personas, persona: str, url: str, expected: dict[str, int], *, method="get", data=None):
+    """`persona` requests `url` (conftest's `login` and `personas` fixtures): anonymous is sent to the
+    login page and back, everyone else gets `expected[persona]`. Returns the response."""
+    response = getattr(login(persona, personas), method)(url, data or {})
+    if persona == "anonymous":
+        assert (response.status_code, response["Location"]) == (302, f"{LOGIN_URL}?next={url}")
+    else:
+        assert response.status_code == expected[persona], persona
+    return response

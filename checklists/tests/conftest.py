@@ -6,6 +6,7 @@ import pytest
 
 from checklists.models import Tool
 from programmes.models import Session
+from programmes.tests.fast_passwords import fast_passwords  # noqa: F401 (autouse)
 
 from .helpers import hold, session_number
 

@@ -8,6 +8,19 @@ from checklists.models import Checklist, RatingValue, Tool
 from checklists.services import checklist_save
 from programmes.models import Session
 
+# The nine tools of the source document, in its order, as the data migration seeds them.
+SEEDED_TOOLS = [
+    "Driver diagrams / aims",
+    "Go and See",
+    "Leader standard work",
+    "Improvement board",
+    "Improvement huddle",
+    "Ideas generated",
+    "Metrics discussed",
+    "Performance review meeting",
+    "Performance review report",
+]
+
 
 def hold(session: Session, held_on: dt.date | None = None) -> Session:
     """Marks a session held (on its due date unless told otherwise)."""

@@ -4,21 +4,13 @@ from checklists.models import Tool
 from tests import factories
 from tests.helpers import assert_violates
 
+from .helpers import SEEDED_TOOLS
+
 pytestmark = pytest.mark.django_db
 
 
 def test_nine_tools_seeded_in_the_source_documents_order():
-    assert list(Tool.objects.values_list("name", flat=True)) == [
-        "Driver diagrams / aims",
-        "Go and See",
-        "Leader standard work",
-        "Improvement board",
-        "Improvement huddle",
-        "Ideas generated",
-        "Metrics discussed",
-        "Performance review meeting",
-        "Performance review report",
-    ]
+    assert list(Tool.objects.values_list("name", flat=True)) == SEEDED_TOOLS
 
 
 def test_one_checklist_per_session():

@@ -19,7 +19,7 @@ from checklists.sustainment import Sustainment
 from programmes.models import Session
 from tests import factories
 
-from .helpers import hold, save_checklist, session_number
+from .helpers import SEEDED_TOOLS, hold, save_checklist, session_number
 
 pytestmark = pytest.mark.django_db
 
@@ -153,17 +153,7 @@ def test_checklist_form_data_saved_checklist_lists_its_own_tools(personas, held_
     Tool.objects.create(name="Visual management", order=60)
     session = Session.objects.select_related("checklist").get(pk=held_session.pk)
     data = checklist_form_data(session=session)
-    assert [t.name for t in data.tools] == [
-        "Driver diagrams / aims",
-        "Go and See",
-        "Leader standard work",
-        "Improvement board",
-        "Improvement huddle",
-        "Ideas generated",
-        "Metrics discussed",
-        "Performance review meeting",
-        "Performance review report",
-    ]
+    assert [t.name for t in data.tools] == SEEDED_TOOLS
     assert data.version == 1
     assert data.previous == {}
     assert data.previous_session is None

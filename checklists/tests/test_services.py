@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 
 from checklists.models import Checklist, RatingValue, Tool, ToolRating, UsageLevel
 from checklists.services import (
-    CHECKLIST_CONFLICT_MESSAGE,
+    CHECKLIST_STALE_MESSAGE,
     NOT_HELD_MESSAGE,
-    Conflict,
     checklist_save,
     tool_create,
     tool_update,
 )
+from programmes.concurrency import StaleEdit
 from programmes.models import Session
 
 from .helpers import hold, save_checklist, session_number
@@ -123,9 +123,9 @@ def test_checklist_save_stale_version_is_refused_and_the_first_save_is_kept(pers
     save_checklist(held_session, personas.coach, 2)
     # Both opened version 1; the manager saves first.
     checklist_save(session=held_session, user=personas.manager, version=1, ratings=all_at(tools, 3), culture_note="M")
-    with pytest.raises(Conflict) as error:
+    with pytest.raises(StaleEdit) as error:
         checklist_save(session=held_session, user=personas.coach, version=1, ratings=all_at(tools, 0), culture_note="C")
-    assert error.value.messages == [CHECKLIST_CONFLICT_MESSAGE]
+    assert error.value.messages == [CHECKLIST_STALE_MESSAGE]
     checklist = Checklist.objects.get()
     assert (checklist.version, checklist.culture_note) == (2, "M")
     assert set(checklist.ratings.values_list("level", flat=True)) == {3}
@@ -142,7 +142,7 @@ def test_checklist_save_stale_version_with_the_same_answers_as_saved_is_accepted
 
 def test_checklist_save_new_when_someone_already_filled_it_in_is_a_conflict(personas, held_session, tools):
     save_checklist(held_session, personas.manager, 3)
-    with pytest.raises(Conflict):
+    with pytest.raises(StaleEdit):
         checklist_save(session=held_session, user=personas.coach, version=0, ratings=all_at(tools, 0), culture_note="")
     assert set(Checklist.objects.get().ratings.values_list("level", flat=True)) == {3}
 
@@ -214,7 +214,7 @@ def test_tool_update_stale_version_is_refused_and_the_first_save_is_kept(db):
     first = Tool.objects.get(name="Go and See")
     second = Tool.objects.get(name="Go and See")
     tool_update(tool=first, version=1, name=first.name, order=5, description="First", active=True)
-    with pytest.raises(Conflict):
+    with pytest.raises(StaleEdit):
         tool_update(tool=second, version=1, name=second.name, order=6, description="Second", active=False)
     first.refresh_from_db()
     assert (first.order, first.description, first.active, first.version) == (5, "First", True, 2)

@@ -15,6 +15,7 @@ from checklists.models import Checklist, Tool, ToolRating
 from conftest import PERSONAS
 from programmes.models import Session
 from tests import factories
+from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, THIS_TEAM_READ, THIS_TEAM_WRITE, persona_request
 
 from .helpers import form_post, hold, save_checklist, session_number
 
@@ -29,9 +30,9 @@ def checked_levels(response) -> dict[str, str]:
 
 # --- Who may open what ---------------------------------------------------------------------
 
-READ = {"manager": 200, "coach": 200, "other_coach": 404, "lead": 200}
-WRITE = {"manager": 200, "coach": 200, "other_coach": 404, "lead": 403}
-MANAGE = {"manager": 200, "coach": 403, "other_coach": 403, "lead": 403}
+READ = THIS_TEAM_READ
+WRITE = THIS_TEAM_WRITE
+MANAGE = MANAGERS_ONLY
 
 
 def page_urls(personas, held_session) -> dict[str, tuple[str, dict]]:
@@ -45,7 +46,7 @@ def page_urls(personas, held_session) -> dict[str, tuple[str, dict]]:
         "tool_list": (reverse("checklists:tool_list"), MANAGE),
         "tool_add": (reverse("checklists:tool_add"), MANAGE),
         "tool_edit": (reverse("checklists:tool_edit", args=[tool.pk]), MANAGE),
-        "ratings_csv": ("/exports/ratings.csv", {"manager": 200, "coach": 200, "other_coach": 200, "lead": 200}),
+        "ratings_csv": ("/exports/ratings.csv", EVERY_ROLE),
     }
 
 
@@ -65,12 +66,7 @@ PAGES = [
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_get_by_persona(personas, held_session, login, page, persona):
     url, expected = page_urls(personas, held_session)[page]
-    client = login(persona, personas)
-    response = client.get(url)
-    if persona == "anonymous":
-        assertRedirects(response, f"/accounts/login/?next={url}", fetch_redirect_response=False)
-    else:
-        assert response.status_code == expected[persona]
+    persona_request(login, personas, persona, url, expected)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -450,6 +446,18 @@ def test_tool_add_creates_a_tool_for_new_checklists(personas, login):
     data = {"name": "Visual management", "order": 10, "description": "Boards", "active": "on"}
     assertRedirects(client.post(reverse("checklists:tool_add"), data), reverse("checklists:tool_list"))
     assert Tool.objects.active().last().name == "Visual management"
+
+
+@pytest.mark.parametrize("page", ["tool_add", "tool_edit"])
+def test_tool_forms_posted_empty_show_errors_and_change_nothing(personas, login, page):
+    tool = Tool.objects.get(name="Go and See")
+    url = reverse(f"checklists:{page}", args=[tool.pk] if page == "tool_edit" else [])
+    response = login("manager", personas).post(url, {})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert (errors["name"], errors["order"]) == (["This field is required."], ["This field is required."])
+    assertContains(response, "<title>Error: ")
+    assert (Tool.objects.count(), Tool.objects.get(pk=tool.pk).version) == (9, 1)
 
 
 def test_tool_add_duplicate_name_is_a_form_error(personas, login):

@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from programmes.models import Cohort, Enrolment, EnrolmentStatus, Session
+from programmes.tests.fast_passwords import fast_passwords  # noqa: F401 (autouse)
 from tests import factories
 
 # The default template's due dates for session 1 on Monday 22 September 2025:

@@ -15,6 +15,7 @@ from coaching.models import Reminder, ReminderKind, ReminderStatus
 from coaching.selectors_reminders import last_reminders
 from conftest import PERSONAS
 from tests import factories
+from tests.helpers import MANAGERS_ONLY, persona_request
 
 URL = "/coaching/reminders/"
 SENT_AT = dt.datetime(2025, 12, 16, 8, 0, 5, tzinfo=dt.UTC)
@@ -57,30 +58,17 @@ def test_urls_are_the_reminders_page_and_send_again():
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_reminders_page_is_for_managers_only(persona, personas, log, login):
-    response = login(persona, personas).get(URL)
-    if persona == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next={URL}"
-    elif persona == "manager":
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 403
+    persona_request(login, personas, persona, URL, MANAGERS_ONLY)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_send_again_is_for_managers_only(persona, personas, log, login):
     url = reverse("coaching:reminder_retry", args=[log["failed"].pk])
-    response = login(persona, personas).post(url)
+    response = persona_request(login, personas, persona, url, {**MANAGERS_ONLY, "manager": 302}, method="post")
     log["failed"].refresh_from_db()
-    if persona == "anonymous":
-        assert response.status_code == 302
-        assert response["Location"] == f"/accounts/login/?next={url}"
-    elif persona == "manager":
-        assert response.status_code == 302
+    if persona == "manager":
         assert response["Location"] == f"{URL}?status=failed"
-    else:
-        assert response.status_code == 403
     # Only the manager's request queued it again (its task runs after commit, which a test never reaches).
     expected = ReminderStatus.PENDING if persona == "manager" else ReminderStatus.FAILED
     assert log["failed"].status == expected

@@ -24,7 +24,6 @@ from coaching.services import (
 )
 from programmes.models import EnrolmentStatus, Session, SessionChange
 from programmes.services.scheduling import enrolment_create, enrolment_set_status
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")

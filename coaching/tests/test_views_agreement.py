@@ -15,7 +15,6 @@ from pytest_django.asserts import assertContains, assertInHTML, assertNotContain
 from coaching.models import CoachingAgreement
 from coaching.services import agreement_propose
 from programmes.models import EnrolmentStatus, Session, TeamMeeting
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")

@@ -9,14 +9,9 @@ from django.core.cache import cache
 
 from feedback.models import FeedbackLink
 from programmes.models import Session
+from programmes.tests.fast_passwords import fast_passwords  # noqa: F401 (autouse: every feedback test)
 
 SESSION_1_HELD = dt.date(2025, 9, 22)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Factory users get real password hashes; the default hasher makes every persona slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

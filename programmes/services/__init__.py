@@ -3,10 +3,8 @@
 scheduling: cohorts, enrolments, sessions. versions: programme template versions. pdsa: the PDSA log.
 """
 
-from .pdsa import pdsa_cycle_create, pdsa_cycle_update, pdsa_fingerprint
+from .pdsa import PdsaEntry, pdsa_cycle_create, pdsa_cycle_update
 from .scheduling import (
-    STALE_MESSAGE,
-    StaleEdit,
     cohort_create,
     enrolment_create,
     enrolment_set_status,
@@ -22,12 +20,9 @@ from .versions import (
     programme_version_draft,
     programme_version_publish,
     programme_version_update,
-    template_fingerprint,
 )
 
 __all__ = [
-    "STALE_MESSAGE",
-    "StaleEdit",
     "cohort_create",
     "enrolment_create",
     "enrolment_set_status",
@@ -42,9 +37,8 @@ __all__ = [
     "programme_version_draft",
     "programme_version_publish",
     "programme_version_update",
-    "template_fingerprint",
     # pdsa
+    "PdsaEntry",
     "pdsa_cycle_create",
     "pdsa_cycle_update",
-    "pdsa_fingerprint",
 ]

@@ -10,9 +10,9 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from ..concurrency import claim_version
 from ..models import (
     Cohort,
     Enrolment,
@@ -26,31 +26,6 @@ from ..models import (
     TeamMeeting,
     Weekday,
 )
-
-STALE_MESSAGE = (
-    "Someone else saved this session while you were editing it, so your changes have not been saved yet. "
-    "What you typed is still in the form and the latest saved version is shown beside it: "
-    "check both, then save again to keep yours."
-)
-ENROLMENT_STALE_MESSAGE = (
-    "Someone else changed this enrolment while you were editing it, so your changes have not been saved yet. "
-    "What you typed is still in the form and the latest saved version is shown above it: "
-    "check both, then save again to keep yours."
-)
-
-
-class StaleEdit(ValidationError):
-    """The form was opened on an older version of the row than the one now saved."""
-
-
-def _claim_version(model, pk: int, version: int) -> None:
-    """Bumps the row's version if it is still the one the form was opened on, else raises StaleEdit.
-
-    A conditional UPDATE: of two people saving forms opened on the same version, exactly one wins.
-    """
-    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)
-    if not updated:
-        raise StaleEdit(STALE_MESSAGE, code="stale")
 
 
 def sessions_for_enrolment_create(*, enrolment: Enrolment) -> list[Session]:
@@ -100,6 +75,7 @@ def team_create(
 def team_update(
     *,
     team: Team,
+    version: int,
     name: str,
     site: Site,
     department: str,
@@ -112,6 +88,7 @@ def team_update(
     team.improvement_board = improvement_board
     team.board_location = board_location.strip()
     _full_clean(team)
+    claim_version(team, version)
     team.save()
     return team
 
@@ -161,6 +138,7 @@ def team_meeting_create(
 def team_meeting_update(
     *,
     meeting: TeamMeeting,
+    version: int,
     name: str,
     weekday: int,
     start_time: dt.time,
@@ -178,6 +156,7 @@ def team_meeting_update(
     meeting.first_date = first_date
     meeting.location = location.strip()
     _check_meeting(meeting)
+    claim_version(meeting, version, thing="meeting")
     meeting.save()
     return meeting
 
@@ -202,7 +181,9 @@ def cohort_create(
 
 
 @transaction.atomic
-def cohort_update(*, cohort: Cohort, name: str, owner, start_date: dt.date, target_end_date: dt.date) -> Cohort:
+def cohort_update(
+    *, cohort: Cohort, version: int, name: str, owner, start_date: dt.date, target_end_date: dt.date
+) -> Cohort:
     """Renames or re-dates a cohort; its programme version is fixed once created."""
     if target_end_date < start_date:
         raise ValidationError({"target_end_date": "The target end date must be on or after the start date."})
@@ -211,6 +192,7 @@ def cohort_update(*, cohort: Cohort, name: str, owner, start_date: dt.date, targ
     cohort.start_date = start_date
     cohort.target_end_date = target_end_date
     _full_clean(cohort)
+    claim_version(cohort, version)
     cohort.save()
     return cohort
 
@@ -228,18 +210,14 @@ def enrolment_create(*, cohort: Cohort, team: Team, coach, session1_date: dt.dat
 
 
 @transaction.atomic
-def enrolment_update(
-    *, enrolment: Enrolment, coach, session1_date: dt.date, updated_at: dt.datetime | None = None
-) -> Enrolment:
+def enrolment_update(*, enrolment: Enrolment, version: int | None, coach, session1_date: dt.date) -> Enrolment:
     """Changes the coach or session 1's date; moving session 1 moves every due date not yet held.
 
-    updated_at: when the form was opened on the enrolment as last saved at that time; if it has
-    been saved since, StaleEdit and nothing changes.
+    version: the enrolment's version the form was opened on (None: the admin's save, which bumps it).
     """
-    current = Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values("updated_at").first()
-    if updated_at is not None and current is not None and current["updated_at"] != updated_at:
-        raise StaleEdit(ENROLMENT_STALE_MESSAGE, code="stale")
-    if session1_date != enrolment.session1_date:
+    claim_version(enrolment, version)
+    saved_session1_date = Enrolment.objects.values_list("session1_date", flat=True).get(pk=enrolment.pk)
+    if session1_date != saved_session1_date:
         if enrolment.sessions.filter(held_on__isnull=False).exists():
             raise ValidationError(
                 {
@@ -248,24 +226,27 @@ def enrolment_update(
                     )
                 }
             )
-        shift = session1_date - enrolment.session1_date
-        for session in enrolment.sessions.select_for_update():
-            session.due_date += shift
-            session.version += 1
-            session.save(update_fields=["due_date", "version", "updated_at"])
+        shift = session1_date - saved_session1_date
+        for session in enrolment.sessions.select_for_update():  # locked: each claim wins
+            claim_version(session, session.version, due_date=session.due_date + shift, updated_at=timezone.now())
     enrolment.coach = coach
     enrolment.session1_date = session1_date
-    enrolment.save(update_fields=["coach", "session1_date", "updated_at"])
+    enrolment.save(update_fields=["coach", "session1_date", "version", "updated_at"])
     return enrolment
 
 
 @transaction.atomic
-def enrolment_set_status(*, enrolment: Enrolment, status: EnrolmentStatus) -> Enrolment:
-    """Withdraws, completes or reopens an enrolment. Its sessions and their records stay."""
+def enrolment_set_status(*, enrolment: Enrolment, status: EnrolmentStatus, version: int | None = None) -> Enrolment:
+    """Withdraws, completes or reopens an enrolment. Its sessions and their records stay.
+
+    version: the enrolment's version the page was shown with; None for the app's own steps (session 1
+    held starts the enrolment) and the admin, which bump it whatever it is.
+    """
     if status not in EnrolmentStatus.values:
         raise ValidationError({"status": "Choose planned, active, completed or withdrawn."})
+    claim_version(enrolment, version)
     enrolment.status = status
-    enrolment.save(update_fields=["status", "updated_at"])
+    enrolment.save(update_fields=["status", "version", "updated_at"])
     return enrolment
 
 
@@ -289,9 +270,8 @@ def session_record_held(
     """Records a session as held. Recording session 1 also starts the enrolment and settles
     whether its coaching slots were agreed at session 1."""
     _check_held_on(session, held_on, today)
-    _claim_version(Session, session.pk, version)
-    Session.objects.filter(pk=session.pk).update(
-        held_on=held_on, attendees=attendees, notes=notes, cancelled=False, cancelled_reason="",
+    claim_version(
+        session, version, held_on=held_on, attendees=attendees, notes=notes, cancelled=False, cancelled_reason="",
         updated_at=timezone.now(),
     )  # fmt: skip
     session.refresh_from_db()
@@ -311,10 +291,7 @@ def session_cancel(*, session: Session, version: int, reason: str) -> Session:
         raise ValidationError({"reason": "Say why the session is cancelled."})
     if session.held_on is not None:
         raise ValidationError("A session that has been held cannot be cancelled.", code="held")
-    _claim_version(Session, session.pk, version)
-    Session.objects.filter(pk=session.pk).update(
-        cancelled=True, cancelled_reason=reason.strip(), updated_at=timezone.now()
-    )
+    claim_version(session, version, cancelled=True, cancelled_reason=reason.strip(), updated_at=timezone.now())
     session.refresh_from_db()
     return session
 
@@ -333,10 +310,9 @@ def session_move(*, session: Session, version: int, to_start: dt.datetime, reaso
     start = session.enrolment.session1_date
     if timezone.localdate(to_start) < start:
         raise ValidationError({"to_start": f"That is before this team's programme started ({start:%-d %B %Y})."})
-    _claim_version(Session, session.pk, version)
+    claim_version(session, version, agreed_start=to_start, updated_at=timezone.now())
     change = SessionChange.objects.create(
         session=session, from_start=session.agreed_start, to_start=to_start, reason=reason.strip(), changed_by=user
     )
-    Session.objects.filter(pk=session.pk).update(agreed_start=to_start, updated_at=timezone.now())
     session.refresh_from_db()
     return change

@@ -1,42 +1,24 @@
 """Writes for programme template versions: draft a new version, edit its session plan, publish it.
 
 A published version is never edited (cohorts keep the version they started with); a new version
-is drafted from it instead. ProgrammeTemplate has no version column, so a form carries a
-fingerprint of what it was opened on and a save is refused if the row now reads differently
-(checked under a row lock, so of two managers saving at once the second is refused).
+is drafted from it instead. Forms and buttons carry the draft's revision (its notes and session plan
+together) as they showed it: of two managers saving at once, the second is refused
+(programmes.concurrency).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ..concurrency import claim_version
 from ..models import ProgrammeTemplate, Session, SessionKind, SessionPlan, TemplateStatus
-from .scheduling import StaleEdit
 
 VERSION_LABEL = re.compile(r"^\d{1,3}(\.\d{1,3}){0,2}$")
-VERSION_STALE_MESSAGE = (
-    "Someone else changed this version while you had it open. Nothing has been saved yet: your edits are "
-    "still below, next to the latest saved session plan. Check them and save again."
-)
-
-
-def fingerprint(values) -> str:
-    """A short digest of what a form was opened on; any saved change gives a different one."""
-    text = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def template_fingerprint(template: ProgrammeTemplate) -> str:
-    """Reads the template's plans: one query unless prefetched."""
-    plans = sorted((p.number, p.title, p.kind, p.week_offset, p.checklist_due) for p in template.plans.all())
-    return fingerprint([template.version, template.status, template.notes, plans])
 
 
 @dataclass(frozen=True)
@@ -48,6 +30,24 @@ class PlanRow:
     kind: str
     week_offset: int
     checklist_due: bool
+
+    @classmethod
+    def of(cls, plan: SessionPlan) -> PlanRow:
+        return cls(plan.number, plan.title, plan.kind, plan.week_offset, plan.checklist_due)
+
+
+def _plans_create(template: ProgrammeTemplate, rows: list[PlanRow]) -> None:
+    SessionPlan.objects.bulk_create(
+        SessionPlan(
+            template=template,
+            number=row.number,
+            title=row.title.strip(),
+            kind=row.kind,
+            week_offset=row.week_offset,
+            checklist_due=row.checklist_due,
+        )
+        for row in sorted(rows, key=lambda row: row.number)
+    )
 
 
 def plan_rows_check(rows: list[PlanRow]) -> None:
@@ -85,13 +85,12 @@ def _check_draft(template: ProgrammeTemplate) -> None:
         )
 
 
-def _lock(template: ProgrammeTemplate, expected: str) -> ProgrammeTemplate:
-    """The template, locked for this transaction, if it still reads as the form saw it."""
-    locked = ProgrammeTemplate.objects.select_for_update().get(pk=template.pk)
-    _check_draft(locked)
-    if template_fingerprint(locked) != expected:
-        raise StaleEdit(VERSION_STALE_MESSAGE, code="stale")
-    return locked
+def _claim(template: ProgrammeTemplate, revision: int) -> ProgrammeTemplate:
+    """The draft as saved now, claimed at the revision the page showed (else StaleEdit)."""
+    claimed = ProgrammeTemplate.objects.get(pk=template.pk)
+    _check_draft(claimed)
+    claim_version(claimed, revision, thing="programme version")
+    return claimed
 
 
 @transaction.atomic
@@ -118,51 +117,31 @@ def programme_version_draft(*, source: ProgrammeTemplate, version: str) -> Progr
             )
     except IntegrityError as exc:  # another manager drafted the same version a moment ago
         raise ValidationError({"version": f"{source.name} already has a version {version}."}) from exc
-    SessionPlan.objects.bulk_create(
-        SessionPlan(
-            template=template,
-            number=plan.number,
-            title=plan.title,
-            kind=plan.kind,
-            week_offset=plan.week_offset,
-            checklist_due=plan.checklist_due,
-        )
-        for plan in source.plans.order_by("number")
-    )
+    _plans_create(template, [PlanRow.of(plan) for plan in source.plans.all()])
     return template
 
 
 @transaction.atomic
 def programme_version_update(
-    *, template: ProgrammeTemplate, expected: str, notes: str, plans: list[PlanRow]
+    *, template: ProgrammeTemplate, revision: int, notes: str, plans: list[PlanRow]
 ) -> ProgrammeTemplate:
-    """Replaces a draft's notes and session plan. `expected` is the fingerprint the form was opened on."""
-    locked = _lock(template, expected)
+    """Replaces a draft's notes and session plan, as edited on a form opened on `revision`."""
+    locked = _claim(template, revision)
     plan_rows_check(plans)
     if Session.objects.filter(plan__template=locked).exists():  # only if made outside the app
         raise ValidationError("Sessions already follow this draft, so its plan cannot change.", code="in_use")
     locked.plans.all().delete()
-    SessionPlan.objects.bulk_create(
-        SessionPlan(
-            template=locked,
-            number=row.number,
-            title=row.title.strip(),
-            kind=row.kind,
-            week_offset=row.week_offset,
-            checklist_due=row.checklist_due,
-        )
-        for row in sorted(plans, key=lambda row: row.number)
-    )
+    _plans_create(locked, plans)
     locked.notes = notes.strip()
     locked.save(update_fields=["notes"])
     return locked
 
 
 @transaction.atomic
-def programme_version_publish(*, template: ProgrammeTemplate, expected: str, today: dt.date) -> ProgrammeTemplate:
-    """Publishes a draft as it was shown to the manager: from now on it is read-only."""
-    locked = _lock(template, expected)
-    plan_rows_check([PlanRow(p.number, p.title, p.kind, p.week_offset, p.checklist_due) for p in locked.plans.all()])
+def programme_version_publish(*, template: ProgrammeTemplate, revision: int, today: dt.date) -> ProgrammeTemplate:
+    """Publishes a draft as it was shown to the manager (at `revision`): from now on it is read-only."""
+    locked = _claim(template, revision)
+    plan_rows_check([PlanRow.of(plan) for plan in locked.plans.all()])
     ProgrammeTemplate.objects.filter(pk=locked.pk, status=TemplateStatus.DRAFT).update(
         status=TemplateStatus.PUBLISHED, published_on=today
     )
@@ -171,9 +150,9 @@ def programme_version_publish(*, template: ProgrammeTemplate, expected: str, tod
 
 
 @transaction.atomic
-def programme_version_delete(*, template: ProgrammeTemplate, expected: str) -> None:
-    """Deletes a draft that nothing refers to yet."""
-    locked = _lock(template, expected)
+def programme_version_delete(*, template: ProgrammeTemplate, revision: int) -> None:
+    """Deletes a draft that nothing refers to yet, as it was shown to the manager (at `revision`)."""
+    locked = _claim(template, revision)
     if locked.cohorts.exists() or Session.objects.filter(plan__template=locked).exists():
         raise ValidationError("A cohort follows this draft, so it cannot be deleted.", code="in_use")
     changes = locked.content_changes.count()

@@ -62,6 +62,14 @@ def manager_client(client, manager):
     return client
 
 
+@pytest.fixture
+def draft(db) -> ProgrammeTemplate:
+    """A draft version 1.0 with one session in its plan."""
+    template = ProgrammeTemplate.objects.create(name="QMS programme", version="1.0")
+    SessionPlan.objects.create(template=template, number=1, title="Session 1", kind="taught", week_offset=0)
+    return template
+
+
 def default_template() -> ProgrammeTemplate:
     return ProgrammeTemplate.objects.get(name="QMS programme", version="0.9")
 
@@ -132,6 +140,25 @@ def domain_model_admins():
 
 def admin_url(model, action: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+def resubmitted(client, url: str, **changes) -> dict:
+    """The admin change form's data as the page shows it (inlines included), with `changes` (name -> value)."""
+    page = client.get(url)
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is True:
+                data[form.add_prefix(name)] = "on"
+            elif isinstance(value, list):
+                data[form.add_prefix(name)] = [getattr(item, "pk", item) for item in value]
+            elif value is not None and value is not False:
+                data[form.add_prefix(name)] = value
+    return data | changes
 
 
 def test_admin_registry_has_every_domain_model():
@@ -258,17 +285,14 @@ def test_session_plan_of_published_template_post_changes_nothing(manager_client)
 
 
 @pytest.mark.django_db
-def test_programme_template_draft_is_editable(manager_client):
-    draft = ProgrammeTemplate.objects.create(name="QMS programme", version="1.0")
-    SessionPlan.objects.create(template=draft, number=1, title="Session 1", kind="taught", week_offset=0)
+def test_programme_template_draft_is_editable(manager_client, draft):
     response = manager_client.get(admin_url(ProgrammeTemplate, "change", draft.pk))
     assertContains(response, 'name="_save"')
     assertContains(response, 'name="plans-0-title"')
 
 
 @pytest.mark.django_db
-def test_session_plan_add_offers_draft_templates_only(manager_client):
-    draft = ProgrammeTemplate.objects.create(name="QMS programme", version="1.0")
+def test_session_plan_add_offers_draft_templates_only(manager_client, draft):
     response = manager_client.get(admin_url(SessionPlan, "add"))
     assert list(response.context["adminform"].form.fields["template"].queryset) == [draft]
 
@@ -283,21 +307,9 @@ def test_enrolment_add_offers_coaches_only(manager_client, coach):
 @pytest.mark.django_db
 def test_session_admin_save_bumps_version(manager_client, manager, coach):
     session = build_programme(1, manager=manager, coach=coach).sessions.get(number=3)
-    data = {
-        "enrolment": session.enrolment_id,
-        "plan": session.plan_id,
-        "number": 3,
-        "due_date": "2025-10-06",
-        "held_on": "2025-10-07",
-        "attendees": "5",
-        "notes": "Held a day late",
-        "cancelled_reason": "",
-        "changes-TOTAL_FORMS": "0",
-        "changes-INITIAL_FORMS": "0",
-        "changes-MIN_NUM_FORMS": "0",
-        "changes-MAX_NUM_FORMS": "1000",
-    }
-    response = manager_client.post(admin_url(Session, "change", session.pk), data)
+    url = admin_url(Session, "change", session.pk)
+    data = resubmitted(manager_client, url, held_on="2025-10-07", attendees="5", notes="Held a day late")
+    response = manager_client.post(url, data)
     assertRedirects(response, admin_url(Session, "changelist"))
     session.refresh_from_db()
     assert (session.held_on, session.version) == (dt.date(2025, 10, 7), 2)
@@ -306,20 +318,9 @@ def test_session_admin_save_bumps_version(manager_client, manager, coach):
 @pytest.mark.django_db
 def test_session_admin_held_and_cancelled_is_a_form_error(manager_client, manager, coach):
     session = build_programme(1, manager=manager, coach=coach).sessions.get(number=3)
-    data = {
-        "enrolment": session.enrolment_id,
-        "plan": session.plan_id,
-        "number": 3,
-        "due_date": "2025-10-06",
-        "held_on": "2025-10-07",
-        "cancelled": "on",
-        "cancelled_reason": "Ward closed",
-        "changes-TOTAL_FORMS": "0",
-        "changes-INITIAL_FORMS": "0",
-        "changes-MIN_NUM_FORMS": "0",
-        "changes-MAX_NUM_FORMS": "1000",
-    }
-    response = manager_client.post(admin_url(Session, "change", session.pk), data)
+    url = admin_url(Session, "change", session.pk)
+    data = resubmitted(manager_client, url, held_on="2025-10-07", cancelled="on", cancelled_reason="Ward closed")
+    response = manager_client.post(url, data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     session.refresh_from_db()
@@ -335,3 +336,64 @@ def test_feedback_response_admin_post_changes_nothing(manager_client, manager, c
     assert response.status_code == 403
     answer.refresh_from_db()
     assert (answer.could_improve, answer.rating) == ("yes", 5)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "change"),
+    [
+        (Team, {"department": "Education"}),
+        (TeamMeeting, {"location": "Library"}),
+        (Cohort, {"name": "Renamed cohort"}),
+        (PdsaCycle, {"study": "Studied in the admin"}),
+        (ContentChange, {"description": "Edited in the admin"}),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else "",
+)
+def test_admin_change_bumps_the_version_so_app_forms_opened_before_are_refused(
+    manager_client, manager, coach, model, change
+):
+    build_programme(1, manager=manager, coach=coach)
+    obj = model.objects.get()
+    url = admin_url(model, "change", obj.pk)
+    response = manager_client.post(url, resubmitted(manager_client, url, **change))
+    assertRedirects(response, admin_url(model, "changelist"), fetch_redirect_response=False)
+    obj.refresh_from_db()
+    name, value = next(iter(change.items()))
+    assert (getattr(obj, name), obj.version) == (value, 2)
+
+
+@pytest.mark.django_db
+def test_admin_team_save_bumps_the_version_of_each_meeting_changed_inline(manager_client, manager, coach):
+    team = build_programme(1, manager=manager, coach=coach).team
+    TeamMeeting.objects.create(
+        team=team, name="Monthly governance", weekday=0, start_time=dt.time(14, 0), first_date=dt.date(2025, 9, 22)
+    )
+    url = admin_url(Team, "change", team.pk)
+    data = resubmitted(manager_client, url)
+    changed = next(key for key, value in data.items() if value == "Weekly huddle").replace("-name", "-location")
+    assertRedirects(manager_client.post(url, data | {changed: "Seminar room 2"}), admin_url(Team, "changelist"))
+    assert dict(team.meetings.values_list("name", "version")) == {"Weekly huddle": 2, "Monthly governance": 1}
+    assert Team.objects.get(pk=team.pk).version == 2
+
+
+@pytest.mark.django_db
+def test_admin_session_plan_change_bumps_its_drafts_revision(manager_client, draft):
+    plan = draft.plans.get()
+    url = admin_url(SessionPlan, "change", plan.pk)
+    response = manager_client.post(url, resubmitted(manager_client, url, title="Welcome"))
+    assertRedirects(response, admin_url(SessionPlan, "changelist"), fetch_redirect_response=False)
+    draft.refresh_from_db()
+    assert (draft.plans.get().title, draft.revision) == ("Welcome", 2)
+    manager_client.post(admin_url(SessionPlan, "delete", plan.pk), {"post": "yes"})
+    draft.refresh_from_db()
+    assert (draft.plans.count(), draft.revision) == (0, 3)
+
+
+@pytest.mark.django_db
+def test_admin_draft_template_save_bumps_its_revision(manager_client, draft):
+    url = admin_url(ProgrammeTemplate, "change", draft.pk)
+    data = resubmitted(manager_client, url, notes="Edited in the admin")
+    assertRedirects(manager_client.post(url, data), admin_url(ProgrammeTemplate, "changelist"))
+    draft.refresh_from_db()
+    assert (draft.notes, draft.revision) == ("Edited in the admin", 2)

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from coaching.models import CoachingAgreement
 from coaching.recurrence import MeetingPattern, SlotRequest, propose_slots
-from programmes.models import Enrolment
+from programmes.models import Enrolment, Team
+from programmes.services.scheduling import team_update
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -173,3 +174,30 @@ def test_scheduling_pages_fit_a_tablet_and_pass_axe(browser_page):
     ]:
         page = browser_page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 768, path
+
+
+def test_manager_saving_over_a_newer_save_sees_what_changed_and_keeps_their_input(browser_page):
+    today = timezone.localdate()
+    _, team, _ = people_and_team(today)
+    browser_page.login("mina")
+    page = browser_page.goto(f"/programmes/teams/{team.pk}/edit/")
+    # Another manager saves the team while this form is open.
+    fields = {"name": team.name, "site": team.site, "improvement_board": "physical", "board_location": "Corridor B"}
+    team_update(team=Team.objects.get(pk=team.pk), version=1, department="Education", **fields)
+    page.get_by_label("Department").fill("Education and training")
+    page.get_by_role("button", name="Save the team").click()
+    page.wait_for_load_state("load")
+    browser_page.check_accessibility()
+    card = page.locator("#saved-meanwhile")
+    assert card.get_by_role("heading", name="Saved by someone else meanwhile").is_visible()
+    assert card.get_by_role("row", name="Department").inner_text().split("\t") == [
+        "Department",
+        "Education",
+        "Education and training",
+    ]
+    assert page.get_by_label("Department").input_value() == "Education and training"
+    # Having seen what changed, saving again keeps what was typed.
+    page.get_by_role("button", name="Save the team").click()
+    page.wait_for_url(f"**/programmes/teams/{team.pk}/")
+    browser_page.check_accessibility()
+    assert Team.objects.values_list("department", "version").get(pk=team.pk) == ("Education and training", 3)

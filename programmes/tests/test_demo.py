@@ -21,12 +21,6 @@ WEEK_15 = dt.date(2026, 1, 5)  # when the source document was written
 DEMO_USERNAMES = ["coach", "coach2", "lead", "manager"]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The seed sets real passwords; the default hasher would make every run slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _row_counts() -> dict[str, int]:
     models = [
         m

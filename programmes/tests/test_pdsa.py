@@ -9,19 +9,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from conftest import PERSONAS
 from feedback.models import FeedbackLink
 from programmes.models import PdsaCycle
-from programmes.services import pdsa_fingerprint
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
+from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, persona_request
 
 pytestmark = pytest.mark.django_db
-
-
-def login_redirect(response, url) -> bool:
-    return response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={url}"
 
 
 def cycle_data(**overrides) -> dict:
@@ -52,12 +48,8 @@ def test_log_and_cycle_readable_by_every_role(client, login, personas, persona):
         (reverse("programmes:pdsa_detail", kwargs={"pk": cycle.pk}), "Edit this cycle"),
     ]
     for url, manager_button in pages:
-        login(persona, personas)
-        response = client.get(url)
-        if persona == "anonymous":
-            assert login_redirect(response, url)
-        else:
-            assert response.status_code == 200
+        response = persona_request(login, personas, persona, url, EVERY_ROLE)
+        if persona != "anonymous":
             content = response.content.decode()
             assert "QMS training programme test bed" in content
             assert (manager_button in content) is (persona == "manager")
@@ -73,18 +65,12 @@ def test_create_and_edit_managers_only(client, login, personas, persona):
         (
             "post",
             reverse("programmes:pdsa_edit", kwargs={"pk": cycle.pk}),
-            cycle_data(title="Edited by " + persona, expected=pdsa_fingerprint(cycle)),
+            cycle_data(title="Edited by " + persona, version=cycle.version),
         ),
     ]
     for method, url, data in attempts:
-        login(persona, personas)
-        response = getattr(client, method)(url, data)
-        if persona == "anonymous":
-            assert login_redirect(response, url)
-        elif persona == "manager":
-            assert response.status_code == (200 if method == "get" else 302)
-        else:
-            assert response.status_code == 403
+        expected = {**MANAGERS_ONLY, "manager": 200 if method == "get" else 302}
+        persona_request(login, personas, persona, url, expected, method=method, data=data)
     cycle.refresh_from_db()
     assert cycle.title == ("Edited by manager" if persona == "manager" else "Original title")
     assert PdsaCycle.objects.filter(title__startswith="New by").count() == (1 if persona == "manager" else 0)
@@ -155,22 +141,35 @@ def test_bad_input_is_explained_and_what_was_typed_kept(client, login, personas,
 
 def test_two_managers_editing_one_cycle_the_second_is_refused(client, login, personas):
     cycle = factories.PdsaCycleFactory(title="Coaching times", started_on=dt.date(2026, 1, 12))
-    opened = pdsa_fingerprint(cycle)
     login("manager", personas)
     url = reverse("programmes:pdsa_edit", kwargs={"pk": cycle.pk})
-    assert client.get(url).context["form"]["expected"].value() == opened
-    assert client.post(url, cycle_data(study="Alice's study.", expected=opened)).status_code == 302
-    refused = client.post(url, cycle_data(study="Bob's study.", expected=opened))
+    opened = client.get(url).context["form"]["version"].value()
+    assert opened == 1
+    assert client.post(url, cycle_data(study="Alice's study.", version=opened)).status_code == 302
+    refused = client.post(url, cycle_data(study="Bob's study.", version=opened))
     assert refused.status_code == 200
-    content = refused.content.decode()
-    assert "Someone else saved this PDSA cycle while you were editing it." in content
-    assert "Bob&#x27;s study." in content and "Alice&#x27;s study." in content
+    assertContains(refused, "Someone else saved this PDSA cycle while you were editing it")
+    assertContains(refused, "<td>Alice&#x27;s study.</td><td>Bob&#x27;s study.</td>", html=True)
+    assertContains(refused, "Bob&#x27;s study.</textarea>")
     cycle.refresh_from_db()
-    assert cycle.study == "Alice's study."
-    renewed = refused.context["form"]["expected"].value()
-    assert client.post(url, cycle_data(study="Bob's study.", expected=renewed)).status_code == 302
+    assert (cycle.study, cycle.version) == ("Alice's study.", 2)
+    renewed = refused.context["form"]["version"].value()
+    assert renewed == "2"
+    assert client.post(url, cycle_data(study="Bob's study.", version=renewed)).status_code == 302
     cycle.refresh_from_db()
-    assert cycle.study == "Bob's study."
+    assert (cycle.study, cycle.version) == ("Bob's study.", 3)
+
+
+def test_edit_posted_empty_is_a_form_error(client, login, personas):
+    cycle = factories.PdsaCycleFactory(title="Coaching times")
+    login("manager", personas)
+    for url in (reverse("programmes:pdsa_create"), reverse("programmes:pdsa_edit", kwargs={"pk": cycle.pk})):
+        response = client.post(url, {})
+        assert response.status_code == 200
+        assert response.context["form"].errors["title"] == ["This field is required."]
+        assertContains(response, "<title>Error: ")
+    cycle.refresh_from_db()
+    assert (cycle.title, PdsaCycle.objects.count()) == ("Coaching times", 1)
 
 
 # --- Reading -----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from coaching.models import CoachingAgreement
+from programmes.concurrency import StaleEdit
 from programmes.models import (
     Cohort,
     Enrolment,
@@ -15,10 +16,10 @@ from programmes.models import (
     ImprovementBoard,
     Session,
     SessionChange,
+    Team,
     TeamMeeting,
 )
 from programmes.services.scheduling import (
-    StaleEdit,
     cohort_create,
     cohort_update,
     enrolment_create,
@@ -32,7 +33,6 @@ from programmes.services.scheduling import (
     team_meeting_update,
     team_update,
 )
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
@@ -91,6 +91,7 @@ def test_team_update_changes_board():
     team = factories.TeamFactory(name="Pharmacy")
     team_update(
         team=team,
+        version=1,
         name="Pharmacy",
         site=team.site,
         department="",
@@ -98,7 +99,22 @@ def test_team_update_changes_board():
         board_location="Corridor B",
     )
     team.refresh_from_db()
-    assert (team.improvement_board, team.board_location) == ("physical", "Corridor B")
+    assert (team.improvement_board, team.board_location, team.version) == ("physical", "Corridor B", 2)
+
+
+def test_team_update_from_a_stale_version_is_refused_and_changes_nothing():
+    team = factories.TeamFactory(name="Pharmacy")
+    fields = {"name": "Pharmacy", "site": team.site, "department": "", "board_location": ""}
+    team_update(team=team, version=1, improvement_board=ImprovementBoard.PHYSICAL, **fields)
+    with pytest.raises(StaleEdit) as error:
+        team_update(team=Team.objects.get(pk=team.pk), version=1, improvement_board="virtual", **fields)
+    assert error.value.messages == [
+        "Someone else saved this team while you were editing it, so your changes have not been saved yet. "
+        "What you typed is still in the form, and what is saved now is shown on this page: check both, then "
+        "save again to keep yours."
+    ]
+    team.refresh_from_db()
+    assert (team.improvement_board, team.version) == ("physical", 2)
 
 
 def meeting_fields(**overrides) -> dict:
@@ -140,9 +156,13 @@ def test_team_meeting_create_every_three_weeks_is_refused():
 
 def test_team_meeting_update_moves_the_meeting():
     meeting = factories.TeamMeetingFactory()
-    team_meeting_update(meeting=meeting, **meeting_fields(weekday=3, first_date=dt.date(2025, 9, 25)))
+    team_meeting_update(meeting=meeting, version=1, **meeting_fields(weekday=3, first_date=dt.date(2025, 9, 25)))
     meeting.refresh_from_db()
-    assert (meeting.weekday, meeting.first_date) == (3, dt.date(2025, 9, 25))
+    assert (meeting.weekday, meeting.first_date, meeting.version) == (3, dt.date(2025, 9, 25), 2)
+    with pytest.raises(StaleEdit):
+        team_meeting_update(meeting=meeting, version=1, **meeting_fields())
+    meeting.refresh_from_db()
+    assert (meeting.weekday, meeting.version) == (3, 2)
 
 
 # --- Cohorts ----------------------------------------------------------------------------------
@@ -189,13 +209,24 @@ def test_cohort_create_end_before_start_is_refused():
 def test_cohort_update_renames_and_redates(cohort):
     cohort_update(
         cohort=cohort,
+        version=1,
         name="Autumn 2025 (RSH and PRH)",
         owner=cohort.owner,
         start_date=SESSION_1,
         target_end_date=dt.date(2026, 1, 5),
     )
     cohort.refresh_from_db()
-    assert (cohort.name, cohort.target_end_date) == ("Autumn 2025 (RSH and PRH)", dt.date(2026, 1, 5))
+    assert (cohort.name, cohort.target_end_date, cohort.version) == (
+        "Autumn 2025 (RSH and PRH)",
+        dt.date(2026, 1, 5),
+        2,
+    )
+    with pytest.raises(StaleEdit):
+        cohort_update(
+            cohort=cohort, version=1, name="Stale", owner=cohort.owner, start_date=SESSION_1, target_end_date=SESSION_1
+        )
+    cohort.refresh_from_db()
+    assert (cohort.name, cohort.version) == ("Autumn 2025 (RSH and PRH)", 2)
 
 
 # --- Enrolments -------------------------------------------------------------------------------
@@ -232,7 +263,7 @@ def test_enrolment_create_twice_is_refused(enrolment):
 
 
 def test_enrolment_update_moving_session_1_moves_every_due_date(enrolment):
-    enrolment_update(enrolment=enrolment, coach=enrolment.coach, session1_date=dt.date(2025, 9, 29))
+    enrolment_update(enrolment=enrolment, version=1, coach=enrolment.coach, session1_date=dt.date(2025, 9, 29))
     due = dict(enrolment.sessions.values_list("number", "due_date"))
     assert (due[1], due[2], due[10]) == (dt.date(2025, 9, 29), dt.date(2025, 10, 6), dt.date(2026, 3, 16))
     assert set(enrolment.sessions.values_list("version", flat=True)) == {2}
@@ -241,31 +272,44 @@ def test_enrolment_update_moving_session_1_moves_every_due_date(enrolment):
 def test_enrolment_update_session_1_date_after_a_session_is_held_is_refused(enrolment):
     Session.objects.filter(enrolment=enrolment, number=1).update(held_on=SESSION_1)
     with pytest.raises(ValidationError) as error:
-        enrolment_update(enrolment=enrolment, coach=enrolment.coach, session1_date=dt.date(2025, 9, 29))
+        enrolment_update(enrolment=enrolment, version=1, coach=enrolment.coach, session1_date=dt.date(2025, 9, 29))
     assert error.value.error_dict["session1_date"][0].code == "held_sessions"
     assert enrolment.sessions.get(number=2).due_date == dt.date(2025, 9, 29)
 
 
 def test_enrolment_update_changes_coach_only(enrolment):
     new_coach = factories.CoachFactory()
-    enrolment_update(enrolment=enrolment, coach=new_coach, session1_date=SESSION_1)
+    enrolment_update(enrolment=enrolment, version=1, coach=new_coach, session1_date=SESSION_1)
     enrolment.refresh_from_db()
     assert enrolment.coach == new_coach
     assert set(enrolment.sessions.values_list("version", flat=True)) == {1}
 
 
 def test_enrolment_update_stale_form_is_refused(enrolment):
-    opened_on = Enrolment.objects.get(pk=enrolment.pk).updated_at
-    enrolment_update(enrolment=enrolment, coach=factories.CoachFactory(), session1_date=SESSION_1, updated_at=opened_on)
+    enrolment_update(enrolment=enrolment, version=1, coach=factories.CoachFactory(), session1_date=SESSION_1)
     with pytest.raises(StaleEdit):
         enrolment_update(
-            enrolment=Enrolment.objects.get(pk=enrolment.pk),
-            coach=None,
-            session1_date=dt.date(2025, 9, 29),
-            updated_at=opened_on,
+            enrolment=Enrolment.objects.get(pk=enrolment.pk), version=1, coach=None, session1_date=dt.date(2025, 9, 29)
         )
     enrolment.refresh_from_db()
-    assert (enrolment.coach is not None, enrolment.session1_date) == (True, SESSION_1)
+    assert (enrolment.coach is not None, enrolment.session1_date, enrolment.version) == (True, SESSION_1, 2)
+    assert set(enrolment.sessions.values_list("version", flat=True)) == {1}
+
+
+def test_enrolment_update_without_a_version_bumps_it(enrolment):
+    """The admin's save: whatever version is saved, it is bumped, so that forms opened before are refused."""
+    Enrolment.objects.filter(pk=enrolment.pk).update(version=7)
+    enrolment_update(enrolment=enrolment, version=None, coach=None, session1_date=SESSION_1)
+    enrolment.refresh_from_db()
+    assert (enrolment.coach, enrolment.version) == (None, 8)
+
+
+def test_enrolment_set_status_stale_version_is_refused(enrolment):
+    enrolment_set_status(enrolment=enrolment, status=EnrolmentStatus.WITHDRAWN, version=1)
+    with pytest.raises(StaleEdit):
+        enrolment_set_status(enrolment=enrolment, status=EnrolmentStatus.COMPLETED, version=1)
+    enrolment.refresh_from_db()
+    assert (enrolment.status, enrolment.version) == (EnrolmentStatus.WITHDRAWN, 2)
 
 
 @pytest.mark.parametrize("status", [EnrolmentStatus.WITHDRAWN, EnrolmentStatus.COMPLETED, EnrolmentStatus.ACTIVE])
@@ -374,6 +418,16 @@ def test_session_cancel_stale_version_is_refused(enrolment):
     assert session(enrolment, 3).cancelled_reason == "Ward closed"
 
 
+OCT_14 = dt.datetime(2025, 10, 14, 9, 0, tzinfo=LONDON)
+
+
+def move(enrolment, number: int = 3, *, version: int = 1, to_start: dt.datetime = OCT_14, reason: str = "x"):
+    """Moves the enrolment's session `number`, as its coach."""
+    return session_move(
+        session=session(enrolment, number), version=version, to_start=to_start, reason=reason, user=enrolment.coach
+    )
+
+
 def test_session_move_records_the_change(enrolment):
     user = enrolment.coach
     first_time = dt.datetime(2025, 10, 14, 9, 0, tzinfo=LONDON)
@@ -390,19 +444,13 @@ def test_session_move_to_the_same_time_is_refused(enrolment):
     when = dt.datetime(2025, 10, 14, 9, 0, tzinfo=LONDON)
     Session.objects.filter(enrolment=enrolment, number=3).update(agreed_start=when)
     with pytest.raises(ValidationError) as error:
-        session_move(session=session(enrolment, 3), version=1, to_start=when, reason="x", user=enrolment.coach)
+        move(enrolment, to_start=when)
     assert error.value.message_dict == {"to_start": ["That is the time already agreed."]}
 
 
 def test_session_move_before_the_programme_is_refused(enrolment):
     with pytest.raises(ValidationError) as error:
-        session_move(
-            session=session(enrolment, 3),
-            version=1,
-            to_start=dt.datetime(2025, 9, 1, 9, 0, tzinfo=LONDON),
-            reason="x",
-            user=enrolment.coach,
-        )
+        move(enrolment, to_start=dt.datetime(2025, 9, 1, 9, 0, tzinfo=LONDON))
     assert error.value.message_dict == {
         "to_start": ["That is before this team's programme started (22 September 2025)."]
     }
@@ -410,13 +458,7 @@ def test_session_move_before_the_programme_is_refused(enrolment):
 
 def test_session_move_without_reason_is_refused(enrolment):
     with pytest.raises(ValidationError) as error:
-        session_move(
-            session=session(enrolment, 3),
-            version=1,
-            to_start=dt.datetime(2025, 10, 14, 9, 0, tzinfo=LONDON),
-            reason=" ",
-            user=enrolment.coach,
-        )
+        move(enrolment, reason=" ")
     assert error.value.message_dict == {"reason": ["Say why the session is moving."]}
     assert SessionChange.objects.count() == 0
 
@@ -424,25 +466,12 @@ def test_session_move_without_reason_is_refused(enrolment):
 def test_session_move_of_a_held_session_is_refused(enrolment):
     Session.objects.filter(enrolment=enrolment, number=2).update(held_on=dt.date(2025, 9, 29))
     with pytest.raises(ValidationError) as error:
-        session_move(
-            session=session(enrolment, 2),
-            version=1,
-            to_start=dt.datetime(2025, 10, 14, 9, 0, tzinfo=LONDON),
-            reason="Late",
-            user=enrolment.coach,
-        )
+        move(enrolment, 2, reason="Late")
     assert error.value.code == "closed"
 
 
 def test_session_move_stale_version_is_refused_and_no_change_kept(enrolment):
-    when = dt.datetime(2025, 10, 14, 9, 0, tzinfo=LONDON)
-    session_move(session=session(enrolment, 3), version=1, to_start=when, reason="Agreed", user=enrolment.coach)
+    move(enrolment, reason="Agreed")
     with pytest.raises(StaleEdit):
-        session_move(
-            session=session(enrolment, 3),
-            version=1,
-            to_start=when + dt.timedelta(days=7),
-            reason="Mine",
-            user=enrolment.coach,
-        )
+        move(enrolment, to_start=OCT_14 + dt.timedelta(days=7), reason="Mine")
     assert list(SessionChange.objects.values_list("reason", flat=True)) == ["Agreed"]

@@ -10,13 +10,15 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from conftest import PERSONAS
+from programmes.concurrency import DAMAGED_MESSAGE
 from programmes.models import ProgrammeTemplate, SessionPlan, TemplateStatus
 from programmes.selectors_versions import programme_versions, version_key
-from programmes.services import template_fingerprint
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
+from programmes.services import PlanRow, programme_version_update
 from tests import factories
+from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, persona_request
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +41,11 @@ def draft_of(source: ProgrammeTemplate, version: str = "1.0") -> ProgrammeTempla
     return programme_version_draft(source=source, version=version)
 
 
-def plan_post(template: ProgrammeTemplate, rows: list[tuple], *, notes: str = "", expected: str | None = None) -> dict:
+def plan_post(template: ProgrammeTemplate, rows: list[tuple], *, notes: str = "", revision: int | None = None) -> dict:
     """Form data for the session plan formset: rows of (number, title, kind, week, checklist, delete)."""
     data = {
         "notes": notes,
-        "expected": expected if expected is not None else template_fingerprint(template),
+        "revision": revision if revision is not None else revised(template),
         "form-TOTAL_FORMS": str(len(rows)),
         "form-INITIAL_FORMS": str(template.plans.count()),
         "form-MIN_NUM_FORMS": "0",
@@ -58,55 +60,51 @@ def plan_post(template: ProgrammeTemplate, rows: list[tuple], *, notes: str = ""
     return data
 
 
+def revised(template: ProgrammeTemplate) -> int:
+    """The draft's revision as saved now, as a page opened now shows it."""
+    return ProgrammeTemplate.objects.values_list("revision", flat=True).get(pk=template.pk)
+
+
 def current_rows(template: ProgrammeTemplate) -> list[tuple]:
     return [(p.number, p.title, p.kind, p.week, p.checklist_due, False) for p in template.plans.order_by("number")]
 
 
-def login_redirect(response, url) -> bool:
-    return response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={url}"
-
-
 # --- Permissions -----------------------------------------------------------------------------------
-
-READ = {"manager": 200, "coach": 200, "other_coach": 200, "lead": 200}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_read_pages_every_role(client, login, personas, persona):
     for url in (reverse("programmes:versions"), reverse("programmes:version_detail", kwargs={"pk": qms().pk})):
-        login(persona, personas)
-        response = client.get(url)
-        if persona == "anonymous":
-            assert login_redirect(response, url)
-        else:
-            assert response.status_code == READ[persona]
+        response = persona_request(login, personas, persona, url, EVERY_ROLE)
+        if persona != "anonymous":
             assert "QMS programme" in response.content.decode()
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_writes_managers_only(client, login, personas, persona):
     draft = draft_of(qms())
-    expected = {"expected": template_fingerprint(draft)}
+    # (method, url, data, the manager's status)
     attempts = [
-        ("post", reverse("programmes:version_draft"), {"source": qms().pk, "version": "2.0"}),
-        ("get", reverse("programmes:version_edit", kwargs={"pk": draft.pk}), {}),
-        ("post", reverse("programmes:version_edit", kwargs={"pk": draft.pk}), plan_post(draft, current_rows(draft))),
-        ("post", reverse("programmes:version_publish", kwargs={"pk": draft.pk}), expected),
-        ("post", reverse("programmes:version_delete", kwargs={"pk": draft.pk}), expected),
+        # 200: the form again, saying that version 1.0 is a draft already.
+        ("post", reverse("programmes:version_draft"), {"source": qms().pk, "version": "2.0"}, 200),
+        ("get", reverse("programmes:version_edit", kwargs={"pk": draft.pk}), {}, 200),
+        (
+            "post",
+            reverse("programmes:version_edit", kwargs={"pk": draft.pk}),
+            plan_post(draft, current_rows(draft)),
+            302,
+        ),
+        ("post", reverse("programmes:version_publish", kwargs={"pk": draft.pk}), {"revision": 2}, 302),
+        ("post", reverse("programmes:version_delete", kwargs={"pk": draft.pk}), {"revision": 3}, 302),
     ]
-    for method, url, data in attempts:
-        login(persona, personas)
-        response = getattr(client, method)(url, data)
-        if persona == "anonymous":
-            assert login_redirect(response, url)
-        elif persona == "manager":
-            assert response.status_code in (200, 302)
-        else:
-            assert response.status_code == 403
-    if persona != "manager":
-        draft.refresh_from_db()
-        assert draft.status == TemplateStatus.DRAFT
-        assert not ProgrammeTemplate.objects.filter(version="2.0").exists()
+    for method, url, data, status in attempts:
+        persona_request(login, personas, persona, url, {**MANAGERS_ONLY, "manager": status}, method=method, data=data)
+    draft.refresh_from_db()
+    if persona == "manager":  # saved (revision 2), then published (3); a published version is not deleted
+        assert (draft.status, draft.revision) == (TemplateStatus.PUBLISHED, 3)
+    else:
+        assert (draft.status, draft.revision) == (TemplateStatus.DRAFT, 1)
+    assert not ProgrammeTemplate.objects.filter(version="2.0").exists()
 
 
 def test_account_without_a_role_is_refused(client):
@@ -341,22 +339,36 @@ def test_published_version_cannot_be_edited(client, login, personas):
 
 def test_two_managers_editing_one_draft_the_second_is_refused_and_keeps_their_edits(client, login, personas):
     draft = draft_of(qms())
-    opened = template_fingerprint(draft)
     rows = current_rows(draft)
     login("manager", personas)
     url = reverse("programmes:version_edit", kwargs={"pk": draft.pk})
+    opened = client.get(url).context["notes_form"]["revision"].value()
+    assert opened == 1
     alice = [(1, "Alice's session 1", "taught", 1, False, False), *rows[1:]]
-    assert client.post(url, plan_post(draft, alice, expected=opened)).status_code == 302
+    assert client.post(url, plan_post(draft, alice, revision=opened)).status_code == 302
     bob = [(1, "Bob's session 1", "taught", 1, False, False), *rows[1:]]
-    refused = client.post(url, plan_post(draft, bob, expected=opened))
+    refused = client.post(url, plan_post(draft, bob, notes="Bob's notes", revision=opened))
     assert refused.status_code == 200
     content = refused.content.decode()
-    assert "Someone else changed this version while you had it open." in content
+    assert "Someone else saved this programme version while you were editing it" in content
     assert "Bob&#x27;s session 1" in content and "Alice&#x27;s session 1" in content
+    assert "Bob&#x27;s notes</textarea>" in content
     assert draft.plans.get(number=1).title == "Alice's session 1"
-    renewed = refused.context["notes_form"]["expected"].value()
-    assert client.post(url, plan_post(draft, bob, expected=renewed)).status_code == 302
+    renewed = refused.context["notes_form"]["revision"].value()
+    assert renewed == "2"
+    assert client.post(url, plan_post(draft, bob, revision=renewed)).status_code == 302
     assert draft.plans.get(number=1).title == "Bob's session 1"
+    assert revised(draft) == 3
+
+
+def test_edit_posted_empty_is_a_form_error_and_changes_nothing(client, login, personas):
+    draft = draft_of(qms())
+    login("manager", personas)
+    response = client.post(reverse("programmes:version_edit", kwargs={"pk": draft.pk}), {})
+    assert response.status_code == 200
+    assert response.context["notes_form"].non_field_errors() == [DAMAGED_MESSAGE]
+    assertContains(response, "<title>Error: Edit version 1.0")
+    assert (draft.plans.count(), revised(draft)) == (10, 1)
 
 
 def test_publish_makes_the_draft_read_only_and_cohorts_keep_their_version(client, login, personas):
@@ -365,7 +377,7 @@ def test_publish_makes_the_draft_read_only_and_cohorts_keep_their_version(client
     draft = draft_of(qms())
     login("manager", personas)
     url = reverse("programmes:version_publish", kwargs={"pk": draft.pk})
-    response = client.post(url, {"expected": template_fingerprint(draft)}, follow=True)
+    response = client.post(url, {"revision": revised(draft)}, follow=True)
     assert "Version 1.0 published: new cohorts can follow it." in response.content.decode()
     draft.refresh_from_db()
     assert (draft.status, draft.published_on) == (TemplateStatus.PUBLISHED, dt.date(2026, 3, 2))
@@ -373,7 +385,7 @@ def test_publish_makes_the_draft_read_only_and_cohorts_keep_their_version(client
     assert cohort.template == qms()
     assert list(personas.enrolment.sessions.values_list("plan_id", flat=True)) == session_plans
     assert set(SessionPlan.objects.filter(pk__in=session_plans).values_list("template_id", flat=True)) == {qms().pk}
-    again = client.post(url, {"expected": template_fingerprint(draft)}, follow=True)
+    again = client.post(url, {"revision": revised(draft)}, follow=True)
     assert "Version 1.0 is published, so it can no longer be changed." in again.content.decode()
     detail = client.get(reverse("programmes:version_detail", kwargs={"pk": draft.pk})).content.decode()
     assert "Edit the session plan" not in detail and "read-only" in detail
@@ -381,15 +393,18 @@ def test_publish_makes_the_draft_read_only_and_cohorts_keep_their_version(client
 
 def test_publish_refused_when_the_draft_changed_since_the_page_was_shown(client, login, personas):
     draft = draft_of(qms())
-    shown = template_fingerprint(draft)
-    SessionPlan.objects.filter(template=draft, number=2).update(title="Changed meanwhile")
     login("manager", personas)
-    response = client.post(
-        reverse("programmes:version_publish", kwargs={"pk": draft.pk}), {"expected": shown}, follow=True
+    detail = client.get(reverse("programmes:version_detail", kwargs={"pk": draft.pk}))
+    assertContains(detail, '<input type="hidden" name="revision" value="1">', count=2)  # publish and delete
+    rows = current_rows(draft)
+    rows[1] = (2, "Changed meanwhile", *rows[1][2:])
+    programme_version_update(
+        template=draft, revision=1, notes="", plans=[PlanRow(n, t, k, w - 1, c) for n, t, k, w, c, _ in rows]
     )
+    response = client.post(reverse("programmes:version_publish", kwargs={"pk": draft.pk}), {"revision": 1}, follow=True)
     assert "changed after you opened this page, so it has not been published" in response.content.decode()
     draft.refresh_from_db()
-    assert draft.status == TemplateStatus.DRAFT
+    assert (draft.status, draft.revision) == (TemplateStatus.DRAFT, 2)
     missing = client.post(reverse("programmes:version_publish", kwargs={"pk": draft.pk}), {}, follow=True)
     assert "The page was out of date" in missing.content.decode()
 
@@ -399,15 +414,15 @@ def test_delete_a_draft_unless_changes_are_recorded_against_it(client, login, pe
     change = factories.ContentChangeFactory(template=draft)
     login("manager", personas)
     url = reverse("programmes:version_delete", kwargs={"pk": draft.pk})
-    response = client.post(url, {"expected": template_fingerprint(draft)}, follow=True)
+    response = client.post(url, {"revision": revised(draft)}, follow=True)
     assert "1 content change is recorded against version 1.0" in response.content.decode()
     assert ProgrammeTemplate.objects.filter(pk=draft.pk).exists()
     change.delete()
-    response = client.post(url, {"expected": template_fingerprint(draft)})
+    response = client.post(url, {"revision": revised(draft)})
     assert response["Location"] == reverse("programmes:versions")
     assert not ProgrammeTemplate.objects.filter(pk=draft.pk).exists()
     published = client.post(
-        reverse("programmes:version_delete", kwargs={"pk": qms().pk}), {"expected": "x"}, follow=True
+        reverse("programmes:version_delete", kwargs={"pk": qms().pk}), {"revision": qms().revision}, follow=True
     )
     assert "Version 0.9 is published" in published.content.decode()
     assert ProgrammeTemplate.objects.filter(pk=qms().pk).exists()

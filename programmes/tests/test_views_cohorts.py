@@ -7,7 +7,6 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertInHTML, assertRedirects
 
 from programmes.models import Cohort, Session
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -71,11 +70,42 @@ def test_cohort_edit_cannot_change_the_version(login, personas):
     other = factories.ProgrammeTemplateFactory()
     response = login("manager", personas).post(
         reverse("programmes:cohort_edit", args=[cohort.pk]),
-        cohort_data(name="Autumn 2025", template=other.pk, owner=personas.manager.pk),
+        cohort_data(name="Autumn 2025", template=other.pk, owner=personas.manager.pk, version=1),
     )
     assertRedirects(response, reverse("programmes:cohort", args=[cohort.pk]), fetch_redirect_response=False)
     cohort.refresh_from_db()
-    assert (cohort.name, cohort.template.version) == ("Autumn 2025", "0.9")
+    assert (cohort.name, cohort.template.version, cohort.version) == ("Autumn 2025", "0.9", 2)
+
+
+def test_cohort_edit_stale_form_is_refused_with_what_changed_and_the_first_save_kept(login, personas):
+    cohort = personas.enrolment.cohort
+    url = reverse("programmes:cohort_edit", args=[cohort.pk])
+    client = login("manager", personas)
+    assert client.get(url).context["form"]["version"].value() == 1
+    first = cohort_data(name="Autumn 2025", owner=personas.manager.pk, version=1)
+    assert client.post(url, first).status_code == 302
+    second = cohort_data(name="Autumn cohort", owner=personas.manager.pk, target_end_date="2026-07-01", version=1)
+    response = client.post(url, second)
+    assert response.status_code == 200
+    assertContains(response, "<title>Error: Edit Autumn 2025 – QMS Coach</title>")
+    assertContains(response, "Someone else saved this cohort while you were editing it")
+    html = response.content.decode()
+    assertInHTML('<tr><th scope="row">Cohort name</th><td>Autumn 2025</td><td>Autumn cohort</td></tr>', html)
+    assertInHTML('<tr><th scope="row">Target end date</th><td>Mon 1 Jun 2026</td><td>Wed 1 Jul 2026</td></tr>', html)
+    assertContains(response, 'value="2026-07-01"')
+    cohort.refresh_from_db()
+    assert (cohort.name, cohort.target_end_date, cohort.version) == ("Autumn 2025", dt.date(2026, 6, 1), 2)
+
+
+@pytest.mark.parametrize("name", ["cohort_create", "cohort_edit"])
+def test_cohort_forms_posted_empty_show_errors_and_change_nothing(login, personas, name):
+    cohort = personas.enrolment.cohort
+    args = [cohort.pk] if name == "cohort_edit" else []
+    response = login("manager", personas).post(reverse(f"programmes:{name}", args=args), {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["This field is required."]
+    assertContains(response, "<title>Error: ")
+    assert list(Cohort.objects.values_list("name", "version")) == [("Autumn cohort", 1)]
 
 
 def test_cohort_page_lists_teams_with_progress(login, personas):

@@ -10,9 +10,9 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML, assertNotContains, assertRedirects
 
 from coaching.models import ReminderKind, ReminderStatus
+from programmes.concurrency import DAMAGED_MESSAGE
 from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange
 from programmes.services.scheduling import session_move
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
@@ -153,7 +153,7 @@ def test_enrolment_edit_moving_session_1_moves_due_dates(login, personas):
     form = client.get(reverse("programmes:enrolment_edit", args=[enrolment.pk])).context["form"]
     response = client.post(
         reverse("programmes:enrolment_edit", args=[enrolment.pk]),
-        {"coach": personas.other_coach.pk, "session1_date": "2025-09-29", "updated_at": form.initial["updated_at"]},
+        {"coach": personas.other_coach.pk, "session1_date": "2025-09-29", "version": form.initial["version"]},
     )
     assertRedirects(response, reverse("programmes:enrolment", args=[enrolment.pk]), fetch_redirect_response=False)
     enrolment.refresh_from_db()
@@ -162,20 +162,28 @@ def test_enrolment_edit_moving_session_1_moves_due_dates(login, personas):
 
 def test_enrolment_edit_stale_form_is_refused_and_keeps_input(login, personas):
     enrolment = personas.enrolment
+    url = reverse("programmes:enrolment_edit", args=[enrolment.pk])
     client = login("manager", personas)
-    opened = client.get(reverse("programmes:enrolment_edit", args=[enrolment.pk])).context["form"].initial
-    # Someone else changes the coach meanwhile.
-    Enrolment.objects.get(pk=enrolment.pk).save()
+    opened = client.get(url).context["form"].initial
+    assert opened["version"] == 1
+    # Another manager, from a form opened on the same version, changes the coach first.
+    first = client.post(url, {"coach": "", "session1_date": "2025-09-22", "version": opened["version"]})
+    assert first.status_code == 302
     response = client.post(
-        reverse("programmes:enrolment_edit", args=[enrolment.pk]),
-        {"coach": personas.other_coach.pk, "session1_date": "2025-09-29", "updated_at": opened["updated_at"]},
+        url, {"coach": personas.other_coach.pk, "session1_date": "2025-09-29", "version": opened["version"]}
     )
     assert response.status_code == 200
-    assertContains(response, "Someone else changed this enrolment while you were editing it")
+    assertContains(response, "Someone else saved this enrolment while you were editing it")
     assertContains(response, 'value="2025-09-29"')
     assertContains(response, "Saved by someone else meanwhile")
+    assertInHTML(
+        '<tr><th scope="row">Coach</th><td>–</td><td>Omar Other</td></tr>'
+        '<tr><th scope="row">Session 1 date</th><td>Mon 22 Sep 2025</td><td>Mon 29 Sep 2025</td></tr>',
+        response.content.decode(),
+    )
+    assertContains(response, '<input type="hidden" name="version" value="2" id="id_version">', html=True)
     enrolment.refresh_from_db()
-    assert (enrolment.coach, enrolment.session1_date) == (personas.coach, dt.date(2025, 9, 22))
+    assert (enrolment.coach, enrolment.session1_date, enrolment.version) == (None, dt.date(2025, 9, 22), 2)
     # Saving again, knowingly, goes through.
     again = client.post(reverse("programmes:enrolment_edit", args=[enrolment.pk]), response.context["form"].data)
     assert again.status_code == 302
@@ -190,7 +198,7 @@ def test_enrolment_edit_session_1_date_after_a_held_session_is_a_field_error(log
     opened = client.get(reverse("programmes:enrolment_edit", args=[enrolment.pk])).context["form"].initial
     response = client.post(
         reverse("programmes:enrolment_edit", args=[enrolment.pk]),
-        {"coach": personas.coach.pk, "session1_date": "2025-09-29", "updated_at": opened["updated_at"]},
+        {"coach": personas.coach.pk, "session1_date": "2025-09-29", "version": opened["version"]},
     )
     assert response.context["form"].errors == {
         "session1_date": ["Session 1's date cannot change once a session has been held."]
@@ -206,8 +214,12 @@ def test_enrolment_edit_session_1_date_after_a_held_session_is_a_field_error(log
 )
 def test_enrolment_status_withdraw_and_complete(login, personas, status, message):
     client = login("manager", personas)
+    page = client.get(reverse("programmes:enrolment", args=[personas.enrolment.pk]))
+    assertContains(page, '<input type="hidden" name="version" value="1">', count=3)  # one per status button
     response = client.post(
-        reverse("programmes:enrolment_status", args=[personas.enrolment.pk]), {"status": status}, follow=True
+        reverse("programmes:enrolment_status", args=[personas.enrolment.pk]),
+        {"status": status, "version": 1},
+        follow=True,
     )
     assertContains(response, message)
     personas.enrolment.refresh_from_db()
@@ -218,7 +230,9 @@ def test_enrolment_status_withdraw_and_complete(login, personas, status, message
 def test_enrolment_status_unknown_value_changes_nothing(login, personas):
     client = login("manager", personas)
     response = client.post(
-        reverse("programmes:enrolment_status", args=[personas.enrolment.pk]), {"status": "paused"}, follow=True
+        reverse("programmes:enrolment_status", args=[personas.enrolment.pk]),
+        {"status": "paused", "version": 1},
+        follow=True,
     )
     assertContains(response, "Choose planned, active, completed or withdrawn.")
     personas.enrolment.refresh_from_db()
@@ -228,3 +242,40 @@ def test_enrolment_status_unknown_value_changes_nothing(login, personas):
 def test_enrolment_status_get_is_refused(login, personas):
     url = reverse("programmes:enrolment_status", args=[personas.enrolment.pk])
     assert login("manager", personas).get(url).status_code == 405
+
+
+def test_enrolment_status_from_a_stale_page_is_refused_and_the_first_change_kept(login, personas):
+    url = reverse("programmes:enrolment_status", args=[personas.enrolment.pk])
+    client = login("manager", personas)
+    assert client.post(url, {"status": "completed", "version": 1}).status_code == 302
+    response = client.post(url, {"status": "withdrawn", "version": 1}, follow=True)
+    assertContains(
+        response,
+        "Someone else changed this enrolment after you opened the page, so it has not been changed: "
+        "Education support team is completed now. Check the page below, then choose again.",
+    )
+    personas.enrolment.refresh_from_db()
+    assert (personas.enrolment.status, personas.enrolment.version) == (EnrolmentStatus.COMPLETED, 2)
+
+
+def test_enrolment_status_without_a_version_changes_nothing(login, personas):
+    url = reverse("programmes:enrolment_status", args=[personas.enrolment.pk])
+    response = login("manager", personas).post(url, {"status": "withdrawn"}, follow=True)
+    assertContains(response, DAMAGED_MESSAGE)
+    personas.enrolment.refresh_from_db()
+    assert (personas.enrolment.status, personas.enrolment.version) == (EnrolmentStatus.ACTIVE, 1)
+
+
+@pytest.mark.parametrize("name", ["programmes:enrolment_edit", "programmes:enrolment_create"])
+def test_enrolment_forms_posted_empty_show_errors_and_change_nothing(login, personas, name):
+    pk = personas.enrolment.pk if name == "programmes:enrolment_edit" else personas.enrolment.cohort_id
+    response = login("manager", personas).post(reverse(name, args=[pk]), {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["session1_date"] == ["This field is required."]
+    assertContains(response, "<title>Error: ")
+    personas.enrolment.refresh_from_db()
+    assert (personas.enrolment.session1_date, personas.enrolment.version, Enrolment.objects.count()) == (
+        dt.date(2025, 9, 22),
+        1,
+        2,
+    )

@@ -13,7 +13,6 @@ from pytest_django.asserts import assertContains, assertInHTML, assertNotContain
 from coaching.models import CalendarFeed
 from coaching.services import calendar_feed_for_coach
 from programmes.models import EnrolmentStatus, Session
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 NOW = dt.datetime(2025, 11, 10, 9, 0, tzinfo=ZoneInfo("Europe/London"))

@@ -14,7 +14,6 @@ from pytest_django.asserts import assertContains, assertRedirects
 from coaching.models import CoachingAgreement
 from programmes.models import EnrolmentStatus, Session, SessionChange
 from programmes.services.scheduling import session_record_held
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")

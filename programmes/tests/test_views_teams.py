@@ -11,7 +11,6 @@ from pytest_django.asserts import assertContains, assertInHTML, assertNotContain
 from coaching.models import CalendarFeed
 from coaching.services import agreement_confirm, calendar_feed_for_team
 from programmes.models import ImprovementBoard, Session, Team, TeamMeeting
-from programmes.tests.fast_passwords import fast_passwords  # noqa: F401
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
@@ -65,17 +64,54 @@ def test_team_edit_saves(login, personas):
     client = login("manager", personas)
     response = client.post(
         reverse("programmes:team_edit", args=[team.pk]),
-        {"name": "Education support", "site": team.site_id, "improvement_board": "virtual", "board_location": "Teams"},
+        {
+            "name": "Education support",
+            "site": team.site_id,
+            "improvement_board": "virtual",
+            "board_location": "Teams",
+            "version": 1,
+        },
     )
     assertRedirects(response, reverse("programmes:team", args=[team.pk]), fetch_redirect_response=False)
     team.refresh_from_db()
-    assert (team.name, team.improvement_board, team.board_location) == ("Education support", "virtual", "Teams")
+    assert (team.name, team.improvement_board, team.board_location, team.version) == (
+        "Education support",
+        "virtual",
+        "Teams",
+        2,
+    )
+
+
+def test_team_edit_stale_form_is_refused_with_what_changed_and_the_first_save_kept(login, personas):
+    team = personas.enrolment.team
+    url = reverse("programmes:team_edit", args=[team.pk])
+    client = login("manager", personas)
+    assertContains(client.get(url), '<input type="hidden" name="version" value="1" id="id_version">', html=True)
+    typed = {"name": team.name, "site": team.site_id, "improvement_board": "none", "version": 1}
+    assert client.post(url, {**typed, "department": "Education"}).status_code == 302  # the first save
+    response = client.post(url, {**typed, "department": "Typed by the second"})
+    assert response.status_code == 200
+    assertContains(response, "<title>Error: Edit Education support team – QMS Coach</title>")
+    assertContains(response, "Someone else saved this team while you were editing it")
+    assertInHTML(
+        '<tr><th scope="row">Department</th><td>Education</td><td>Typed by the second</td></tr>',
+        response.content.decode(),
+    )
+    assertContains(response, 'value="Typed by the second"')
+    assertContains(response, '<input type="hidden" name="version" value="2" id="id_version">', html=True)
+    team.refresh_from_db()
+    assert (team.department, team.version) == ("Education", 2)
+    # Saving again, having seen what changed, is a decision: it goes through.
+    assert client.post(url, response.context["form"].data).status_code == 302
+    team.refresh_from_db()
+    assert (team.department, team.version) == ("Typed by the second", 3)
 
 
 def test_team_edit_invalid_keeps_the_saved_name_in_the_heading(login, personas):
     team = personas.enrolment.team
     response = login("manager", personas).post(
-        reverse("programmes:team_edit", args=[team.pk]), {"name": "", "site": team.site_id, "improvement_board": "none"}
+        reverse("programmes:team_edit", args=[team.pk]),
+        {"name": "", "site": team.site_id, "improvement_board": "none", "version": 1},
     )
     assertContains(response, "Edit Education support team</h1>")
     assertContains(response, "This field is required.")
@@ -122,11 +158,40 @@ def test_meeting_edit_saves(login, personas):
     meeting = factories.TeamMeetingFactory(team=personas.enrolment.team)
     response = login("manager", personas).post(
         reverse("programmes:meeting_edit", args=[meeting.team_id, meeting.pk]),
-        meeting_data(start_time="14:30", every_weeks="4"),
+        meeting_data(start_time="14:30", every_weeks="4", version=1),
     )
     assertRedirects(response, reverse("programmes:team", args=[meeting.team_id]), fetch_redirect_response=False)
     meeting.refresh_from_db()
-    assert (meeting.start_time, meeting.every_weeks) == (dt.time(14, 30), 4)
+    assert (meeting.start_time, meeting.every_weeks, meeting.version) == (dt.time(14, 30), 4, 2)
+
+
+def test_meeting_edit_stale_form_is_refused_with_what_changed_and_the_first_save_kept(login, personas):
+    meeting = factories.TeamMeetingFactory(team=personas.enrolment.team)
+    url = reverse("programmes:meeting_edit", args=[meeting.team_id, meeting.pk])
+    client = login("manager", personas)
+    assert client.post(url, meeting_data(start_time="14:30", version=1)).status_code == 302
+    response = client.post(url, meeting_data(weekday="3", first_date="2025-09-25", version=1))
+    assert response.status_code == 200
+    assertContains(response, "Someone else saved this meeting while you were editing it")
+    html = response.content.decode()
+    assertInHTML('<tr><th scope="row">Day of the week</th><td>Tuesday</td><td>Thursday</td></tr>', html)
+    assertInHTML('<tr><th scope="row">Start time</th><td>14:30</td><td>09:00</td></tr>', html)
+    assertContains(response, 'value="2025-09-25"')
+    meeting.refresh_from_db()
+    assert (meeting.weekday, meeting.start_time, meeting.version) == (1, dt.time(14, 30), 2)
+
+
+@pytest.mark.parametrize("name", ["team_create", "team_edit", "meeting_create", "meeting_edit"])
+def test_team_and_meeting_forms_posted_empty_show_errors_and_change_nothing(login, personas, name):
+    team = personas.enrolment.team
+    meeting = factories.TeamMeetingFactory(team=team, name="Huddle")
+    args = {"team_create": [], "team_edit": [team.pk], "meeting_create": [team.pk]}.get(name, [team.pk, meeting.pk])
+    response = login("manager", personas).post(reverse(f"programmes:{name}", args=args), {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["This field is required."]
+    assertContains(response, "<title>Error: ")
+    assert list(Team.objects.order_by("pk").values_list("name", "version"))[0] == ("Education support team", 1)
+    assert list(TeamMeeting.objects.values_list("name", "version")) == [("Huddle", 1)]
 
 
 def test_meeting_edit_of_another_teams_meeting_is_404(login, personas):

@@ -4,7 +4,6 @@ managers and leads see every team's progress in it."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +14,7 @@ from ..models import Cohort
 from ..roles import is_manager
 from ..selectors import cohort_rows, cohorts_overview
 from ..services.scheduling import cohort_create, cohort_update
-from .common import add_service_errors
+from .common import posted, submit
 
 
 @manager_or_lead_required
@@ -29,15 +28,11 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 def cohort_create_view(request: HttpRequest) -> HttpResponse:
-    form = CohortForm(request.POST if request.method == "POST" else None, initial={"owner": request.user.pk})
-    if request.method == "POST" and form.is_valid():
-        try:
-            cohort = cohort_create(**form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Cohort {cohort.name} created. Now enrol its teams.")
-            return redirect("programmes:cohort", cohort.pk)
+    form = CohortForm(posted(request), initial={"owner": request.user.pk})
+    done = submit(request, form, lambda data: cohort_create(**data))
+    if done.saved:
+        messages.success(request, f"Cohort {done.result.name} created. Now enrol its teams.")
+        return redirect("programmes:cohort", done.result.pk)
     return render(request, "programmes/cohort_form.html", {"form": form, "cohort": None})
 
 
@@ -45,16 +40,18 @@ def cohort_create_view(request: HttpRequest) -> HttpResponse:
 def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort.objects.select_related("template", "owner"), pk=pk)
     name = cohort.name  # the form writes what was typed onto the cohort as it checks it
-    form = CohortForm(request.POST if request.method == "POST" else None, instance=cohort)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cohort_update(cohort=cohort, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Cohort {cohort.name} saved.")
-            return redirect("programmes:cohort", cohort.pk)
-    return render(request, "programmes/cohort_form.html", {"form": form, "cohort": cohort, "name": name})
+    form = CohortForm(posted(request), instance=cohort)
+    done = submit(
+        request,
+        form,
+        lambda data: cohort_update(cohort=cohort, **data),
+        latest=lambda: Cohort.objects.select_related("owner").get(pk=cohort.pk),
+    )
+    if done.saved:
+        messages.success(request, f"Cohort {cohort.name} saved.")
+        return redirect("programmes:cohort", cohort.pk)
+    context = {"form": form, "cohort": cohort, "name": name, "meanwhile": done.meanwhile}
+    return render(request, "programmes/cohort_form.html", context)
 
 
 @manager_or_lead_required

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ..access import get_enrolment_for_user, manager_required
+from ..access import can_change, get_enrolment_for_user, manager_required
+from ..concurrency import StaleEdit
 from ..forms import EnrolmentCreateForm, EnrolmentEditForm, EnrolmentStatusForm
 from ..models import Cohort, Enrolment, EnrolmentStatus
 from ..roles import is_manager
 from ..selectors import enrolment_page, enrolment_page_queryset, has_agreement
-from ..services.scheduling import StaleEdit, enrolment_create, enrolment_set_status, enrolment_update
-from .common import add_service_errors, data_with
-from .hooks import last_reminder_for, may_change
+from ..services.scheduling import enrolment_create, enrolment_set_status, enrolment_update
+from .common import posted, submit
+from .hooks import last_reminder_for
 
 # What each status button says and the message after it.
 STATUS_CHANGES = {
@@ -32,20 +32,16 @@ STATUS_CHANGES = {
 @manager_required
 def enrolment_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort.objects.select_related("template"), pk=pk)
-    form = EnrolmentCreateForm(request.POST if request.method == "POST" else None, cohort=cohort)
-    if request.method == "POST" and form.is_valid():
-        try:
-            enrolment = enrolment_create(cohort=cohort, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            count = enrolment.sessions.count()
-            messages.success(
-                request,
-                f"{enrolment.team.name} is enrolled in {cohort.name}, with {count} sessions due from "
-                f"{enrolment.session1_date:%a %-d %b %Y}.",
-            )
-            return redirect("programmes:enrolment", enrolment.pk)
+    form = EnrolmentCreateForm(posted(request), cohort=cohort)
+    done = submit(request, form, lambda data: enrolment_create(cohort=cohort, **data))
+    if done.saved:
+        enrolment = done.result
+        messages.success(
+            request,
+            f"{enrolment.team.name} is enrolled in {cohort.name}, with {enrolment.sessions.count()} sessions due "
+            f"from {enrolment.session1_date:%a %-d %b %Y}.",
+        )
+        return redirect("programmes:enrolment", enrolment.pk)
     return render(request, "programmes/enrolment_form.html", {"form": form, "cohort": cohort})
 
 
@@ -60,7 +56,7 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "agreement": enrolment.agreement if has_agreement(enrolment) else None,
         "can_manage": is_manager(user),
-        "can_write": may_change(user, enrolment),
+        "can_write": can_change(user, enrolment.coach_id),
         "last_reminder": last_reminder_for(enrolment=enrolment),
         "status_choices": [s for s in EnrolmentStatus if s != enrolment.status],
     }
@@ -70,37 +66,21 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("team__site", "cohort", "coach"), pk=pk)
-    latest = None
-    if request.method == "POST":
-        form = EnrolmentEditForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                enrolment_update(
-                    enrolment=enrolment,
-                    coach=data["coach"],
-                    session1_date=data["session1_date"],
-                    updated_at=data["updated_at"],
-                )
-            except StaleEdit as exc:
-                latest = Enrolment.objects.select_related("coach").get(pk=enrolment.pk)
-                form = EnrolmentEditForm(data_with(form, updated_at=latest.updated_at.isoformat()))
-                form.is_valid()
-                form.add_error(None, exc)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, f"Enrolment of {enrolment.team.name} saved.")
-                return redirect("programmes:enrolment", enrolment.pk)
-    else:
-        form = EnrolmentEditForm(
-            initial={
-                "coach": enrolment.coach_id,
-                "session1_date": enrolment.session1_date,
-                "updated_at": enrolment.updated_at.isoformat(),
-            }
-        )
-    return render(request, "programmes/enrolment_edit.html", {"form": form, "enrolment": enrolment, "latest": latest})
+    form = EnrolmentEditForm(
+        posted(request),
+        initial={"coach": enrolment.coach_id, "session1_date": enrolment.session1_date, "version": enrolment.version},
+    )
+    done = submit(
+        request,
+        form,
+        lambda data: enrolment_update(enrolment=enrolment, **data),
+        latest=lambda: Enrolment.objects.select_related("coach").get(pk=enrolment.pk),
+    )
+    if done.saved:
+        messages.success(request, f"Enrolment of {enrolment.team.name} saved.")
+        return redirect("programmes:enrolment", enrolment.pk)
+    context = {"form": form, "enrolment": enrolment, "meanwhile": done.meanwhile}
+    return render(request, "programmes/enrolment_edit.html", context)
 
 
 @require_POST
@@ -109,9 +89,18 @@ def enrolment_status(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("team", "cohort"), pk=pk)
     form = EnrolmentStatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose planned, active, completed or withdrawn.")
+        messages.error(request, " ".join([*form.errors.get("status", []), *form.non_field_errors()]))
         return redirect("programmes:enrolment", enrolment.pk)
     status = EnrolmentStatus(form.cleaned_data["status"])
-    enrolment_set_status(enrolment=enrolment, status=status)
-    messages.success(request, STATUS_CHANGES[status].format(team=enrolment.team.name, cohort=enrolment.cohort.name))
+    try:
+        enrolment_set_status(enrolment=enrolment, status=status, version=form.cleaned_data["version"])
+    except StaleEdit:
+        now = Enrolment.objects.get(pk=enrolment.pk).get_status_display().lower()
+        messages.error(
+            request,
+            f"Someone else changed this enrolment after you opened the page, so it has not been changed: "
+            f"{enrolment.team.name} is {now} now. Check the page below, then choose again.",
+        )
+    else:
+        messages.success(request, STATUS_CHANGES[status].format(team=enrolment.team.name, cohort=enrolment.cohort.name))
     return redirect("programmes:enrolment", enrolment.pk)

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from checklists.selectors import team_checklist_summary
 from checklists.sustainment import sustained_run_length
+from dashboards.selectors import adoption_run_chart
 from feedback.selectors import session_feedback_panel
 
-from ..roles import is_manager
+from ..access import can_change
 from ..selectors import TeamRow, last_reminders_by_enrolment
-
-
-def may_change(user, enrolment) -> bool:
-    """A manager, or this enrolment's coach: the same rule programmes.access applies to writes."""
-    return is_manager(user) or (enrolment.coach_id is not None and enrolment.coach_id == user.pk)
 
 
 def team_checklists(*, rows: list[TeamRow], user) -> dict | None:
@@ -28,7 +24,7 @@ def team_checklists(*, rows: list[TeamRow], user) -> dict | None:
     return {
         "enrolment": enrolment,
         "summary": team_checklist_summary(enrolment=enrolment, run_length=sustained_run_length()),
-        "can_fill": may_change(user, enrolment),
+        "can_fill": can_change(user, enrolment.coach_id),
     }
 
 
@@ -40,3 +36,12 @@ def session_feedback(*, session, user):
 def last_reminder_for(*, enrolment):
     """The last reminder sent about this enrolment, or None: one query."""
     return last_reminders_by_enrolment([enrolment.pk]).get(enrolment.pk)
+
+
+def team_run_chart(*, checklists: dict | None):
+    """The adoption-score run chart of the enrolment team_checklists() shows, for
+    dashboards/_run_chart.html; None when it has no checklist yet. One query (the PDSA cycles marked
+    on its time axis), none without a checklist."""
+    if not checklists:
+        return None
+    return adoption_run_chart(summary=checklists["summary"])

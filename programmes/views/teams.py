@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +18,8 @@ from ..models import Team, TeamMeeting
 from ..roles import is_manager
 from ..selectors import team_page, teams_overview
 from ..services.scheduling import team_create, team_meeting_create, team_meeting_update, team_update
-from .common import add_service_errors
-from .hooks import team_checklists
+from .common import posted, submit
+from .hooks import team_checklists, team_run_chart
 
 
 @manager_or_lead_required
@@ -30,15 +29,11 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 def team_create_view(request: HttpRequest) -> HttpResponse:
-    form = TeamForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = team_create(**form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Team {team.name} created. Now add the meetings it already holds.")
-            return redirect("programmes:team", team.pk)
+    form = TeamForm(posted(request))
+    done = submit(request, form, lambda data: team_create(**data))
+    if done.saved:
+        messages.success(request, f"Team {done.result.name} created. Now add the meetings it already holds.")
+        return redirect("programmes:team", done.result.pk)
     return render(request, "programmes/team_form.html", {"form": form, "team": None})
 
 
@@ -46,16 +41,15 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_object_or_404(Team.objects.select_related("site"), pk=pk)
     name = team.name  # the form writes what was typed onto the team as it checks it
-    form = TeamForm(request.POST if request.method == "POST" else None, instance=team)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team_update(team=team, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Team {team.name} saved.")
-            return redirect("programmes:team", team.pk)
-    return render(request, "programmes/team_form.html", {"form": form, "team": team, "name": name})
+    form = TeamForm(posted(request), instance=team)
+    done = submit(
+        request, form, lambda data: team_update(team=team, **data), latest=lambda: Team.objects.get(pk=team.pk)
+    )
+    if done.saved:
+        messages.success(request, f"Team {team.name} saved.")
+        return redirect("programmes:team", team.pk)
+    context = {"form": form, "team": team, "name": name, "meanwhile": done.meanwhile}
+    return render(request, "programmes/team_form.html", context)
 
 
 @login_required
@@ -64,6 +58,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     page = team_page(team=team, user=request.user, today=today)
     feed = calendar_feed_for_team(team=team)
+    checklists = team_checklists(rows=page.rows, user=request.user)
     context = {
         "team": team,
         "page": page,
@@ -71,7 +66,8 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": is_manager(request.user),
         "feed": feed,
         "feed_url": request.build_absolute_uri(reverse("coaching:calendar", args=[feed.token])),
-        "checklists": team_checklists(rows=page.rows, user=request.user),
+        "checklists": checklists,
+        "run_chart": team_run_chart(checklists=checklists),
     }
     return render(request, "programmes/team_detail.html", context)
 
@@ -79,15 +75,11 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_object_or_404(Team.objects.select_related("site"), pk=pk)
-    form = TeamMeetingForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = team_meeting_create(team=team, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Meeting {meeting.name} added to {team.name}.")
-            return redirect("programmes:team", team.pk)
+    form = TeamMeetingForm(posted(request))
+    done = submit(request, form, lambda data: team_meeting_create(team=team, **data))
+    if done.saved:
+        messages.success(request, f"Meeting {done.result.name} added to {team.name}.")
+        return redirect("programmes:team", team.pk)
     return render(request, "programmes/meeting_form.html", {"form": form, "team": team, "meeting": None})
 
 
@@ -95,15 +87,17 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     meeting = get_object_or_404(TeamMeeting.objects.select_related("team__site"), pk=meeting_pk, team_id=pk)
     team = meeting.team
-    form = TeamMeetingForm(request.POST if request.method == "POST" else None, instance=meeting)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team_meeting_update(meeting=meeting, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Meeting {meeting.name} saved. Times already agreed on it stay until the slots are re-agreed."
-            )
-            return redirect("programmes:team", team.pk)
-    return render(request, "programmes/meeting_form.html", {"form": form, "team": team, "meeting": meeting})
+    form = TeamMeetingForm(posted(request), instance=meeting)
+    done = submit(
+        request,
+        form,
+        lambda data: team_meeting_update(meeting=meeting, **data),
+        latest=lambda: TeamMeeting.objects.get(pk=meeting.pk),
+    )
+    if done.saved:
+        messages.success(
+            request, f"Meeting {meeting.name} saved. Times already agreed on it stay until the slots are re-agreed."
+        )
+        return redirect("programmes:team", team.pk)
+    context = {"form": form, "team": team, "meeting": meeting, "meanwhile": done.meanwhile}
+    return render(request, "programmes/meeting_form.html", context)

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from feedback.selectors import content_changes
 
 from ..access import manager_required, staff_role_required
-from ..forms_versions import ExpectedForm, PlanFormSet, VersionDraftForm, VersionNotesForm, plan_initial
+from ..concurrency import StaleEdit, refuse_stale
+from ..forms_versions import PlanFormSet, RevisionForm, VersionDraftForm, VersionNotesForm, plan_initial
 from ..models import ProgrammeTemplate
 from ..roles import is_manager
 from ..selectors_versions import (
@@ -24,12 +25,10 @@ from ..selectors_versions import (
     published_versions,
 )
 from ..services import (
-    StaleEdit,
     programme_version_delete,
     programme_version_draft,
     programme_version_publish,
     programme_version_update,
-    template_fingerprint,
 )
 
 
@@ -78,7 +77,6 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "template": template,
         "changes": content_changes(template=template),
         "cycles": pdsa_cycles_for_version(template),
-        "expected": template_fingerprint(template),
         "show_comments": is_manager(request.user),
     }
     return render(request, "programmes/versions_detail.html", context)
@@ -108,23 +106,20 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 programme_version_update(
                     template=template,
-                    expected=notes_form.cleaned_data["expected"],
+                    revision=notes_form.cleaned_data["revision"],
                     notes=notes_form.cleaned_data["notes"],
                     plans=formset.rows(),
                 )
             except StaleEdit as error:
                 latest = _get_version(pk)
-                notes_form.add_error(None, error)
-                # Saving again, having seen the latest plan, is a deliberate choice.
-                notes_form.data = notes_form.data.copy()
-                notes_form.data["expected"] = template_fingerprint(latest)
+                refuse_stale(notes_form, latest, error)  # the page shows the latest plan itself
             except ValidationError as error:
                 notes_form.add_error(None, error)
             else:
                 messages.success(request, f"Session plan of version {template.version} saved.")
                 return redirect("programmes:version_detail", pk=template.pk)
     else:
-        notes_form = VersionNotesForm(initial={"notes": template.notes, "expected": template_fingerprint(template)})
+        notes_form = VersionNotesForm(initial={"notes": template.notes, "revision": template.revision})
         formset = PlanFormSet(initial=plan_initial(template))
     return render(
         request,
@@ -133,46 +128,48 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@manager_required
-@require_POST
-def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def _draft_action(request: HttpRequest, pk: int, act, verb: str) -> ProgrammeTemplate | None:
+    """A button on a draft's page: act(template, revision) with the revision the page showed.
+    Returns the template once done; else says why (changed meanwhile, or the service's reason)."""
     template = get_object_or_404(ProgrammeTemplate, pk=pk)
-    form = ExpectedForm(request.POST)
+    form = RevisionForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError("The page was out of date; check the version and publish again.")
-        programme_version_publish(template=template, expected=form.cleaned_data["expected"], today=timezone.localdate())
+            raise ValidationError("The page was out of date: reload it and try again.")
+        act(template, form.cleaned_data["revision"])
     except StaleEdit:
         messages.error(
             request,
-            f"Version {template.version} changed after you opened this page, so it has not been published. "
-            "Check its session plan below, then publish again.",
+            f"Version {template.version} changed after you opened this page, so it has not been {verb}. "
+            "Check it below, then try again.",
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        return template
+    return None
+
+
+@manager_required
+@require_POST
+def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    def publish(template, revision):
+        programme_version_publish(template=template, revision=revision, today=timezone.localdate())
+
+    template = _draft_action(request, pk, publish, "published")
+    if template is not None:
         messages.success(request, f"Version {template.version} published: new cohorts can follow it.")
-    return redirect("programmes:version_detail", pk=template.pk)
+    return redirect("programmes:version_detail", pk=pk)
 
 
 @manager_required
 @require_POST
 def version_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(ProgrammeTemplate, pk=pk)
-    form = ExpectedForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("The page was out of date; check the version and try again.")
-        programme_version_delete(template=template, expected=form.cleaned_data["expected"])
-    except StaleEdit:
-        messages.error(
-            request,
-            f"Version {template.version} changed after you opened this page, so it has not been deleted. "
-            "Check it below and try again.",
-        )
-        return redirect("programmes:version_detail", pk=template.pk)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("programmes:version_detail", pk=template.pk)
+    def delete(template, revision):
+        programme_version_delete(template=template, revision=revision)
+
+    template = _draft_action(request, pk, delete, "deleted")
+    if template is None:
+        return redirect("programmes:version_detail", pk=pk)
     messages.success(request, f"Draft version {template.version} deleted.")
     return redirect("programmes:versions")

@@ -1,0 +1,467 @@
+"""The programme's aim and its measures (DESIGN.md "Cohort and aim"), for the aim page, a cohort's
+page and its printable PDSA report. Each measure carries its figure, its numerator and
+denominator, and how it was computed, in words, so that a board can check it.
+
+The figures come from the same reads as the dashboard (dashboards.selectors.progress_rows), so a
+team counts the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from checklists.models import Tool
+from checklists.sustainment import Sustainment
+from feedback.selectors import FeedbackFigures, _percent, min_group
+from programmes.access import enrolments_visible_to
+from programmes.models import (
+    Cohort,
+    PdsaCycle,
+    ProgrammeTemplate,
+    Session,
+    SessionChange,
+    SessionKind,
+    SessionPlan,
+    grace_days,
+    overdue_cutoff,
+)
+from programmes.reference_data import TEMPLATE_NAME
+from programmes.selectors import has_agreement
+from programmes.selectors_versions import TARGET_DEADLINE, TARGET_LABEL, ProgrammeVersions, programme_versions
+
+from .selectors import ChecklistStanding, ProgressRow, ToolStanding, checklist_standings, progress_rows, sort_rows
+
+AIM = (
+    "A comprehensive training package by 31 March 2026, evidenced by feedback and success in teams "
+    "implementing the components of a QMS."
+)
+AIM_DATE = dt.date(2026, 3, 31)
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    name: str
+    figure: str  # the headline, e.g. "50%"
+    detail: str  # the numerator and denominator in words
+    how: str  # how it was computed
+    numerator: int | None = None
+    denominator: int | None = None
+    percent: Decimal | None = None
+    withheld: bool = False
+
+
+@dataclass(frozen=True)
+class EnrolmentFacts:
+    """What the measures read about one enrolment."""
+
+    row: ProgressRow
+    session_1: Session | None
+    review: Session | None  # the first session of the template's review kind (the 12-week review)
+    review_standing: ChecklistStanding | None  # at the review's own checklist
+
+
+def enrolment_facts(
+    rows: Sequence[ProgressRow], *, review_plan_ids: set[int], review_standings: dict[int, ChecklistStanding]
+) -> list[EnrolmentFacts]:
+    facts = []
+    for row in rows:
+        review = next((s for s in row.team_row.sessions if s.plan_id in review_plan_ids), None)
+        standing = review_standings.get(row.enrolment.pk)
+        at_review = (
+            standing if review is not None and standing is not None and standing.session_id == review.pk else None
+        )
+        facts.append(
+            EnrolmentFacts(row=row, session_1=row.team_row.session_1, review=review, review_standing=at_review)
+        )
+    return facts
+
+
+def _percent_figure(part: int, whole: int, *, none: str) -> tuple[str, Decimal | None]:
+    percent = _percent(part, whole)
+    return (none if percent is None else f"{percent:.1f}%".replace(".0%", "%")), percent
+
+
+def _teams(n: int) -> str:
+    return f"{n} team{'s' if n != 1 else ''}"
+
+
+# --- The measures ---------------------------------------------------------------------------------
+
+
+def positive_measure(figures: FeedbackFigures | None) -> Measure:
+    how = (
+        "Of all answers to “As a result of this session I feel I could make improvements in my workplace”, "
+        "the share answering Yes (Not sure and No count against), over every session with a feedback link."
+    )
+    common = {"key": "positive", "name": "Attendees who feel they could make improvements", "how": how}
+    if figures is not None and figures.withheld:
+        return Measure(
+            **common,
+            figure="Not shown",
+            detail=f"Fewer than {figures.min_group} responses: figures appear once a group has "
+            f"{figures.min_group} or more, so that no one's answers can be picked out.",
+            withheld=True,
+        )
+    yes = figures.yes if figures else 0
+    responses = figures.responses if figures else 0
+    figure, percent = _percent_figure(yes, responses, none="No responses yet")
+    if responses:
+        detail = f"{yes} of {responses} response{'s' if responses != 1 else ''} answered Yes"
+        detail += f" ({figures.not_sure} not sure, {figures.no} no)"
+    else:
+        detail = "No attendee has answered the feedback form yet"
+    return Measure(**common, figure=figure, detail=detail + ".", numerator=yes, denominator=responses, percent=percent)
+
+
+def on_time_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measure:
+    grace = grace_days()
+    cutoff = overdue_cutoff(today)
+    with_review = [f for f in facts if f.review is not None]
+    counted = [f for f in with_review if f.review.held_on is not None or f.review.due_date < cutoff]
+    on_time = [
+        f
+        for f in counted
+        if f.review.held_on is not None and f.review.held_on <= f.review.due_date + dt.timedelta(grace)
+    ]
+    waiting = len(with_review) - len(counted)
+    figure, percent = _percent_figure(len(on_time), len(counted), none="None due yet")
+    if counted:
+        detail = (
+            f"{len(on_time)} of {_teams(len(counted))} held the 12-week review by its due date plus {grace} days' grace"
+        )
+        if waiting:
+            detail += f"; {_teams(waiting)} not due yet"
+    else:
+        detail = f"No team's 12-week review is due yet ({_teams(waiting)} on the way)"
+    return Measure(
+        key="on_time",
+        name="Teams finishing the 12 weeks on time",
+        figure=figure,
+        detail=detail + ".",
+        how=(
+            "Teams whose 12-week review has been held, or whose review is past its due date plus the "
+            f"{grace}-day grace period (held or not, withdrawn or not); on time when held no later than "
+            f"{grace} days after its due date. Teams not yet at that point are not counted."
+        ),
+        numerator=len(on_time),
+        denominator=len(counted),
+        percent=percent,
+    )
+
+
+def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
+    started = [f for f in facts if f.session_1 is not None and f.session_1.held_on is not None]
+    agreed = [f for f in started if has_agreement(f.row.enrolment) and f.row.enrolment.agreement.agreed_at_session_1]
+    figure, percent = _percent_figure(len(agreed), len(started), none="No session 1 held yet")
+    detail = (
+        f"{len(agreed)} of {_teams(len(started))} that have held session 1 agreed their coaching slots "
+        "on or before that day."
+        if started
+        else "No team has held session 1 yet."
+    )
+    return Measure(
+        key="slots",
+        name="Coaching slots agreed at session 1",
+        figure=figure,
+        detail=detail,
+        how=(
+            "Teams that have held session 1; counted when their coaching agreement was made on or before the "
+            "day session 1 was held, on a meeting the team already holds."
+        ),
+        numerator=len(agreed),
+        denominator=len(started),
+        percent=percent,
+    )
+
+
+def sustained_measure(facts: Sequence[EnrolmentFacts], *, run_length: int) -> Measure:
+    standings = [f.review_standing for f in facts if f.review_standing is not None]
+    sustained = sum(s.sustained_count for s in standings)
+    rated = sum(s.tool_count for s in standings)
+    figure, percent = _percent_figure(sustained, rated, none="No 12-week checklist yet")
+    if standings:
+        detail = (
+            f"{sustained} of {rated} tools sustained on the 12-week review checklists of {_teams(len(standings))} "
+            f"({sustained / len(standings):.1f} tools per team on average)"
+        )
+    else:
+        detail = "No team has a checklist at its 12-week review yet"
+    return Measure(
+        key="sustained",
+        name="Tools sustained at week 12",
+        figure=figure,
+        detail=detail + ".",
+        how=(
+            "On each team's checklist at its 12-week review: the tools whose latest "
+            f"{run_length} rating{'s' if run_length != 1 else ''} up to that checklist "
+            f"{'are all' if run_length != 1 else 'is'} “Most of the time”, over the tools that checklist rated. "
+            "Teams with no checklist at their review are left out."
+        ),
+        numerator=sustained,
+        denominator=rated,
+        percent=percent,
+    )
+
+
+def version_measure(programme: ProgrammeVersions | None, *, follows: ProgrammeTemplate | None = None) -> Measure:
+    current = programme.current if programme else None
+    figure = f"Version {current.version}" if current else "No version published"
+    detail = programme.target.summary if programme else "No programme has been set up."
+    if current is not None:
+        detail = f"Published {current.published_on.day} {current.published_on:%b %Y}. {detail}"
+    if follows is not None:
+        detail += f" This cohort follows version {follows.version}."
+    name = programme.name if programme else "the programme"
+    return Measure(
+        key="version",
+        name="Current programme version against the version 1.0 target",
+        figure=figure,
+        detail=detail,
+        how=(
+            f"The latest published version of {name}, against the target {TARGET_LABEL} "
+            f"(published on or before {TARGET_DEADLINE.day} {TARGET_DEADLINE:%B %Y})."
+        ),
+    )
+
+
+def measures_for(
+    facts: Sequence[EnrolmentFacts],
+    *,
+    feedback: FeedbackFigures | None,
+    programme: ProgrammeVersions | None,
+    follows: ProgrammeTemplate | None = None,
+    today: dt.date,
+    run_length: int,
+) -> list[Measure]:
+    return [
+        positive_measure(feedback),
+        on_time_measure(facts, today=today),
+        slots_measure(facts),
+        sustained_measure(facts, run_length=run_length),
+        version_measure(programme, follows=follows),
+    ]
+
+
+def _review_plan_ids(plans) -> set[int]:
+    return {plan.pk for plan in plans if plan.kind == SessionKind.REVIEW}
+
+
+# --- The aim page: every cohort -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortMeasures:
+    cohort: Cohort
+    team_count: int
+    measures: list[Measure]
+
+    def measure(self, key: str) -> Measure:
+        return next(m for m in self.measures if m.key == key)
+
+
+@dataclass(frozen=True)
+class AimPage:
+    aim: str
+    aim_date: dt.date
+    measures: list[Measure]  # every team this user may see
+    cohorts: list[CohortMeasures]
+    programmes: list[ProgrammeVersions]
+    team_count: int
+    min_group: int
+
+
+def aim_page(*, user, today: dt.date, run_length: int) -> AimPage:
+    """Nine queries: the dashboard's rows (5), the review plan rows (1), each team's checklist at its
+    review (1), the programme versions (1), the cohorts (1)."""
+    data = progress_rows(user=user, today=today, run_length=run_length)
+    plans = SessionPlan.objects.filter(kind=SessionKind.REVIEW).only("pk", "kind")
+    review_standings = checklist_standings(
+        enrolments=enrolments_visible_to(user), run_length=run_length, up_to_review=True
+    )
+    facts = enrolment_facts(data.rows, review_plan_ids=_review_plan_ids(plans), review_standings=review_standings)
+    programmes = programme_versions(today=today)
+    by_name = {p.name: p for p in programmes}
+    cohorts = list(Cohort.objects.select_related("template").order_by("-start_date", "name"))
+    by_cohort: dict[int, list[EnrolmentFacts]] = {}
+    for fact in facts:
+        by_cohort.setdefault(fact.row.enrolment.cohort_id, []).append(fact)
+    cohort_figures = {row.cohort.pk: row.figures for row in data.feedback.cohorts}
+    return AimPage(
+        aim=AIM,
+        aim_date=AIM_DATE,
+        measures=measures_for(
+            facts,
+            feedback=data.feedback.overall if data.feedback.sessions else None,
+            programme=by_name.get(TEMPLATE_NAME, programmes[0] if programmes else None),
+            today=today,
+            run_length=run_length,
+        ),
+        cohorts=[
+            CohortMeasures(
+                cohort=cohort,
+                team_count=len(by_cohort.get(cohort.pk, [])),
+                measures=measures_for(
+                    by_cohort.get(cohort.pk, []),
+                    feedback=cohort_figures.get(cohort.pk),
+                    programme=by_name.get(cohort.template.name),
+                    follows=cohort.template,
+                    today=today,
+                    run_length=run_length,
+                ),
+            )
+            for cohort in cohorts
+            if cohort.pk in by_cohort
+        ],
+        programmes=programmes,
+        team_count=len(facts),
+        min_group=min_group(),
+    )
+
+
+# --- A cohort's page: its measures and the tool-by-team heatmap ---------------------------------
+
+
+@dataclass(frozen=True)
+class HeatmapRow:
+    row: ProgressRow
+    cells: list[ToolStanding | None]  # one per tool; None: not rated yet
+
+
+@dataclass(frozen=True)
+class ToolTally:
+    """How many of the cohort's teams have a tool sustained, embedding or not yet, at their latest checklist."""
+
+    tool: Tool
+    sustained: int
+    embedding: int
+    not_yet: int
+    not_rated: int
+
+    @property
+    def rated(self) -> int:
+        return self.sustained + self.embedding + self.not_yet
+
+
+@dataclass(frozen=True)
+class CohortPage:
+    cohort: Cohort
+    measures: list[Measure]
+    rows: list[ProgressRow]  # by site and team
+    facts: list[EnrolmentFacts]  # the same order
+    tools: list[Tool]
+    heatmap: list[HeatmapRow]
+    tallies: list[ToolTally]
+    plans: list[SessionPlan]
+    feedback: FeedbackFigures | None
+    run_length: int
+    teams_with_checklist: int
+    pdsa_cycles: list[PdsaCycle] = field(default_factory=list)
+    moves: int = 0
+
+    def measure(self, key: str) -> Measure:
+        return next(m for m in self.measures if m.key == key)
+
+    @property
+    def held(self) -> int:
+        return sum(r.team_row.held_count for r in self.rows)
+
+    @property
+    def due(self) -> int:
+        return sum(r.sessions_due for r in self.rows)
+
+    @property
+    def cancelled(self) -> int:
+        return sum(1 for r in self.rows for s in r.team_row.sessions if s.cancelled)
+
+    @property
+    def overdue(self) -> int:
+        return sum(r.team_row.overdue_count for r in self.rows)
+
+    @property
+    def overdue_teams(self) -> int:
+        return sum(1 for r in self.rows if r.is_overdue)
+
+    @property
+    def sessions(self) -> int:
+        return sum(r.team_row.session_count for r in self.rows)
+
+
+def _tallies(tools: list[Tool], rows: list[ProgressRow]) -> list[ToolTally]:
+    tallies = []
+    for tool in tools:
+        counts = {status: 0 for status in Sustainment}
+        not_rated = 0
+        for row in rows:
+            standing = row.standing.tools.get(tool.pk) if row.standing else None
+            if standing is None:
+                not_rated += 1
+            else:
+                counts[standing.status] += 1
+        tallies.append(
+            ToolTally(
+                tool=tool,
+                sustained=counts[Sustainment.SUSTAINED],
+                embedding=counts[Sustainment.EMBEDDING],
+                not_yet=counts[Sustainment.NOT_YET],
+                not_rated=not_rated,
+            )
+        )
+    return tallies
+
+
+def cohort_page(*, cohort: Cohort, user, today: dt.date, run_length: int, report: bool = False) -> CohortPage:
+    """The cohort's measures and heatmap. Reads cohort.template (load it).
+
+    Nine queries: the dashboard's rows for the cohort (5), the template's session plan (1), each
+    team's checklist at its review (1), the tools (1), the programme versions (1). With report=True,
+    two more: the PDSA cycles about the cohort or its version (1) and the moves of agreed times (1).
+    """
+    data = progress_rows(user=user, today=today, cohort_id=cohort.pk, run_length=run_length)
+    rows = sort_rows(data.rows, "site")
+    plans = list(cohort.template.plans.order_by("number"))
+    review_standings = checklist_standings(
+        enrolments=enrolments_visible_to(user).filter(cohort=cohort), run_length=run_length, up_to_review=True
+    )
+    facts = enrolment_facts(rows, review_plan_ids=_review_plan_ids(plans), review_standings=review_standings)
+    rated = {tool_id for row in rows if row.standing for tool_id in row.standing.tools}
+    tools = [tool for tool in Tool.objects.order_by("order", "name") if tool.active or tool.pk in rated]
+    programmes = {p.name: p for p in programme_versions(today=today)}
+    feedback = data.feedback.for_cohort(cohort.pk)
+    extra = {}
+    if report:
+        extra["pdsa_cycles"] = list(
+            PdsaCycle.objects.filter(Q(cohort=cohort) | Q(template_id=cohort.template_id)).order_by(
+                "started_on", "title"
+            )
+        )
+        extra["moves"] = SessionChange.objects.filter(session__enrolment__cohort=cohort).aggregate(n=Count("pk"))["n"]
+    return CohortPage(
+        cohort=cohort,
+        measures=measures_for(
+            facts,
+            feedback=feedback,
+            programme=programmes.get(cohort.template.name),
+            follows=cohort.template,
+            today=today,
+            run_length=run_length,
+        ),
+        rows=rows,
+        facts=facts,
+        tools=tools,
+        heatmap=[
+            HeatmapRow(row=row, cells=[row.standing.tools.get(t.pk) if row.standing else None for t in tools])
+            for row in rows
+        ],
+        tallies=_tallies(tools, rows),
+        plans=plans,
+        feedback=feedback,
+        run_length=run_length,
+        teams_with_checklist=sum(1 for row in rows if row.standing),
+        **extra,
+    )

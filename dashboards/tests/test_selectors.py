@@ -1,0 +1,268 @@
+"""The dashboards' reads: each team's checklist standing agrees with the checklists app's summary,
+the aim's measures on hand-built teams and on the source document's story, the run chart's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from checklists.models import Tool
+from checklists.selectors import team_checklist_summary
+from checklists.sustainment import Sustainment
+from dashboards.measures import aim_page, cohort_page
+from dashboards.selectors import adoption_run_chart, checklist_standings, progress_rows
+from programmes import demo
+from programmes.models import Cohort, Enrolment, EnrolmentStatus, PdsaCycle, PdsaDecision, Session
+from tests import factories
+
+from .helpers import agree, checklist, feedback, hold, session
+
+pytestmark = pytest.mark.django_db
+
+
+def tools() -> list[Tool]:
+    return list(Tool.objects.active().order_by("order"))
+
+
+def team(cohort=None, **kwargs) -> Enrolment:
+    enrolment = factories.EnrolmentFactory(cohort=cohort or factories.CohortFactory(), **kwargs)
+    factories.make_sessions(enrolment)
+    return enrolment
+
+
+# --- Checklist standings: the same figures as the team's own checklist summary ----------------------
+
+
+def histories() -> list[Enrolment]:
+    """Teams with awkward histories: held out of number order, a tool missing from the latest
+    checklist, a retired tool, a checklist on a cancelled session, one checklist only, none."""
+    nine = tools()
+    a = team()
+    for number, held in ((2, "2025-10-01"), (3, "2025-10-20"), (4, "2025-10-10")):  # 4 held before 3
+        hold(a, number, dt.date.fromisoformat(held))
+    checklist(session(a, 2), 3)
+    checklist(session(a, 4), [3, 3, 3, 2, 2, 1, 0, 0, 3])
+    checklist(session(a, 3), [3, 2, 3, 3, 3, 3, 3, 3, 1])  # the latest, by the day held
+
+    b = team()
+    for number in (2, 3, 4):
+        hold(b, number)
+    checklist(session(b, 2), 3)
+    checklist(session(b, 3), 3)
+    retired = factories.ToolFactory(name="Retired tool", active=False)
+    # The latest checklist leaves out the first tool and rates the retired one.
+    checklist(session(b, 4), {**{t.pk: 3 for t in nine[1:]}, retired.pk: 2})
+
+    c = team()
+    hold(c, 2)
+    checklist(session(c, 2), [0, 1, 2, 3, 0, 1, 2, 3, 0])
+    cancelled = session(c, 3)
+    cancelled.cancelled = True
+    cancelled.save()
+    checklist(cancelled, 3)  # a checklist on a cancelled session still counts, as on the team page
+
+    d = team()  # no checklist
+    return [a, b, c, d]
+
+
+@pytest.mark.parametrize("run_length", [1, 2, 3])
+def test_checklist_standings_match_the_team_summary(run_length):
+    teams = histories()
+    standings = checklist_standings(enrolments=Enrolment.objects.all(), run_length=run_length)
+    assert set(standings) == {e.pk for e in teams[:3]}
+    for enrolment in teams[:3]:
+        summary = team_checklist_summary(enrolment=enrolment, run_length=run_length)
+        standing = standings[enrolment.pk]
+        latest = summary.latest_column
+        assert (standing.session_id, standing.adoption_score, standing.sustained_count, standing.tool_count) == (
+            latest.session.pk,
+            latest.adoption_score,
+            latest.sustained_count,
+            latest.tool_count,
+        )
+        assert {tool_id: s.status for tool_id, s in standing.tools.items()} == {
+            row.tool.pk: row.status for row in summary.rows if row.latest is not None
+        }
+        assert {tool_id: s.level for tool_id, s in standing.tools.items()} == {
+            row.tool.pk: row.latest.level for row in summary.rows if row.latest is not None
+        }
+
+
+def test_checklist_standings_exact_figures():
+    a, b, c, _ = histories()
+    standings = checklist_standings(enrolments=Enrolment.objects.all(), run_length=2)
+    # a: latest is session 3 (held 20 Oct), after session 4 (10 Oct): 3,2,3,3,3,3,3,3,1 -> 24 / 27.
+    assert round(standings[a.pk].adoption_score, 2) == 88.89
+    assert standings[a.pk].session_number == 3
+    # Sustained: tools at 3 on both of the latest two (session 4 then 3): tools 1, 3 only.
+    assert standings[a.pk].sustained_count == 2
+    # b: the latest rates 8 active tools at 3 and the retired one at 2; sustained: the 8.
+    assert (standings[b.pk].sustained_count, standings[b.pk].tool_count) == (8, 9)
+    assert standings[b.pk].tools[tools()[0].pk].status == Sustainment.SUSTAINED  # 3, 3 before it was left out
+    # c: the cancelled session's checklist is the latest.
+    assert (standings[c.pk].session_number, standings[c.pk].adoption_score) == (3, 100.0)
+
+
+def test_checklist_standings_up_to_the_review():
+    enrolment = team()
+    for number in range(2, 9):
+        hold(enrolment, number)
+    for number in range(2, 7):
+        checklist(session(enrolment, number), 1)
+    checklist(session(enrolment, 7), [3, 3, 3, 2, 2, 2, 1, 1, 1])  # the 12-week review
+    checklist(session(enrolment, 8), 3)  # the 30-day sustain check: after the review, not counted
+    at_review = checklist_standings(enrolments=Enrolment.objects.all(), run_length=1, up_to_review=True)
+    summary = team_checklist_summary(enrolment=enrolment, run_length=1)
+    review_column = next(c for c in summary.columns if c.session.number == 7)
+    assert at_review[enrolment.pk].session_number == 7
+    assert at_review[enrolment.pk].sustained_count == review_column.sustained_count == 3
+    assert at_review[enrolment.pk].adoption_score == review_column.adoption_score
+    latest = checklist_standings(enrolments=Enrolment.objects.all(), run_length=1)
+    assert (latest[enrolment.pk].session_number, latest[enrolment.pk].sustained_count) == (8, 9)
+
+
+# --- The aim's measures on hand-built teams ------------------------------------------------------------
+
+
+def test_measures_on_time_slots_and_sustained(personas):
+    today = dt.date(2026, 1, 5)  # the reviews (session 7) were due on 8 December; grace ends 15 December
+    cohort = factories.CohortFactory(name="Measured cohort")
+    on_time, late, missing, not_due = (team(cohort, coach=personas.coach) for _ in range(4))
+    not_due.session1_date = dt.date(2025, 11, 3)
+    not_due.save()
+    Session.objects.filter(enrolment=not_due, number=7).update(due_date=dt.date(2026, 1, 19))
+    for enrolment in (on_time, late, missing, not_due):
+        hold(enrolment, 1)
+    hold(on_time, 6)
+    hold(on_time, 7, dt.date(2025, 12, 15))  # the last day of grace
+    hold(late, 6)
+    hold(late, 7, dt.date(2025, 12, 16))
+    agree(on_time, at_session_1=True)
+    agree(late, at_session_1=False)
+    nine = tools()
+    checklist(session(on_time, 6), [3, 3, 1, 1, 1, 1, 1, 1, 1])
+    checklist(session(on_time, 7), [3, 3, 3, 1, 1, 1, 1, 1, 1])  # 2 of 9 sustained at week 12
+    checklist(session(late, 6), 3)
+    checklist(session(late, 7), 3)  # 9 of 9
+    checklist(session(missing, 1), 3, tools=nine)  # no review checklist: left out
+
+    page = cohort_page(cohort=cohort, user=personas.manager, today=today, run_length=2)
+    measures = {m.key: m for m in page.measures}
+    assert (measures["on_time"].numerator, measures["on_time"].denominator) == (1, 3)
+    assert measures["on_time"].figure == "33.3%"
+    assert measures["on_time"].detail == (
+        "1 of 3 teams held the 12-week review by its due date plus 7 days' grace; 1 team not due yet."
+    )
+    assert (measures["slots"].numerator, measures["slots"].denominator, measures["slots"].figure) == (1, 4, "25%")
+    assert (measures["sustained"].numerator, measures["sustained"].denominator) == (11, 18)
+    assert measures["sustained"].figure == "61.1%"
+    assert measures["sustained"].detail == (
+        "11 of 18 tools sustained on the 12-week review checklists of 2 teams (5.5 tools per team on average)."
+    )
+    assert measures["positive"].figure == "No responses yet"
+
+
+def test_progress_rows_withdrawn_and_completed_labels(personas):
+    today = dt.date(2025, 11, 19)
+    personas.enrolment.status = EnrolmentStatus.WITHDRAWN
+    personas.enrolment.save()
+    personas.other_enrolment.status = EnrolmentStatus.COMPLETED
+    personas.other_enrolment.save()
+    rows = progress_rows(user=personas.manager, today=today, run_length=2).rows
+    labels = {r.enrolment.team.name: (r.week_label, r.progress_weeks, r.team_row.next_session) for r in rows}
+    assert labels == {
+        "Education support team": ("withdrawn in week 9", 9, None),
+        "Pharmacy team": ("completed", 12, None),
+    }
+
+
+# --- The source document's story -------------------------------------------------------------------
+
+
+@pytest.fixture
+def story(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo.seed_demo(today=demo.TEST_BED_WRITTEN_UP)
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="lead")
+
+
+def test_story_measures_for_the_test_bed(story):
+    today = demo.TEST_BED_WRITTEN_UP  # 5 January 2026, 15 weeks after session 1
+    cohort = Cohort.objects.select_related("template").get(name=demo.TEST_BED_COHORT)
+    page = cohort_page(cohort=cohort, user=story, today=today, run_length=2)
+    measures = {m.key: m for m in page.measures}
+    assert measures["positive"].figure == "100%"  # 100% of attendees positive
+    assert (measures["positive"].numerator, measures["positive"].denominator) == (23, 23)
+    # RSH held its review 3 days late, within the grace; PRH's is not held by week 16.
+    assert (measures["on_time"].numerator, measures["on_time"].denominator) == (1, 2)
+    assert (measures["slots"].numerator, measures["slots"].denominator) == (0, 2)
+    # RSH's 12-week checklist: 2 of 9 tools sustained.
+    assert (measures["sustained"].numerator, measures["sustained"].denominator) == (2, 9)
+    assert measures["version"].detail.endswith("This cohort follows version 0.9.")
+    rows = {r.enrolment.team.site.code: r for r in page.rows}
+    assert rows["PRH"].week_label == "week 16 (past 12)"
+    assert rows["PRH"].is_overdue is True
+    assert rows["RSH"].week_label == "completed"
+
+
+def test_story_aim_page_after_version_1(story):
+    page = aim_page(user=story, today=dt.date(2026, 4, 2), run_length=2)
+    measures = {m.key: m for m in page.measures}
+    assert measures["version"].figure == "Version 1.0"
+    assert measures["version"].detail == "Published 1 Apr 2026. Met: version 1.0 was published on 1 Apr 2026."
+    assert [c.cohort.name for c in page.cohorts] == [demo.CURRENT_COHORT, demo.TEST_BED_COHORT]
+
+
+# --- The team's run chart ----------------------------------------------------------------------------
+
+
+def test_adoption_run_chart_points_coaching_and_pdsa_markers(personas):
+    enrolment = personas.enrolment
+    for number in (1, 2, 3, 4):
+        hold(enrolment, number)
+    checklist(session(enrolment, 2), 0)
+    checklist(session(enrolment, 3), 1)
+    checklist(session(enrolment, 4), 3)
+    PdsaCycle.objects.create(
+        title="Slots at session 1",
+        started_on=dt.date(2025, 10, 1),
+        decided_on=dt.date(2025, 10, 20),
+        decision=PdsaDecision.ADAPT,
+        cohort=enrolment.cohort,
+    )
+    PdsaCycle.objects.create(title="Programme-wide", started_on=dt.date(2025, 10, 2))
+    PdsaCycle.objects.create(title="Another cohort", started_on=dt.date(2025, 10, 3), cohort=factories.CohortFactory())
+    PdsaCycle.objects.create(title="Too late", started_on=dt.date(2026, 6, 1), cohort=enrolment.cohort)
+    summary = team_checklist_summary(enrolment=enrolment, run_length=2)
+    chart = adoption_run_chart(summary=summary)
+    assert [(p.point.date, p.point.value, p.point.label) for p in chart.points] == [
+        (dt.date(2025, 9, 29), 0.0, "Session 2"),
+        (dt.date(2025, 10, 13), 100 / 3, "Session 3"),
+        (dt.date(2025, 10, 27), 100.0, "Session 4"),
+    ]
+    assert [(m.marker.short, m.marker.text) for m in chart.markers] == [
+        ("C2", "Coaching session 2 held"),
+        ("P1", "PDSA started: Slots at session 1"),
+        ("P2", "PDSA started: Programme-wide"),
+        ("C3", "Coaching session 3 held"),
+        ("P1", "PDSA Adapt: Slots at session 1"),
+        ("C4", "Coaching session 4 held"),
+    ]
+    assert chart.chart.median == 100 / 3
+    assert chart.enough_points is False
+
+
+def test_adoption_run_chart_none_without_checklists(personas, django_assert_num_queries):
+    summary = team_checklist_summary(enrolment=personas.enrolment, run_length=2)
+    with django_assert_num_queries(0):
+        assert adoption_run_chart(summary=summary) is None
+
+
+def test_feedback_in_rows_comes_from_the_feedback_report(personas):
+    hold(personas.enrolment, 1, attendees=10)
+    feedback(session(personas.enrolment, 1), yes=3, not_sure=1)
+    rows = progress_rows(user=personas.coach, today=dt.date(2025, 11, 19), run_length=2).rows
+    assert [(r.feedback.responses, r.feedback.attendees, str(r.positive_pct)) for r in rows] == [(4, 10, "75.0")]

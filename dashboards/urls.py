@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("", views.progress, name="progress"),
+    path("aim/", views.aim, name="aim"),
+    path("cohorts/<int:pk>/", views.cohort, name="cohort"),
+    path("cohorts/<int:pk>/report/", views.cohort_report, name="cohort_report"),
+]

@@ -1,0 +1,83 @@
+"""Dashboards and reports, all read-only: the progress dashboard (managers, coaches for their own
+teams, leads), the programme's aim and a cohort's measures and heatmap and its printable PDSA
+report (managers and leads), and the sessions CSV."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from checklists.sustainment import sustained_run_length
+from feedback.selectors import min_group
+from programmes.access import manager_or_lead_required, staff_role_required
+from programmes.models import Cohort
+from qms_site.csvexport import csv_response
+
+from .forms import ProgressFilterForm
+from .measures import AIM, aim_page, cohort_page
+from .selectors import SESSIONS_CSV_HEADER, filter_choices, progress_rows, sessions_export_rows, sort_rows
+
+
+@staff_role_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    sites, cohorts = filter_choices(user=request.user)
+    form = ProgressFilterForm(request.GET or None, sites=sites, cohorts=cohorts)
+    filters = form.filters()
+    data = progress_rows(
+        user=request.user,
+        today=timezone.localdate(),
+        site_id=filters["site_id"],
+        cohort_id=filters["cohort_id"],
+        status=filters["status"],
+        run_length=sustained_run_length(),
+    )
+    context = {
+        "form": form,
+        "rows": sort_rows(data.rows, filters["sort"]),
+        "columns": form.sort_columns(),
+        "filtered": any(filters[key] for key in ("site_id", "cohort_id", "status")),
+        "ignored": sorted(form.errors),
+        "min_group": min_group(),
+    }
+    return render(request, "dashboards/progress.html", context)
+
+
+@manager_or_lead_required
+@require_GET
+def aim(request: HttpRequest) -> HttpResponse:
+    page = aim_page(user=request.user, today=timezone.localdate(), run_length=sustained_run_length())
+    return render(request, "dashboards/aim.html", {"page": page})
+
+
+def _cohort(pk: int) -> Cohort:
+    return get_object_or_404(Cohort.objects.select_related("template", "owner"), pk=pk)
+
+
+@manager_or_lead_required
+@require_GET
+def cohort(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    page = cohort_page(cohort=_cohort(pk), user=request.user, today=today, run_length=sustained_run_length())
+    return render(request, "dashboards/cohort.html", {"page": page, "cohort": page.cohort, "today": today})
+
+
+@manager_or_lead_required
+@require_GET
+def cohort_report(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    page = cohort_page(
+        cohort=_cohort(pk), user=request.user, today=today, run_length=sustained_run_length(), report=True
+    )
+    context = {"page": page, "cohort": page.cohort, "today": today, "aim": AIM}
+    return render(request, "dashboards/cohort_report.html", context)
+
+
+@staff_role_required
+@require_GET
+def sessions_csv(request: HttpRequest) -> HttpResponse:
+    """One row per session the user may see (a coach: only their own teams'), streamed."""
+    rows = sessions_export_rows(user=request.user, today=timezone.localdate())
+    return csv_response("sessions.csv", SESSIONS_CSV_HEADER, rows)
