@@ -314,7 +314,7 @@ def test_home_lead_sees_placeholder_and_cohorts_read_only(client, manager, cohor
     client.force_login(make_user("lead", "Education leads", first_name="Lee", last_name="Jones"))
     response = client.get("/")
     assertContains(response, '<h1 class="h2 mb-3">Welcome, Lee Jones</h1>', html=True)
-    assertContains(response, "Progress dashboards are coming.")
+    assertContains(response, '<a class="btn btn-primary" href="/dashboard/">Progress dashboard</a>', html=True)
     assertContains(
         response,
         f"""<li><a href="/programmes/cohorts/{cohort.pk}/">Autumn 2025 test bed</a>: template version 0.9,
