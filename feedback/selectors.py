@@ -177,7 +177,7 @@ def can_manage_feedback(user, session: Session) -> bool:
 
 @dataclass(frozen=True)
 class SessionFeedbackRow:
-    session: Session  # with feedback_link, plan, enrolment__team__site and enrolment__cohort loaded
+    session: Session  # with feedback_link, enrolment__team__site and enrolment__cohort loaded
     figures: FeedbackFigures
     can_manage: bool
 
@@ -214,14 +214,17 @@ class FeedbackReport:
 def feedback_report(*, user) -> FeedbackReport:
     """Feedback figures per session, enrolment, cohort and overall, for the sessions this user may read.
 
-    Two queries, whatever the number of responses: the sessions that have a feedback link, and the
-    answers counted per session. Every level is added up from the sessions, so the levels agree,
-    and the minimum-group rule is applied across all of them at once (see the module docstring).
+    Two queries, whatever the number of responses: the sessions that have a feedback link with
+    their answers counted, and those sessions' enrolments with team, site and cohort. Every level is
+    added up from the sessions, so the levels agree, and the minimum-group rule is applied across
+    all of them at once (see the module docstring).
     """
-    sessions = list(
+    session_fields = [f.attname for f in Session._meta.concrete_fields]
+    link_fields = [f.attname for f in FeedbackLink._meta.concrete_fields]
+    counted = ("n_responses", "n_yes", "n_not_sure", "n_no", "rating_total")
+    queryset = (
         sessions_visible_to(user)
         .filter(feedback_link__isnull=False)
-        .select_related("feedback_link", "plan", "enrolment__team__site", "enrolment__cohort")
         .order_by(
             "-enrolment__cohort__start_date",
             "enrolment__cohort__name",
@@ -229,16 +232,29 @@ def feedback_report(*, user) -> FeedbackReport:
             "enrolment__team__name",
             "number",
         )
+        .values_list(*session_fields, *(f"feedback_link__{name}" for name in link_fields))
+        .annotate(**_answer_counts("feedback_link__responses__"))
     )
+    # Tuples rather than joined model instances: each enrolment (with its team, site and cohort) is
+    # loaded once and shared by its sessions, instead of once per session.
+    rows = list(queryset)
+    db = queryset.db
+    n_session, n_link = len(session_fields), len(link_fields)
+    sessions: list[Session] = []
     counts: dict[int, dict] = {}
+    link_cache = Session.feedback_link.related
+    for row in rows:
+        session = Session.from_db(db, session_fields, row[:n_session])
+        link = FeedbackLink.from_db(db, link_fields, row[n_session : n_session + n_link])
+        link_cache.set_cached_value(session, link)
+        FeedbackLink.session.field.set_cached_value(link, session)
+        counts[session.pk] = dict(zip(counted, row[n_session + n_link :], strict=True))
+        sessions.append(session)
     if sessions:
-        answers = (
-            FeedbackResponse.objects.filter(link__session__in=[s.pk for s in sessions])
-            .order_by()
-            .values("link__session_id")
-            .annotate(**_answer_counts())
-        )
-        counts = {row["link__session_id"]: row for row in answers}
+        wanted = Enrolment.objects.filter(pk__in={s.enrolment_id for s in sessions})
+        loaded = {e.pk: e for e in wanted.select_related("team__site", "cohort").order_by()}
+        for session in sessions:
+            Session.enrolment.field.set_cached_value(session, loaded[session.enrolment_id])
 
     # The tree: overall > cohorts > enrolments > sessions, as {key: tally} per parent.
     by_session = {
