@@ -29,10 +29,35 @@ def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_missing_secret_key_with_debug_off_is_a_clear_error():
-    result = run_django("", DJANGO_DEBUG="0")
+def test_missing_secret_key_with_debug_off_stops_the_web_app_with_a_clear_error():
+    for entry in ("qms_site.wsgi", "qms_site.asgi"):
+        result = run_django(f"import {entry}", DJANGO_DEBUG="0")
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_missing_secret_key_with_debug_off_stops_runserver():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "runserver", "127.0.0.1:0", "--noreload"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_DEBUG": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_offline_commands_run_without_a_secret_key():
+    code = (
+        "from django.core.management import call_command\n"
+        "call_command('makemigrations', check=True, dry_run=True, verbosity=1)"
+    )
+    result = run_django(code, DJANGO_DEBUG="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No changes detected"
 
 
 def test_debug_on_runs_without_a_secret_key_on_sqlite_and_eager_celery():
