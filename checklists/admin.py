@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from programmes.concurrency import VersionedAdminMixin
+from core.concurrency import VersionedAdminMixin
 
 from .models import Checklist, Tool, ToolRating
 

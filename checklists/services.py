@@ -2,7 +2,7 @@
 
 Errors a person can fix are raised as django.core.exceptions.ValidationError with messages in
 their words, and leave the database as it was. A save from a form opened on an older version
-of a checklist (or tool) than the one now saved is refused with StaleEdit (programmes.concurrency),
+of a checklist (or tool) than the one now saved is refused with StaleEdit (core.concurrency),
 so that two people saving at once never silently overwrite each other.
 
 Every change is written with django-simple-history, with the person who made it, so that a
@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from programmes.concurrency import STALE_MESSAGE, StaleEdit, claim_version
+from core.concurrency import STALE_MESSAGE, StaleEdit, claim_version
 from programmes.models import Session
 
 from .models import Checklist, RatingValue, Tool, ToolRating, UsageLevel

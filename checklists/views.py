@@ -11,17 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from programmes.access import (
-    can_change,
-    get_enrolment_for_user,
-    get_session_for_user,
-    manager_required,
-    staff_role_required,
-)
-from programmes.concurrency import StaleEdit, refuse_stale
+from core.access import can_change, manager_required, staff_role_required
+from core.concurrency import StaleEdit, refuse_stale
+from core.exports import csv_response
+from core.views import posted
+from programmes.access import get_enrolment_for_user, get_session_for_user
 from programmes.models import Enrolment
-from programmes.views.common import posted
-from qms_site.csvexport import csv_response
 
 from .forms import ChecklistForm, ToolForm
 from .models import Tool, UsageLevel

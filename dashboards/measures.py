@@ -31,8 +31,7 @@ from programmes.models import (
     overdue_cutoff,
 )
 from programmes.reference_data import TEMPLATE_NAME
-from programmes.selectors import has_agreement
-from programmes.selectors_versions import TARGET_DEADLINE, TARGET_LABEL, ProgrammeVersions, programme_versions
+from programmes.selectors import TARGET_DEADLINE, TARGET_LABEL, ProgrammeVersions, has_agreement, programme_versions
 
 from .selectors import ChecklistStanding, ProgressRow, ToolStanding, checklist_standings, progress_rows, sort_rows
 

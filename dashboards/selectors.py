@@ -32,7 +32,8 @@ from programmes.models import (
     Site,
     session_status,
 )
-from programmes.selectors import TeamRow, _attention_order, has_agreement, team_row
+from programmes.selectors import TeamRow, has_agreement, team_row
+from programmes.selectors.scheduling import _attention_order
 
 from .svg import ChartMarker, ChartPoint, RunChartSvg, run_chart_svg
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from checklists.sustainment import sustained_run_length
+from core.access import manager_or_lead_required, staff_role_required
+from core.exports import csv_response
 from feedback.selectors import min_group
-from programmes.access import manager_or_lead_required, staff_role_required
 from programmes.models import Cohort
-from qms_site.csvexport import csv_response
 
 from .forms import ProgressFilterForm
 from .measures import AIM, aim_page, cohort_page

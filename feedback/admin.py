@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
-from programmes.concurrency import VersionedAdminMixin
+from core.concurrency import VersionedAdminMixin
 
 from .models import ContentChange, FeedbackLink, FeedbackResponse
 

@@ -24,9 +24,10 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
 
-from programmes.access import can_change, sessions_visible_to
+from core.access import can_change
+from core.roles import is_manager
+from programmes.access import sessions_visible_to
 from programmes.models import Cohort, Enrolment, ProgrammeTemplate, Session
-from programmes.roles import is_manager
 
 from .models import ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 

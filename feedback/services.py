@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from programmes.concurrency import claim_version
+from core.concurrency import claim_version
 from programmes.models import ProgrammeTemplate, Session
 
 from .models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
@@ -136,7 +136,7 @@ def content_change_update(
     today: dt.date,
 ) -> ContentChange:
     """Edits a change made on a form opened on `version` of it: of two editors, the later one is refused
-    (StaleEdit, programmes.concurrency)."""
+    (StaleEdit, core.concurrency)."""
     _check_change(section=section, kind=kind, description=description, made_on=made_on, today=today)
     claim_version(
         change, version, template=template, section=section.strip(), kind=kind, description=description.strip(),

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from programmes.access import get_session_for_user, manager_required, staff_role_required
-from programmes.concurrency import StaleEdit, refuse_stale
-from programmes.roles import is_manager
-from qms_site.csvexport import csv_response
+from core.access import manager_required, staff_role_required
+from core.concurrency import StaleEdit, refuse_stale
+from core.exports import csv_response
+from core.roles import is_manager
+from programmes.access import get_session_for_user
 
 from .forms import ContentChangeForm, FeedbackForm, ResponseFilterForm
 from .guards import form_token_claim, has_answered, mark_answered, rate_limit_hit

@@ -12,7 +12,9 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .concurrency import VersionedAdminMixin, claim_version
+from core.concurrency import VersionedAdminMixin, claim_version
+from core.roles import Role
+
 from .models import (
     Cohort,
     Enrolment,
@@ -27,7 +29,6 @@ from .models import (
     TeamMeeting,
     TemplateStatus,
 )
-from .roles import Role
 from .selectors import users_in
 from .services.scheduling import enrolment_create, enrolment_set_status, enrolment_update
 

@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history
 from checklists.models import Checklist, Tool, ToolRating, UsageLevel
 from coaching.models import CoachingAgreement
 from coaching.recurrence import MeetingPattern
+from core.roles import Role
 from feedback.models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 
 from .models import (
@@ -42,7 +43,6 @@ from .models import (
     TemplateStatus,
     Weekday,
 )
-from .roles import Role
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo login, set only when DEBUG is on

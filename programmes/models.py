@@ -121,7 +121,7 @@ class ProgrammeTemplate(models.Model):
 
     objects = ProgrammeTemplateQuerySet.as_manager()
 
-    # `version` is the label (0.9, 1.0); programmes.concurrency claims this column instead.
+    # `version` is the label (0.9, 1.0); core.concurrency claims this column instead.
     VERSION_FIELD = "revision"
 
     class Meta:

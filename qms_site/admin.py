@@ -9,7 +9,7 @@ class QmsAdminSite(admin.AdminSite):
     index_title = "Programme data"
 
     def has_permission(self, request) -> bool:
-        from programmes.roles import is_manager
+        from core.roles import is_manager
 
         user = request.user
         return bool(user.is_active and user.is_staff and is_manager(user))

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from programmes.roles import Role, primary_role
+from core.roles import Role, primary_role
 from programmes.selectors import home_context
 
 from .celery import app as celery_app

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from checklists.models import Checklist, Tool, ToolRating, UsageLevel
 from coaching.models import CalendarFeed, CoachingAgreement, Reminder, ReminderKind
+from core.roles import Role
 from feedback.models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 from programmes.models import (
     Cohort,
@@ -26,7 +27,6 @@ from programmes.models import (
     TeamMeeting,
     TemplateStatus,
 )
-from programmes.roles import Role
 from programmes.services import sessions_for_enrolment_create
 
 DEFAULT_PASSWORD = "test-password-1"  # noqa: S105

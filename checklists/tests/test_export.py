@@ -7,7 +7,7 @@ import pytest
 from django.http import StreamingHttpResponse
 
 from checklists.models import Tool
-from qms_site.csvexport import csv_response, safe_cell
+from core.exports import csv_response, safe_cell
 
 from .helpers import hold, save_checklist, session_number
 

@@ -11,7 +11,7 @@ from checklists.services import (
     tool_create,
     tool_update,
 )
-from programmes.concurrency import StaleEdit
+from core.concurrency import StaleEdit
 from programmes.models import Session
 
 from .helpers import hold, save_checklist, session_number

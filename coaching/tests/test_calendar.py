@@ -9,8 +9,9 @@ from django.urls import reverse
 from icalendar import Calendar
 from pytest_django.asserts import assertRedirects
 
-from coaching.calendar import build_calendar, feed_sessions
+from coaching.ical import build_calendar
 from coaching.models import CalendarFeed
+from coaching.selectors import feed_sessions
 from coaching.services import agreement_confirm, calendar_feed_for_coach, calendar_feed_for_team
 from conftest import PERSONAS
 from programmes.models import EnrolmentStatus, Session

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coaching.models import Reminder, ReminderKind, ReminderStatus
-from coaching.selectors_reminders import last_reminders
+from coaching.selectors import last_reminders
 from conftest import PERSONAS
 from tests import factories
 from tests.helpers import MANAGERS_ONLY, persona_request

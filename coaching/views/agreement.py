@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from core.views import add_service_errors
 from programmes.access import get_enrolment_for_user
 from programmes.forms import TeamMeetingForm
 from programmes.models import Enrolment, EnrolmentStatus, TeamMeeting
 from programmes.selectors import has_agreement
 from programmes.services.scheduling import team_meeting_create
-from programmes.views.common import add_service_errors
 
 from ..forms import AgreementForm, DateListField
 from ..recurrence import SLOT_WINDOW_DAYS, ProposedSlot

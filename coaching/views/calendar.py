@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from programmes.access import manager_required
+from core.access import manager_required
+from core.roles import is_coach, is_manager
 from programmes.models import Team
-from programmes.roles import is_coach, is_manager
 
-from ..calendar import build_calendar, feed_lookup, feed_name, feed_sessions
+from ..ical import build_calendar
+from ..selectors import feed_lookup, feed_name, feed_sessions
 from ..services import calendar_feed_for_coach, calendar_feed_for_team, calendar_feed_reset
 
 RESET_MESSAGE = (

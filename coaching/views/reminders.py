@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from programmes.access import manager_required
+from core.access import manager_required
 
-from ..forms_reminders import ReminderFilterForm
+from ..forms import ReminderFilterForm
 from ..models import Reminder, ReminderStatus
 from ..reminders import reminder_retry as reminder_retry_service
-from ..selectors_reminders import reminder_counts, reminders_for_page
+from ..selectors import reminder_counts, reminders_for_page
 
 PER_PAGE = 50
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
+from core.roles import Role
 from feedback.models import FeedbackLink
 from feedback.selectors import FeedbackFigures, feedback_report, session_feedback_panel
-from programmes.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Writes for the PDSA log: the programme's own Plan-Do-Study-Act cycles.
 
 An edit form carries the cycle's version: of two managers saving at once, the second is refused
-(programmes.concurrency).
+(core.concurrency).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..concurrency import claim_version
+from core.concurrency import claim_version
+
 from ..models import Cohort, PdsaCycle, PdsaDecision, ProgrammeTemplate
 
 

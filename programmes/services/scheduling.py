@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..concurrency import claim_version
+from core.concurrency import claim_version
+
 from ..models import (
     Cohort,
     Enrolment,

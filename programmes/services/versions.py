@@ -3,7 +3,7 @@
 A published version is never edited (cohorts keep the version they started with); a new version
 is drafted from it instead. Forms and buttons carry the draft's revision (its notes and session plan
 together) as they showed it: of two managers saving at once, the second is refused
-(programmes.concurrency).
+(core.concurrency).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ..concurrency import claim_version
+from core.concurrency import claim_version
+
 from ..models import ProgrammeTemplate, Session, SessionKind, SessionPlan, TemplateStatus
 
 VERSION_LABEL = re.compile(r"^\d{1,3}(\.\d{1,3}){0,2}$")

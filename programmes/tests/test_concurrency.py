@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from programmes.concurrency import (
+from core.concurrency import (
     DAMAGED_MESSAGE,
     SavedValue,
     StaleEdit,

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from coaching.models import CoachingAgreement
-from programmes.concurrency import StaleEdit
+from core.concurrency import StaleEdit
 from programmes.models import (
     Cohort,
     Enrolment,

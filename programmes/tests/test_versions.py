@@ -13,9 +13,9 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from conftest import PERSONAS
-from programmes.concurrency import DAMAGED_MESSAGE
+from core.concurrency import DAMAGED_MESSAGE
 from programmes.models import ProgrammeTemplate, SessionPlan, TemplateStatus
-from programmes.selectors_versions import programme_versions, version_key
+from programmes.selectors import programme_versions, version_key
 from programmes.services import PlanRow, programme_version_update
 from tests import factories
 from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, persona_request

@@ -10,7 +10,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertInHTML, assertNotContains, assertRedirects
 
 from coaching.models import ReminderKind, ReminderStatus
-from programmes.concurrency import DAMAGED_MESSAGE
+from core.concurrency import DAMAGED_MESSAGE
 from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange
 from programmes.services.scheduling import session_move
 from tests import factories

@@ -12,7 +12,8 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from conftest import PERSONAS
-from programmes.access import can_change, get_enrolment_for_user
+from core.access import can_change
+from programmes.access import get_enrolment_for_user
 from tests import factories
 from tests.helpers import MANAGERS_AND_LEADS, MANAGERS_ONLY, THIS_TEAM_READ, THIS_TEAM_WRITE, persona_request
 

@@ -8,13 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from ..access import manager_or_lead_required, manager_required
+from core.access import manager_or_lead_required, manager_required
+from core.roles import is_manager
+from core.views import posted, submit
+
 from ..forms import CohortForm
 from ..models import Cohort
-from ..roles import is_manager
 from ..selectors import cohort_rows, cohorts_overview
 from ..services.scheduling import cohort_create, cohort_update
-from .common import posted, submit
 
 
 @manager_or_lead_required

@@ -10,14 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ..access import can_change, get_enrolment_for_user, manager_required
-from ..concurrency import StaleEdit
+from core.access import can_change, manager_required
+from core.concurrency import StaleEdit
+from core.roles import is_manager
+from core.views import posted, submit
+from programmes.access import get_enrolment_for_user
+
 from ..forms import EnrolmentCreateForm, EnrolmentEditForm, EnrolmentStatusForm
 from ..models import Cohort, Enrolment, EnrolmentStatus
-from ..roles import is_manager
 from ..selectors import enrolment_page, enrolment_page_queryset, has_agreement
 from ..services.scheduling import enrolment_create, enrolment_set_status, enrolment_update
-from .common import posted, submit
 from .hooks import last_reminder_for
 
 # What each status button says and the message after it.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from checklists.selectors import team_checklist_summary
 from checklists.sustainment import sustained_run_length
+from core.access import can_change
 from dashboards.selectors import adoption_run_chart
 from feedback.selectors import session_feedback_panel
 
-from ..access import can_change
 from ..selectors import TeamRow, last_reminders_by_enrolment
 
 

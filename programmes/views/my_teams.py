@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coaching.services import calendar_feed_for_coach
+from core.roles import is_coach, is_manager
 
-from ..roles import is_coach, is_manager
 from ..selectors import my_team_rows
 
 

@@ -7,14 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.access import manager_required, staff_role_required
+from core.views import posted, submit
 from feedback.selectors import feedback_report
 
-from ..access import manager_required, staff_role_required
-from ..forms_versions import PdsaCycleForm
+from ..forms import PdsaCycleForm
 from ..models import PdsaCycle
-from ..selectors_versions import pdsa_cycles
+from ..selectors import pdsa_cycles
 from ..services import pdsa_cycle_create, pdsa_cycle_update
-from .common import posted, submit
 
 
 @staff_role_required

@@ -1,7 +1,7 @@
 """A session: its page, and recording it as held, cancelling it or moving its agreed time.
 
 Each form carries the session's version; a save over someone else's newer one is refused and the
-form comes back with what was typed, the latest saved values beside it (programmes.concurrency).
+form comes back with what was typed, the latest saved values beside it (core.concurrency).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from coaching.models import CoachingAgreement
+from core.access import can_change
+from core.views import posted, submit
+from programmes.access import get_session_for_user
 
-from ..access import can_change, get_session_for_user
 from ..forms import SessionCancelForm, SessionHeldForm, SessionMoveForm
 from ..models import EnrolmentStatus, Session
 from ..selectors import session_changes, session_page_queryset
 from ..services.scheduling import session_cancel, session_move, session_record_held
-from .common import posted, submit
 from .hooks import session_feedback
 
 # What the page shows as saved now after a refused stale save, whichever form it was.

@@ -11,14 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coaching.services import calendar_feed_for_team
+from core.access import manager_or_lead_required, manager_required
+from core.roles import is_manager
+from core.views import posted, submit
+from programmes.access import get_team_for_user
 
-from ..access import get_team_for_user, manager_or_lead_required, manager_required
 from ..forms import TeamForm, TeamMeetingForm
 from ..models import Team, TeamMeeting
-from ..roles import is_manager
 from ..selectors import team_page, teams_overview
 from ..services.scheduling import team_create, team_meeting_create, team_meeting_update, team_update
-from .common import posted, submit
 from .hooks import team_checklists, team_run_chart
 
 

@@ -9,14 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import manager_required, staff_role_required
+from core.concurrency import StaleEdit, refuse_stale
+from core.roles import is_manager
 from feedback.selectors import content_changes
 
-from ..access import manager_required, staff_role_required
-from ..concurrency import StaleEdit, refuse_stale
-from ..forms_versions import PlanFormSet, RevisionForm, VersionDraftForm, VersionNotesForm, plan_initial
+from ..forms import PlanFormSet, RevisionForm, VersionDraftForm, VersionNotesForm, plan_initial
 from ..models import ProgrammeTemplate
-from ..roles import is_manager
-from ..selectors_versions import (
+from ..selectors import (
     TARGET_DEADLINE,
     TARGET_LABEL,
     pdsa_cycles_for_version,

@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from coaching.selectors_reminders import last_reminders
+from coaching.selectors import last_reminders
+from core.roles import Role
+from programmes.access import enrolments_visible_to
 
-from .access import enrolments_visible_to
-from .models import (
+from ..models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -23,7 +24,6 @@ from .models import (
     Team,
     TeamMeeting,
 )
-from .roles import Role
 
 # A team that has finished or left the programme has no next session to chase.
 _FINISHED = {EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN}
@@ -34,7 +34,7 @@ def users_in(role: Role):
     """Active users in a role, for the pickers that must hold someone in that role."""
     in_role = Q(groups__name=role)
     if role == Role.MANAGER:
-        in_role |= Q(is_superuser=True)  # as programmes.roles.is_manager does
+        in_role |= Q(is_superuser=True)  # as core.roles.is_manager does
     return get_user_model().objects.filter(in_role, is_active=True).distinct().order_by("first_name", "username")
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from .models import Reminder, ReminderStatus
+from ..models import Reminder, ReminderStatus
 
 
 def last_reminders(*, enrolment_ids: Iterable[int]) -> dict[int, Reminder]:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, QueryDict
 
-from ..concurrency import SavedValue, StaleEdit, refuse_stale
+from .concurrency import SavedValue, StaleEdit, refuse_stale
 
 
 def posted(request: HttpRequest) -> QueryDict | None:
@@ -48,7 +48,7 @@ def submit(
 ) -> Submitted:
     """On a POST, checks the form and calls save(cleaned_data), the service. Its errors go on the
     form beside their fields; a stale save is refused with the form kept as typed and, read again
-    by latest(), what is saved now (programmes/_saved_meanwhile.html shows `meanwhile`)."""
+    by latest(), what is saved now (core/_saved_meanwhile.html shows `meanwhile`)."""
     if request.method != "POST" or not form.is_valid():
         return Submitted()
     try:

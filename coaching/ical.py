@@ -6,47 +6,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from programmes.models import EnrolmentStatus, Session
 
-from .models import CalendarFeed
-
 DEFAULT_LENGTH = dt.timedelta(minutes=60)
-CURRENT = [EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE]
-
-
-def feed_lookup(token: str) -> CalendarFeed | None:
-    """One query: the feed behind a secret address, with its coach or team (and site)."""
-    return CalendarFeed.objects.select_related("coach", "team__site").filter(token=token).first()
-
-
-def feed_sessions(feed: CalendarFeed) -> QuerySet[Session]:
-    """One query: the sessions a feed shows, each with what build_calendar reads and its move count.
-
-    A coach's feed: the sessions of the enrolments they coach that are planned or active.
-    A team's feed: every session of the team's enrolments.
-    """
-    sessions = (
-        Session.objects.filter(agreed_start__isnull=False)
-        .select_related("plan", "enrolment__team__site", "enrolment__agreement__meeting")
-        .annotate(move_count=Count("changes"))
-        .order_by("agreed_start", "pk")
-    )
-    if feed.coach_id is not None:
-        return sessions.filter(enrolment__coach_id=feed.coach_id, enrolment__status__in=CURRENT)
-    return sessions.filter(enrolment__team_id=feed.team_id)
-
-
-def feed_name(feed: CalendarFeed) -> str:
-    """Reads feed.coach or feed.team and its site: load them (feed_lookup does)."""
-    if feed.coach_id is not None:
-        coach = feed.coach
-        return f"QMS coaching – {coach.get_full_name() or coach.get_username()}"
-    return f"QMS coaching – {feed.team.name} ({feed.team.site.code})"
 
 
 def session_uid(session: Session) -> str:

@@ -5,35 +5,12 @@ from __future__ import annotations
 
 from django import forms
 
-from .concurrency import VersionedForm, VersionedModelForm, VersionField
-from .models import Cohort, EnrolmentStatus, Team, TeamMeeting
-from .roles import Role
-from .selectors import published_templates, users_in
+from core.concurrency import VersionedForm, VersionedModelForm, VersionField
+from core.forms import DateInput, DateTimeLocalInput, TimeInput
+from core.roles import Role
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%H:%M")
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """A browser date-and-time picker. Its value is London wall-clock time: Django's DateTimeField
-    makes it aware in the current time zone (Europe/London), and refuses a time the clocks skip
-    or repeat."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+from ..models import Cohort, EnrolmentStatus, Team, TeamMeeting
+from ..selectors import published_templates, users_in
 
 
 class PersonChoiceField(forms.ModelChoiceField):

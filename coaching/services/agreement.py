@@ -1,4 +1,4 @@
-"""Writes for coaching: agreeing the coaching slots at session 1, and calendar feed tokens."""
+"""Writes for the coaching agreement: agreeing the coaching slots at session 1."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange, Team, TeamMeeting
+from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange, TeamMeeting
 
-from .models import CalendarFeed, CoachingAgreement, new_calendar_token
-from .recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
+from ..models import CoachingAgreement
+from ..recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
 
 RE_AGREED_REASON = "Coaching slots re-agreed"
 
@@ -129,21 +129,3 @@ def agreement_refresh_session_1_flag(*, enrolment: Enrolment) -> None:
     flag = _agreed_at_session_1(enrolment, agreement.agreed_at)
     if flag != agreement.agreed_at_session_1:
         CoachingAgreement.objects.filter(pk=agreement.pk).update(agreed_at_session_1=flag)
-
-
-def calendar_feed_for_coach(*, coach) -> CalendarFeed:
-    feed, _ = CalendarFeed.objects.get_or_create(coach=coach)
-    return feed
-
-
-def calendar_feed_for_team(*, team: Team) -> CalendarFeed:
-    feed, _ = CalendarFeed.objects.get_or_create(team=team)
-    return feed
-
-
-@transaction.atomic
-def calendar_feed_reset(*, feed: CalendarFeed) -> CalendarFeed:
-    """A new secret address; the old one stops working at once."""
-    feed.token = new_calendar_token()
-    feed.save(update_fields=["token"])
-    return feed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .models import ReminderStatus
+from ..models import ReminderStatus
 
 
 class ReminderFilterForm(forms.Form):

@@ -161,7 +161,7 @@ def refuse_stale(
 ) -> list[SavedValue]:
     """After a refused save: the form keeps what was typed but now carries the version saved now
     (so that saving again overwrites knowingly) and says why at its top (unless the page says it
-    itself: error=None); returns saved_meanwhile() for programmes/_saved_meanwhile.html."""
+    itself: error=None); returns saved_meanwhile() for core/_saved_meanwhile.html."""
     meanwhile = saved_meanwhile(form, latest, also=also)
     field = version_field(type(latest))
     data = form.data.copy()

@@ -1,4 +1,4 @@
-"""Reads for the programme's versions and the PDSA log."""
+"""Reads for the programme's versions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from feedback.models import ContentChange
 
-from .models import Cohort, PdsaCycle, ProgrammeTemplate, SessionPlan
+from ..models import Cohort, ProgrammeTemplate, SessionPlan
 
 # The programme's aim: "version 1 by April 2026". "By April" is read as published on or before
 # the last day of April 2026.
@@ -159,15 +159,3 @@ def programme_version(*, pk: int) -> ProgrammeTemplate:
 
 def published_versions() -> QuerySet[ProgrammeTemplate]:
     return ProgrammeTemplate.objects.published().order_by("name", "-published_on", "-created_at")
-
-
-# --- The PDSA log ----------------------------------------------------------------------------
-
-
-def pdsa_cycles() -> QuerySet[PdsaCycle]:
-    """The PDSA log, newest first (one query)."""
-    return PdsaCycle.objects.select_related("cohort", "template", "created_by").order_by("-started_on", "title")
-
-
-def pdsa_cycles_for_version(template: ProgrammeTemplate) -> QuerySet[PdsaCycle]:
-    return PdsaCycle.objects.filter(template=template).select_related("cohort").order_by("-started_on", "title")
