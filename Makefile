@@ -12,7 +12,7 @@ PORT ?= 8000
 help:
 	@echo "make run     install, migrate the SQLite default, load demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole test suite"
-	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint    ruff check, ruff format --check, import layers, makemigrations --check"
 	@echo "make worker  Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat    Celery beat: the daily reminder sweep at 08:00 Europe/London"
 	@echo "make bench   page and task benchmarks, one JSON line each"
@@ -48,6 +48,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	env -u DJANGO_DEBUG -u DJANGO_SECRET_KEY $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install-dev

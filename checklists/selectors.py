@@ -287,7 +287,7 @@ def team_checklist_summary(*, enrolment: Enrolment, run_length: int) -> TeamChec
     checklists (and each checklist's coach), the ratings, the tools.
     """
     sessions = list(
-        enrolment.sessions.select_related("plan", "checklist__coach").order_by("number")  # query 1
+        enrolment.sessions.select_related("plan", "checklist__coach").chronological()  # query 1
     )
     ratings = list(  # query 2
         ToolRating.objects.filter(checklist__session__enrolment=enrolment).only(
@@ -302,7 +302,7 @@ def team_checklist_summary(*, enrolment: Enrolment, run_length: int) -> TeamChec
         by_checklist.setdefault(r.checklist_id, {})[r.tool_id] = r.value
 
     held = sorted(
-        (s for s in sessions if (s.held_on is not None and not s.cancelled) or session_checklist(s) is not None),
+        (s for s in sessions if s.is_held or session_checklist(s) is not None),
         key=_session_order,
     )
     history: dict[int, list[int]] = {tool.pk: [] for tool in tools}  # levels so far, oldest first

@@ -4,7 +4,6 @@ team's checklist summary, tool management for managers and the ratings CSV."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from core.access import can_change, manager_required, staff_role_required
 from core.concurrency import StaleEdit, refuse_stale
 from core.exports import csv_response
-from core.views import posted
+from core.views import posted, submit
 from programmes.access import get_enrolment_for_user, get_session_for_user
 from programmes.models import Enrolment
 
@@ -22,6 +21,7 @@ from .forms import ChecklistForm, ToolForm
 from .models import Tool, UsageLevel
 from .selectors import (
     RATINGS_CSV_HEADER,
+    ConflictReport,
     checklist_conflict_report,
     checklist_form_data,
     checklist_history,
@@ -43,34 +43,34 @@ def checklist_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
     if session.held_on is None or session.cancelled:
         return render(request, "checklists/checklist_form.html", {**context, "not_held": True})
     data = checklist_form_data(session=session)
-    conflict = None
-    if request.method == "POST":
-        form = ChecklistForm(request.POST, data_for_form=data)
-        if form.is_valid():
-            version = form.cleaned_data["version"]
-            try:
-                checklist_save(
-                    session=session,
-                    user=request.user,
-                    version=version,
-                    ratings=form.ratings(),
-                    culture_note=form.cleaned_data["culture_note"],
-                )
-            except StaleEdit:
-                conflict = checklist_conflict_report(session=session, version=version)
-                form.show_conflict(current_version=conflict.current_version, current=conflict.current)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, f"Checklist for session {session.number} saved.")
-                summary = reverse("checklists:enrolment_summary", args=[session.enrolment_id])
-                return redirect(f"{summary}#session-{session.pk}")
-    else:
-        form = ChecklistForm(data_for_form=data)
+    form = ChecklistForm(posted(request), data_for_form=data)
+
+    def show_conflict(error: StaleEdit) -> ConflictReport:
+        """What the others saved, row by row, beside the answers kept, and the version saved now."""
+        conflict = checklist_conflict_report(session=session, version=form.cleaned_data["version"])
+        form.show_conflict(current_version=conflict.current_version, current=conflict.current)
+        return conflict
+
+    done = submit(
+        request,
+        form,
+        lambda data: checklist_save(
+            session=session,
+            user=request.user,
+            version=data["version"],
+            ratings=form.ratings(),
+            culture_note=data["culture_note"],
+        ),
+        on_stale=show_conflict,
+    )
+    if done.saved:
+        messages.success(request, f"Checklist for session {session.number} saved.")
+        summary = reverse("checklists:enrolment_summary", args=[session.enrolment_id])
+        return redirect(f"{summary}#session-{session.pk}")
     return render(
         request,
         "checklists/checklist_form.html",
-        {**context, "form": form, "form_data": data, "conflict": conflict, "levels": UsageLevel.choices},
+        {**context, "form": form, "form_data": data, "conflict": done.meanwhile, "levels": UsageLevel.choices},
     )
 
 
@@ -136,21 +136,10 @@ def tool_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tool_add(request: HttpRequest) -> HttpResponse:
     form = ToolForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            tool = tool_create(
-                name=data["name"],
-                order=data["order"],
-                description=data["description"],
-                active=data["active"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"{tool.name} added to the checklist.")
-            return redirect("checklists:tool_list")
+    done = submit(request, form, lambda data: tool_create(**_tool_fields(data), user=request.user))
+    if done.saved:
+        messages.success(request, f"{done.result.name} added to the checklist.")
+        return redirect("checklists:tool_list")
     return render(request, "checklists/tool_form.html", {"form": form, "tool": None})
 
 
@@ -159,28 +148,26 @@ def tool_add(request: HttpRequest) -> HttpResponse:
 def tool_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tool = get_object_or_404(tools_for_management(), pk=pk)
     form = ToolForm(posted(request), tool=tool, rated=tool.rating_count > 0)
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            tool = tool_update(
-                tool=tool,
-                version=data["version"],
-                name=data["name"],
-                order=data["order"],
-                description=data["description"],
-                active=data["active"],
-                user=request.user,
-            )
-        except StaleEdit:
-            conflict = Tool.objects.get(pk=tool.pk)
-            refuse_stale(form, conflict)  # the page says what is saved now itself
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"{tool.name} saved.")
-            return redirect("checklists:tool_list")
-    return render(request, "checklists/tool_form.html", {"form": form, "tool": tool, "conflict": conflict})
+
+    def show_saved_now(error: StaleEdit) -> Tool:
+        conflict = Tool.objects.get(pk=tool.pk)
+        refuse_stale(form, conflict)  # the page says what is saved now itself
+        return conflict
+
+    done = submit(
+        request,
+        form,
+        lambda data: tool_update(tool=tool, version=data["version"], **_tool_fields(data), user=request.user),
+        on_stale=show_saved_now,
+    )
+    if done.saved:
+        messages.success(request, f"{done.result.name} saved.")
+        return redirect("checklists:tool_list")
+    return render(request, "checklists/tool_form.html", {"form": form, "tool": tool, "conflict": done.meanwhile})
+
+
+def _tool_fields(data: dict) -> dict:
+    return {name: data[name] for name in ("name", "order", "description", "active")}
 
 
 @staff_role_required

@@ -9,8 +9,8 @@ from .models import CalendarFeed, CoachingAgreement, Reminder
 
 @admin.register(CoachingAgreement)
 class CoachingAgreementAdmin(admin.ModelAdmin):
-    list_display = ["enrolment", "meeting", "agreed_at", "agreed_by", "agreed_at_session_1"]
-    list_filter = ["agreed_at_session_1", "enrolment__cohort", "enrolment__team__site"]
+    list_display = ["enrolment", "meeting", "agreed_at", "agreed_by"]
+    list_filter = ["enrolment__cohort", "enrolment__team__site"]
     search_fields = ["enrolment__team__name", "enrolment__cohort__name", "meeting__name"]
     list_select_related = ["enrolment__team__site", "enrolment__cohort", "meeting", "agreed_by"]
     autocomplete_fields = ["enrolment", "meeting", "agreed_by"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from programmes.models import Enrolment, Session, Team, TeamMeeting
 
@@ -21,15 +23,42 @@ class CoachingAgreement(models.Model):
     )
     agreed_at = models.DateTimeField()
     agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    agreed_at_session_1 = models.BooleanField(
-        default=False, help_text="Agreed on or before the date session 1 was held."
-    )
 
     class Meta:
         ordering = ["-agreed_at"]
 
     def __str__(self) -> str:
         return f"Coaching agreement for enrolment {self.enrolment_id}"
+
+    @property
+    def agreed_on(self) -> dt.date:
+        """The day it was agreed, in London."""
+        return timezone.localdate(self.agreed_at)
+
+
+class SlotsState(models.TextChoices):
+    """Whether a team's coaching slots were agreed at session 1: derived, never stored."""
+
+    NOT_YET = "not_yet", "Not yet"
+    AGREED_AT_SESSION_1 = "agreed_at_session_1", "Agreed at session 1"
+    AGREED_LATER = "agreed_later", "Agreed later"
+    NOT_AGREED = "not_agreed", "Not agreed"
+
+
+def slots_state(*, agreement: CoachingAgreement | None, session_1_held_on: dt.date | None) -> SlotsState:
+    """The one rule for "slots agreed at session 1", used by every page, the reminders and the exports.
+
+    Before session 1 is held: not yet (even if agreed already: it counts once session 1 is held on
+    or after that day). Then: agreed at session 1 when agreed on or before the day it was held,
+    agreed later when agreed after it, not agreed while there is no agreement.
+    """
+    if session_1_held_on is None:
+        return SlotsState.NOT_YET
+    if agreement is None:
+        return SlotsState.NOT_AGREED
+    if agreement.agreed_on <= session_1_held_on:
+        return SlotsState.AGREED_AT_SESSION_1
+    return SlotsState.AGREED_LATER
 
 
 class ReminderKind(models.TextChoices):

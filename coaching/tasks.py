@@ -1,4 +1,6 @@
-"""Celery tasks for reminders. Each takes ids or an ISO date and calls a service in reminders.py.
+"""Celery tasks for reminders. Each takes ids or an ISO date and calls a service in
+coaching.services.reminders, which queues the send task by its name (SEND_REMINDER_TASK) and so
+does not import this module.
 
 Both are safe to run twice (the work is claimed in the database), which is what lets the
 settings acknowledge messages late and requeue them when a worker dies mid-task.
@@ -13,8 +15,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
-from .reminders import (
+from .services.reminders import (
     SEND_MAX_RETRIES,
+    SEND_REMINDER_TASK,
     TRANSIENT_ERRORS,
     is_permanent_error,
     reminder_mark_failed,
@@ -38,7 +41,7 @@ def sweep_reminders(today: str | None = None) -> int:
     return len(result.reminders)
 
 
-@shared_task(bind=True, name="coaching.send_reminder", max_retries=SEND_MAX_RETRIES, soft_time_limit=60, time_limit=90)
+@shared_task(bind=True, name=SEND_REMINDER_TASK, max_retries=SEND_MAX_RETRIES, soft_time_limit=60, time_limit=90)
 def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
     """Sends one reminder's email, at most once; mail server errors are retried, then marked failed.
 

@@ -2,11 +2,13 @@ from django.urls import path  # noqa: F401
 
 from .views import agreement as agreement_views  # Coaching agreement
 from .views import calendar as calendar_views  # Calendar feeds
+from .views import my_teams as my_teams_views  # A coach's teams
 from .views import reminders as reminder_views
 
 app_name = "coaching"
 
 urlpatterns: list = [
+    path("my-teams/", my_teams_views.my_teams, name="my_teams"),
     # --- Coaching agreement and calendar feeds ---
     path("enrolments/<int:pk>/agreement/", agreement_views.agreement, name="agreement"),
     path("enrolments/<int:pk>/agreement/meeting/", agreement_views.agreement_meeting, name="agreement_meeting"),

@@ -17,7 +17,8 @@ from django.db.models import Count, Q
 
 from checklists.models import Tool
 from checklists.sustainment import Sustainment
-from feedback.selectors import FeedbackFigures, _percent, min_group
+from coaching.models import SlotsState
+from feedback.selectors import FeedbackFigures, min_group, percentage
 from programmes.access import enrolments_visible_to
 from programmes.models import (
     Cohort,
@@ -25,13 +26,12 @@ from programmes.models import (
     ProgrammeTemplate,
     Session,
     SessionChange,
-    SessionKind,
     SessionPlan,
     grace_days,
     overdue_cutoff,
 )
 from programmes.reference_data import TEMPLATE_NAME
-from programmes.selectors import TARGET_DEADLINE, TARGET_LABEL, ProgrammeVersions, has_agreement, programme_versions
+from programmes.selectors import TARGET_DEADLINE, TARGET_LABEL, ProgrammeVersions, programme_versions
 
 from .selectors import ChecklistStanding, ProgressRow, ToolStanding, checklist_standings, progress_rows, sort_rows
 
@@ -82,7 +82,7 @@ def enrolment_facts(
 
 
 def _percent_figure(part: int, whole: int, *, none: str) -> tuple[str, Decimal | None]:
-    percent = _percent(part, whole)
+    percent = percentage(part, whole)
     return (none if percent is None else f"{percent:.1f}%".replace(".0%", "%")), percent
 
 
@@ -156,7 +156,7 @@ def on_time_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measu
 
 def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
     started = [f for f in facts if f.session_1 is not None and f.session_1.held_on is not None]
-    agreed = [f for f in started if has_agreement(f.row.enrolment) and f.row.enrolment.agreement.agreed_at_session_1]
+    agreed = [f for f in started if f.row.slots == SlotsState.AGREED_AT_SESSION_1]
     figure, percent = _percent_figure(len(agreed), len(started), none="No session 1 held yet")
     detail = (
         f"{len(agreed)} of {_teams(len(started))} that have held session 1 agreed their coaching slots "
@@ -248,7 +248,7 @@ def measures_for(
 
 
 def _review_plan_ids(plans) -> set[int]:
-    return {plan.pk for plan in plans if plan.kind == SessionKind.REVIEW}
+    return {plan.pk for plan in plans if plan.is_review}
 
 
 # --- The aim page: every cohort -----------------------------------------------------------------
@@ -279,7 +279,7 @@ def aim_page(*, user, today: dt.date, run_length: int) -> AimPage:
     """Nine queries: the dashboard's rows (5), the review plan rows (1), each team's checklist at its
     review (1), the programme versions (1), the cohorts (1)."""
     data = progress_rows(user=user, today=today, run_length=run_length)
-    plans = SessionPlan.objects.filter(kind=SessionKind.REVIEW).only("pk", "kind")
+    plans = SessionPlan.objects.review().only("pk", "kind")
     review_standings = checklist_standings(
         enrolments=enrolments_visible_to(user), run_length=run_length, up_to_review=True
     )

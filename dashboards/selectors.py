@@ -20,6 +20,8 @@ from django.utils import timezone
 from checklists.models import ToolRating, UsageLevel
 from checklists.selectors import TeamChecklistSummary
 from checklists.sustainment import Sustainment, adoption_score, sustainment_status
+from coaching.models import SlotsState, slots_state
+from coaching.selectors import agreement_of, attention_order
 from feedback.selectors import FeedbackFigures, FeedbackReport, feedback_report
 from programmes.access import enrolments_visible_to, sessions_visible_to
 from programmes.models import (
@@ -32,8 +34,7 @@ from programmes.models import (
     Site,
     session_status,
 )
-from programmes.selectors import TeamRow, has_agreement, team_row
-from programmes.selectors.scheduling import _attention_order
+from programmes.selectors import TeamRow, team_row
 
 from .svg import ChartMarker, ChartPoint, RunChartSvg, run_chart_svg
 
@@ -93,9 +94,9 @@ def checklist_standings(
     """
     ratings = ToolRating.objects.filter(checklist__session__enrolment__in=enrolments)
     if up_to_review:
-        review = Session.objects.filter(
-            enrolment_id=OuterRef("checklist__session__enrolment_id"), plan__kind=SessionKind.REVIEW
-        ).order_by("number")
+        review = (
+            Session.objects.review().filter(enrolment_id=OuterRef("checklist__session__enrolment_id")).chronological()
+        )
         ratings = ratings.annotate(
             when=Coalesce("checklist__session__held_on", "checklist__session__due_date"),
             review_number=Subquery(review.values("number")[:1]),
@@ -198,15 +199,14 @@ class ProgressRow:
         return round(100 * self.progress_weeks / PROGRAMME_WEEKS)
 
     @property
-    def slots(self) -> str:
-        """Coaching slots: agreed at session 1, agreed later, not agreed (session 1 held), or not yet."""
-        enrolment = self.enrolment
-        if has_agreement(enrolment):
-            return "agreed at session 1" if enrolment.agreement.agreed_at_session_1 else "agreed later"
+    def slots(self) -> SlotsState:
+        """Whether the coaching slots were agreed at session 1 (coaching.models.slots_state). Reads
+        the enrolment's agreement: no query, the rows are read with select_related("agreement")."""
         session_1 = self.team_row.session_1
-        if session_1 is not None and session_1.held_on is not None:
-            return "not agreed"
-        return "not yet"
+        return slots_state(
+            agreement=agreement_of(self.enrolment),
+            session_1_held_on=session_1.held_on if session_1 is not None else None,
+        )
 
     @property
     def positive_pct(self):
@@ -223,7 +223,7 @@ def _sessions_for_rows() -> QuerySet[Session]:
     """The session fields the rows read (status, next session, the review), in number order."""
     return Session.objects.only(
         "id", "enrolment_id", "plan_id", "number", "due_date", "agreed_start", "held_on", "cancelled"
-    ).order_by("number")
+    ).chronological()
 
 
 def programme_week(*, enrolment: Enrolment, today: dt.date) -> int | None:
@@ -260,7 +260,12 @@ def sort_rows(rows: list[ProgressRow], sort: str) -> list[ProgressRow]:
     descending = sort.startswith("-")
     key = SORTS.get(sort.removeprefix("-"))
     if key is None:
-        return sorted(rows, key=lambda r: _attention_order(r.team_row))
+        return sorted(
+            rows,
+            key=lambda r: attention_order(
+                r.team_row, slots_to_agree=r.slots == SlotsState.NOT_AGREED and not r.team_row.is_finished
+            ),
+        )
     value = key[1]
     with_value = [r for r in rows if value(r) is not None]
     without = [r for r in rows if value(r) is None]
@@ -364,7 +369,7 @@ def adoption_run_chart(*, summary: TeamChecklistSummary) -> RunChartSvg | None:
     markers = [
         ChartMarker(date=s.held_on, kind="coaching", short=f"C{s.number}", text=f"Coaching session {s.number} held")
         for s in summary.sessions
-        if s.plan.kind == SessionKind.COACHING and s.held_on is not None and not s.cancelled
+        if s.plan.kind == SessionKind.COACHING and s.is_held
     ]
     first = min([enrolment.session1_date, *(p.date for p in points), *(m.date for m in markers)])
     last = max([*(p.date for p in points), *(m.date for m in markers)])

@@ -34,7 +34,7 @@ from .models import ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 _TENTH = Decimal("0.1")
 
 
-def _percent(part: int, whole: int) -> Decimal | None:
+def percentage(part: int, whole: int) -> Decimal | None:
     """part / whole as a percentage to one decimal place, halves rounded up; None when whole is 0."""
     if not whole:
         return None
@@ -104,10 +104,10 @@ class _Tally:
             yes=self.yes,
             not_sure=self.not_sure,
             no=self.no,
-            positive_pct=_percent(self.yes, self.responses),
+            positive_pct=percentage(self.yes, self.responses),
             mean_rating=mean,
             attendees=self.attendees if self.attendees_recorded else None,
-            response_rate_pct=_percent(self.responses_with_attendees, self.attendees),
+            response_rate_pct=percentage(self.responses_with_attendees, self.attendees),
         )
 
 
@@ -390,6 +390,12 @@ def content_changes(*, template: ProgrammeTemplate | None = None) -> QuerySet[Co
     if template is not None:
         queryset = queryset.filter(template=template)
     return queryset.order_by("-made_on", "section", "-id")
+
+
+def content_change_counts() -> dict[int, int]:
+    """How many content changes each programme version has, by its pk (versions without any are
+    left out): one query, whatever the number of versions."""
+    return dict(ContentChange.objects.order_by().values_list("template_id").annotate(n=Count("pk")))
 
 
 def comment_filter() -> Q:

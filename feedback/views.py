@@ -13,9 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import manager_required, staff_role_required
-from core.concurrency import StaleEdit, refuse_stale
 from core.exports import csv_response
 from core.roles import is_manager
+from core.views import posted, submit
 from programmes.access import get_session_for_user
 
 from .forms import ContentChangeForm, FeedbackForm, ResponseFilterForm
@@ -64,17 +64,19 @@ def feedback_form(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "feedback/form.html", {**context, "form": form})
     if not form_token_claim(form.cleaned_data["form_token"]):
         return render(request, "feedback/answered.html", context, status=409)
-    data = form.cleaned_data
-    try:
-        feedback_response_create(
+    done = submit(
+        request,
+        form,
+        lambda data: feedback_response_create(
             link=link,
             could_improve=data["could_improve"],
             rating=data["rating"],
             what_worked=data["what_worked"],
             what_better=data["what_better"],
             today=timezone.localdate(),
-        )
-    except ValidationError:
+        ),
+    )
+    if not done.saved:
         # Closed between showing the form and sending it (the form checked everything else).
         return render(request, "feedback/closed.html", context, status=410)
     response = redirect("feedback:thanks", token=link.token)
@@ -208,42 +210,37 @@ def _change_form_page(request: HttpRequest, change: ContentChange | None) -> Htt
     chosen += [int(v) for v in request.POST.getlist("responses") if v.isdigit()]
     choices = responses_to_link(cohort_id=cohort.pk if cohort else None, include_ids=chosen)
     today = timezone.localdate()
-    latest = None
+
+    def page(form: ContentChangeForm, latest: ContentChange | None = None) -> HttpResponse:
+        context = {"form": form, "cohorts": cohort_list, "change": change, "cohort": cohort, "latest": latest}
+        return render(request, "feedback/change_form.html", context)
+
     if request.method == "POST" and "list" in request.POST:
         initial = {name: request.POST.get(name) for name in _CHANGE_FIELDS if name in request.POST}
         initial["responses"] = request.POST.getlist("responses")
-        form = ContentChangeForm(instance=change, initial=initial, response_choices=choices)
-    elif request.method == "POST":
-        form = ContentChangeForm(request.POST, instance=change, response_choices=choices)
-        if form.is_valid():
-            data = form.cleaned_data
-            fields = {name: data[name] for name in ("template", "section", "kind", "description", "made_on")}
-            try:
-                if change is None:
-                    change = content_change_create(
-                        made_by=request.user, responses=data["responses"], today=today, **fields
-                    )
-                    messages.success(request, f"Change recorded: {change.section}.")
-                else:
-                    content_change_update(
-                        change=change, version=data["version"] or 0, responses=data["responses"], today=today, **fields
-                    )
-                    messages.success(request, f"Change saved: {change.section}.")
-                return redirect("feedback:changes")
-            except StaleEdit as error:
-                latest = ContentChange.objects.select_related("template").get(pk=change.pk)
-                refuse_stale(form, latest, error)  # the page shows the latest version itself
-            except ValidationError as error:
-                form.add_error(None, error)
-    else:
-        form = ContentChangeForm(
-            instance=change, initial={} if change else {"made_on": today}, response_choices=choices
+        return page(ContentChangeForm(instance=change, initial=initial, response_choices=choices))
+
+    initial = {} if change else {"made_on": today}
+    form = ContentChangeForm(posted(request), instance=change, initial=initial, response_choices=choices)
+
+    def save(data: dict) -> ContentChange:
+        fields = {name: data[name] for name in ("template", "section", "kind", "description", "made_on")}
+        if change is None:
+            return content_change_create(made_by=request.user, responses=data["responses"], today=today, **fields)
+        return content_change_update(
+            change=change, version=data["version"] or 0, responses=data["responses"], today=today, **fields
         )
-    return render(
-        request,
-        "feedback/change_form.html",
-        {"form": form, "cohorts": cohort_list, "change": change, "cohort": cohort, "latest": latest},
-    )
+
+    def saved_now() -> ContentChange:
+        return ContentChange.objects.select_related("template").get(pk=change.pk)
+
+    # The page shows the latest version itself (done.latest), beside the form kept as typed.
+    done = submit(request, form, save, latest=saved_now if change is not None else None)
+    if done.saved:
+        verb = "recorded" if change is None else "saved"
+        messages.success(request, f"Change {verb}: {done.result.section}.")
+        return redirect("feedback:changes")
+    return page(form, done.latest)
 
 
 @manager_required

@@ -149,6 +149,12 @@ class SessionKind(models.TextChoices):
     SUSTAIN = "sustain", "Sustain check"
 
 
+class SessionPlanQuerySet(models.QuerySet):
+    def review(self):
+        """The 12-week review's rows (as SessionPlan.is_review, SessionQuerySet.review)."""
+        return self.filter(kind=SessionKind.REVIEW)
+
+
 class SessionPlan(models.Model):
     """One row of a template: session number, kind and its week from session 1."""
 
@@ -160,6 +166,8 @@ class SessionPlan(models.Model):
         help_text="Weeks after session 1 (0 for session 1 itself; the 12-week review is 11)."
     )
     checklist_due = models.BooleanField(default=False)
+
+    objects = SessionPlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["template", "number"]
@@ -175,6 +183,15 @@ class SessionPlan(models.Model):
     def week(self) -> int:
         """Programme week, counting session 1's week as week 1."""
         return self.week_offset + 1
+
+    @property
+    def is_review(self) -> bool:
+        """The 12-week review (the template's review kind)."""
+        return self.kind == SessionKind.REVIEW
+
+    def due_date_for(self, session1_date: dt.date) -> dt.date:
+        """The one rule for when a session is due: session 1's date plus this row's week offset."""
+        return session1_date + dt.timedelta(weeks=self.week_offset)
 
 
 class Cohort(models.Model):
@@ -210,13 +227,23 @@ class EnrolmentStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
+    @classmethod
+    def current(cls) -> tuple[EnrolmentStatus, ...]:
+        """A team still in the programme: it has sessions to hold, reminders and slots to agree."""
+        return (cls.PLANNED, cls.ACTIVE)
+
+    @classmethod
+    def finished(cls) -> tuple[EnrolmentStatus, ...]:
+        """A team that has finished or left the programme: nothing left to chase."""
+        return (cls.COMPLETED, cls.WITHDRAWN)
+
 
 class EnrolmentQuerySet(models.QuerySet):
     def for_coach(self, user):
         return self.filter(coach=user)
 
     def current(self):
-        return self.filter(status__in=[EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE])
+        return self.filter(status__in=EnrolmentStatus.current())
 
 
 class Enrolment(models.Model):
@@ -246,6 +273,14 @@ class Enrolment(models.Model):
     def __str__(self) -> str:
         """Reads self.team, its site and self.cohort: up to three queries if not loaded."""
         return f"{self.team} in {self.cohort}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in EnrolmentStatus.current()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in EnrolmentStatus.finished()
 
 
 class SessionStatus(models.TextChoices):
@@ -285,7 +320,7 @@ def session_status(
 
 class SessionQuerySet(models.QuerySet):
     def open(self):
-        """Neither held nor cancelled."""
+        """Neither held nor cancelled (as Session.is_open)."""
         return self.filter(held_on__isnull=True, cancelled=False)
 
     def overdue(self, today: dt.date):
@@ -293,10 +328,23 @@ class SessionQuerySet(models.QuerySet):
         return self.open().filter(due_date__lt=overdue_cutoff(today))
 
     def held(self):
+        """Held (as Session.is_held)."""
         return self.filter(held_on__isnull=False, cancelled=False)
+
+    def review(self):
+        """The 12-week review: the sessions of the template's review kind (as SessionPlan.is_review)."""
+        return self.filter(plan__kind=SessionKind.REVIEW)
+
+    def chronological(self):
+        """The order sessions happen in: by their number in the programme."""
+        return self.order_by(*SESSION_ORDER)
 
     def for_coach(self, user):
         return self.filter(enrolment__coach=user)
+
+
+# The order sessions happen in, for order_by() and Prefetch querysets alike.
+SESSION_ORDER = ("number",)
 
 
 class Session(models.Model):
@@ -330,6 +378,16 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.number} due {self.due_date:%d %b %Y}"
+
+    @property
+    def is_open(self) -> bool:
+        """Neither held nor cancelled (as SessionQuerySet.open)."""
+        return self.held_on is None and not self.cancelled
+
+    @property
+    def is_held(self) -> bool:
+        """Held (as SessionQuerySet.held)."""
+        return self.held_on is not None and not self.cancelled
 
     def status(self, today: dt.date) -> SessionStatus:
         return session_status(

@@ -2,7 +2,6 @@ from django.urls import path  # noqa: F401
 
 from .views import cohorts as cohort_views  # Scheduling: cohorts
 from .views import enrolments as enrolment_views  # Scheduling: enrolments
-from .views import my_teams as my_teams_views  # Scheduling: a coach's teams
 from .views import pdsa, versions  # Programme versions and the PDSA log
 from .views import sessions as session_views  # Scheduling: sessions
 from .views import teams as team_views  # Scheduling: teams and meetings
@@ -29,7 +28,6 @@ urlpatterns: list = [
     path("sessions/<int:pk>/held/", session_views.session_held, name="session_held"),
     path("sessions/<int:pk>/cancel/", session_views.session_cancel_view, name="session_cancel"),
     path("sessions/<int:pk>/move/", session_views.session_move_view, name="session_move"),
-    path("my-teams/", my_teams_views.my_teams, name="my_teams"),
     # --- Programme versions and the PDSA log ---
     path("versions/", versions.version_list, name="versions"),
     path("versions/draft/", versions.version_draft, name="version_draft"),

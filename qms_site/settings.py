@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "checklists",
     "feedback",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [

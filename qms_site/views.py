@@ -4,13 +4,23 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from coaching.selectors import my_team_rows
 from core.roles import Role, primary_role
-from programmes.selectors import home_context
+from programmes.selectors import cohorts_overview
 
 from .celery import app as celery_app
 
 # The home template lays the page out by these short names rather than by group names.
 _HOME_FOR = {Role.MANAGER: "manager", Role.COACH: "coach", Role.LEAD: "lead"}
+
+
+def home_context(*, user, role: Role | None, today) -> dict:
+    """What each role's home page shows: cohorts for managers and leads, a coach's teams."""
+    if role in (Role.MANAGER, Role.LEAD):
+        return {"cohorts": list(cohorts_overview())}
+    if role == Role.COACH:
+        return {"team_rows": my_team_rows(user=user, today=today)}
+    return {}
 
 
 @login_required

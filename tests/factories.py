@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import factory
 from django.contrib.auth.models import Group, User
@@ -194,9 +195,18 @@ class CoachingAgreementFactory(factory.django.DjangoModelFactory):
 
     enrolment = factory.SubFactory(EnrolmentFactory)
     meeting = factory.SubFactory(TeamMeetingFactory, team=factory.SelfAttribute("..enrolment.team"))
-    agreed_at = factory.LazyFunction(timezone.now)
     agreed_by = factory.LazyAttribute(lambda a: a.enrolment.coach)
-    agreed_at_session_1 = True
+
+    class Params:
+        at_session_1 = True  # agreed on the day of session 1, or else a week after it
+
+    @factory.lazy_attribute
+    def agreed_at(self):
+        """15:00 London on the day session 1 was held (or is due), plus a week unless at_session_1."""
+        session_1 = self.enrolment.sessions.filter(number=1).first()
+        day = session_1.held_on if session_1 is not None and session_1.held_on else self.enrolment.session1_date
+        agreed = dt.datetime.combine(day, dt.time(15, 0), tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+        return agreed if self.at_session_1 else agreed + dt.timedelta(days=7)
 
 
 class ReminderFactory(factory.django.DjangoModelFactory):

@@ -250,4 +250,4 @@ def test_ratings_export_rows_for_a_coach_are_their_own_teams_only(personas, held
     ]
     assert {row[0] for row in ratings_export_rows(user=personas.manager)} == {"Education support team", "Pharmacy team"}
     assert len(list(ratings_export_rows(user=personas.lead))) == 18
-    assert list(ratings_export_rows(user=factories.UserFactory())) == []
+    assert list(ratings_export_rows(user=personas.no_role)) == []

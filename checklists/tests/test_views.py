@@ -14,7 +14,6 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from checklists.models import Checklist, Tool, ToolRating
 from conftest import PERSONAS
 from programmes.models import Session
-from tests import factories
 from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, THIS_TEAM_READ, THIS_TEAM_WRITE, persona_request
 
 from .helpers import form_post, hold, save_checklist, session_number
@@ -70,10 +69,9 @@ def test_pages_get_by_persona(personas, held_session, login, page, persona):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_pages_user_without_role_is_refused(personas, held_session, client, page):
+def test_pages_user_without_role_is_refused(personas, held_session, login, page):
     url, _ = page_urls(personas, held_session)[page]
-    client.force_login(factories.UserFactory())
-    assert client.get(url).status_code == 403
+    assert login("no_role", personas).get(url).status_code == 403
 
 
 @pytest.mark.parametrize(("persona", "status"), [("other_coach", 404), ("lead", 403)])
@@ -460,11 +458,38 @@ def test_tool_forms_posted_empty_show_errors_and_change_nothing(personas, login,
     assert (Tool.objects.count(), Tool.objects.get(pk=tool.pk).version) == (9, 1)
 
 
+def name_error(message: str) -> str:
+    """A message beside the name field, as crispy renders it (the input points to it by aria-describedby)."""
+    return (
+        f'<div id="id_name_error" class="invalid-feedback"><p id="error_1_id_name"><strong>{message}</strong></p></div>'
+    )
+
+
 def test_tool_add_duplicate_name_is_a_form_error(personas, login):
     response = login("manager", personas).post(reverse("checklists:tool_add"), {"name": "Go and See", "order": 1})
     assert response.status_code == 200
-    assertContains(response, "There is already a tool called Go and See.")
+    assertContains(response, "There is already a tool called Go and See.", count=1)
     assert Tool.objects.count() == 9
+
+
+def test_tool_add_duplicate_name_sits_beside_the_name_field(personas, login):
+    """The service says it (tool_create), and submit() puts it beside the field it names."""
+    response = login("manager", personas).post(reverse("checklists:tool_add"), {"name": "go and see", "order": 1})
+    form = response.context["form"]
+    assert form.errors == {"name": ["There is already a tool called go and see."]}
+    assert form.non_field_errors() == []
+    assertContains(response, name_error("There is already a tool called go and see."), html=True)
+
+
+def test_tool_edit_duplicate_name_sits_beside_the_name_field(personas, login):
+    tool = Tool.objects.get(name="Go and See")
+    data = {"name": "Improvement huddle", "order": tool.order, "description": "", "active": "on", "version": 1}
+    response = login("manager", personas).post(reverse("checklists:tool_edit", args=[tool.pk]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"name": ["There is already a tool called Improvement huddle."]}
+    assertContains(response, name_error("There is already a tool called Improvement huddle."), html=True)
+    tool.refresh_from_db()
+    assert (tool.name, tool.version) == ("Go and See", 1)
 
 
 def test_tool_edit_retires_a_tool(personas, login):

@@ -8,8 +8,6 @@ from programmes.models import EnrolmentStatus, Session
 
 from ..models import CalendarFeed
 
-CURRENT = [EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE]
-
 
 def feed_lookup(token: str) -> CalendarFeed | None:
     """One query: the feed behind a secret address, with its coach or team (and site)."""
@@ -29,7 +27,7 @@ def feed_sessions(feed: CalendarFeed) -> QuerySet[Session]:
         .order_by("agreed_start", "pk")
     )
     if feed.coach_id is not None:
-        return sessions.filter(enrolment__coach_id=feed.coach_id, enrolment__status__in=CURRENT)
+        return sessions.filter(enrolment__coach_id=feed.coach_id, enrolment__status__in=EnrolmentStatus.current())
     return sessions.filter(enrolment__team_id=feed.team_id)
 
 

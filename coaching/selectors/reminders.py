@@ -1,14 +1,211 @@
-"""Reads for reminders: the managers' Reminders page, and "when the last reminder went" for
-the coach's teams and the enrolment page."""
+"""Reads for reminders: which sessions are due a reminder today and for whom (the rules the sweep
+follows), the row a send loads, the managers' Reminders page, and "when the last reminder went"
+for the coach's teams and the enrolment page.
+
+The rules, for a given day in Europe/London (an argument, so tests fix it); only enrolments that
+are current (EnrolmentStatus.current(): planned or active) get reminders:
+
+- overdue: a session overdue by the one rule (Session.objects.overdue: neither held nor cancelled,
+  due date + grace QMS_SESSION_GRACE_DAYS passed) -> its coach, once per session and due date.
+  A team with no coach: the cohort's improvement manager, so that someone hears of it.
+- escalation: already overdue QMS_ESCALATION_DAYS ago and still open -> the cohort's improvement
+  manager (Cohort.owner), once.
+- slots_not_agreed: session 1 held AGREEMENT_REMINDER_DAYS or more ago and no coaching agreement
+  -> the coach, once.
+- upcoming: a session due within UPCOMING_REMINDER_DAYS with no agreed time -> the coach, once.
+
+Queries: each rule reads its candidates in batches of BATCH_SIZE sessions, already reminded ones
+excluded in SQL: the count does not grow with the sessions that need no reminder.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.conf import settings
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber
 
-from ..models import Reminder, ReminderStatus
+from programmes.models import EnrolmentStatus, Session
+
+from ..models import Reminder, ReminderKind, ReminderStatus
+
+# Session 1 held this many days ago without a coaching agreement -> remind the coach.
+AGREEMENT_REMINDER_DAYS = 2
+# A session due within this many days with no agreed time -> remind the coach.
+UPCOMING_REMINDER_DAYS = 2
+# Candidate sessions read (and claimed) per batch; stale pending reminders queued again per sweep.
+BATCH_SIZE = 500
+# A reminder still pending this long after its claim lost its task (broker down when the sweep
+# ran, a message lost): the next sweep queues it again. Longer than the whole retry schedule.
+STALE_PENDING_AFTER = dt.timedelta(hours=2)
+
+
+def escalation_days() -> int:
+    return settings.QMS_ESCALATION_DAYS
+
+
+# --- Who gets what ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: ReminderKind
+    sessions: Callable[[dt.date], QuerySet[Session]]
+    to_manager: bool = False  # True: the cohort's improvement manager; else the coach (or the manager)
+
+
+def _of_current_teams(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return sessions.filter(enrolment__status__in=EnrolmentStatus.current())
+
+
+def _overdue(today: dt.date) -> QuerySet[Session]:
+    return _of_current_teams(Session.objects.overdue(today))
+
+
+def _escalation(today: dt.date) -> QuerySet[Session]:
+    # Overdue on the day escalation_days() ago, and not held or cancelled since.
+    return _of_current_teams(Session.objects.overdue(today - dt.timedelta(days=escalation_days())))
+
+
+def _slots_not_agreed(today: dt.date) -> QuerySet[Session]:
+    return _of_current_teams(
+        Session.objects.filter(
+            number=1,
+            cancelled=False,
+            held_on__lte=today - dt.timedelta(days=AGREEMENT_REMINDER_DAYS),
+            enrolment__agreement__isnull=True,
+        )
+    )
+
+
+def _upcoming(today: dt.date) -> QuerySet[Session]:
+    return _of_current_teams(
+        Session.objects.open().filter(
+            agreed_start__isnull=True,
+            due_date__gte=today,
+            due_date__lte=today + dt.timedelta(days=UPCOMING_REMINDER_DAYS),
+        )
+    )
+
+
+_RULES = (
+    _Rule(ReminderKind.OVERDUE, _overdue),
+    _Rule(ReminderKind.ESCALATION, _escalation, to_manager=True),
+    _Rule(ReminderKind.SLOTS_NOT_AGREED, _slots_not_agreed),
+    _Rule(ReminderKind.UPCOMING, _upcoming),
+)
+
+
+def _candidates(rule: _Rule, today: dt.date) -> QuerySet[Session]:
+    """The rule's sessions with their recipient, minus those this recipient was already reminded of."""
+    if rule.to_manager:
+        recipient = F("enrolment__cohort__owner_id")
+    else:
+        recipient = Coalesce("enrolment__coach_id", "enrolment__cohort__owner_id", output_field=IntegerField())
+    already = Reminder.objects.filter(
+        session=OuterRef("pk"), recipient=OuterRef("reminder_to_id"), kind=rule.kind, due_date=OuterRef("due_date")
+    )
+    return (
+        rule.sessions(today)
+        .annotate(reminder_to_id=recipient)
+        .filter(~Exists(already))
+        .select_related("plan", "enrolment__team__site", "enrolment__cohort__owner", "enrolment__coach")
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """A reminder the sweep found due. session has its plan, team, site, cohort owner and coach loaded."""
+
+    session: Session
+    kind: ReminderKind
+    today: dt.date
+    to_manager: bool
+
+    @property
+    def recipient(self):
+        enrolment = self.session.enrolment
+        return enrolment.cohort.owner if self.to_manager or enrolment.coach is None else enrolment.coach
+
+    @property
+    def due_date(self) -> dt.date:
+        return self.session.due_date
+
+    def detail(self) -> str:
+        session = self.session
+        if self.kind == ReminderKind.SLOTS_NOT_AGREED:
+            return f"held {session.held_on.isoformat()}, no coaching agreement"
+        if self.kind == ReminderKind.UPCOMING:
+            days = (session.due_date - self.today).days
+            when = {0: "due today", 1: "due tomorrow"}.get(days, f"due in {days} days")
+            return f"{when}, no agreed time"
+        days = (self.today - session.due_date).days
+        return f"{days} days late"
+
+    def describe(self) -> str:
+        """One line for the send_reminders command."""
+        session, enrolment, recipient = self.session, self.session.enrolment, self.recipient
+        to = f"{recipient.get_full_name() or recipient.get_username()} ({recipient.get_username()})"
+        if enrolment.coach is None and not self.to_manager:
+            to += ", no coach assigned"
+        return (
+            f"{self.kind.label}: {enrolment.team.name} ({enrolment.team.site.code}), "
+            f'session {session.number} "{session.plan.title}" due {session.due_date.isoformat()}, '
+            f"{self.detail()} -> {to}"
+        )
+
+
+def reminders_due(*, today: dt.date) -> Iterator[list[PlannedReminder]]:
+    """The reminders due on `today` and not yet claimed, rule by rule (overdue, escalation, slots not
+    agreed, upcoming), in batches of up to BATCH_SIZE: one query per batch.
+
+    A batch holds one rule's reminders, so (session, recipient, kind) is unique within it. Claim a
+    batch before reading the next: the read skips only what is already claimed.
+    """
+    for rule in _RULES:
+        queryset = _candidates(rule, today)
+        last_pk = 0
+        while True:
+            batch = list(queryset.filter(pk__gt=last_pk)[:BATCH_SIZE])
+            if not batch:
+                break
+            yield [PlannedReminder(s, rule.kind, today, rule.to_manager) for s in batch]
+            if len(batch) < BATCH_SIZE:
+                break
+            last_pk = batch[-1].pk
+
+
+def stale_pending_reminder_ids(*, now: dt.datetime) -> list[int]:
+    """Reminders claimed more than STALE_PENDING_AFTER ago and neither sent nor failed, oldest
+    first, at most BATCH_SIZE: one query."""
+    return list(
+        Reminder.objects.filter(status=ReminderStatus.PENDING, created_at__lt=now - STALE_PENDING_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH_SIZE]
+    )
+
+
+def reminder_for_sending(reminder_id: int) -> Reminder | None:
+    """One query: the reminder with what its email shows (recipient, session, plan, team, site,
+    cohort owner, coach) loaded; None if it was deleted."""
+    return (
+        Reminder.objects.select_related(
+            "recipient",
+            "session__plan",
+            "session__enrolment__team__site",
+            "session__enrolment__cohort__owner",
+            "session__enrolment__coach",
+        )
+        .filter(pk=reminder_id)
+        .first()
+    )
+
+
+# --- The log --------------------------------------------------------------------------------------
 
 
 def last_reminders(*, enrolment_ids: Iterable[int]) -> dict[int, Reminder]:

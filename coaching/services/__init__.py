@@ -5,22 +5,30 @@ from .agreement import (
     RE_AGREED_REASON,
     agreement_confirm,
     agreement_propose,
-    agreement_refresh_session_1_flag,
-    sessions_needing_slots,
 )
 from .calendar import (
     calendar_feed_for_coach,
     calendar_feed_for_team,
     calendar_feed_reset,
 )
+from .reminders import (
+    reminder_mark_failed,
+    reminder_retry,
+    reminder_send,
+    reminders_claim,
+    reminders_sweep,
+)
 
 __all__ = [
     "RE_AGREED_REASON",
-    "sessions_needing_slots",
     "agreement_propose",
     "agreement_confirm",
-    "agreement_refresh_session_1_flag",
     "calendar_feed_for_coach",
     "calendar_feed_for_team",
     "calendar_feed_reset",
+    "reminders_sweep",
+    "reminders_claim",
+    "reminder_send",
+    "reminder_mark_failed",
+    "reminder_retry",
 ]

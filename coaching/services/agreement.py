@@ -9,17 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange, TeamMeeting
+from programmes.models import Enrolment, Session, SessionChange, TeamMeeting
 
 from ..models import CoachingAgreement
 from ..recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
+from ..selectors.agreement import sessions_needing_slots
 
 RE_AGREED_REASON = "Coaching slots re-agreed"
-
-
-def sessions_needing_slots(enrolment: Enrolment) -> list[Session]:
-    """Every session after session 1 that is still to happen. Reads the enrolment's sessions: one query."""
-    return [s for s in enrolment.sessions.order_by("number") if s.number > 1 and s.held_on is None and not s.cancelled]
 
 
 def agreement_propose(
@@ -40,14 +36,6 @@ def agreement_propose(
     )
 
 
-def _agreed_at_session_1(enrolment: Enrolment, agreed_at: dt.datetime) -> bool:
-    """Agreed on or before the (local) date session 1 was held; False while session 1 is not held."""
-    session_1 = enrolment.sessions.filter(number=1).only("held_on").first()
-    if session_1 is None or session_1.held_on is None:
-        return False
-    return timezone.localdate(agreed_at) <= session_1.held_on
-
-
 @transaction.atomic
 def agreement_confirm(
     *,
@@ -64,7 +52,7 @@ def agreement_confirm(
     """
     if meeting.team_id != enrolment.team_id:
         raise ValidationError({"meeting": "Pick one of this team's meetings."})
-    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
+    if enrolment.is_finished:
         raise ValidationError(
             f"This team's enrolment is {enrolment.get_status_display().lower()}: there are no sessions to agree.",
             code="finished",
@@ -115,17 +103,6 @@ def agreement_confirm(
             "skipped_dates": [d.isoformat() for d in unavailable],
             "agreed_at": now,
             "agreed_by": user,
-            "agreed_at_session_1": _agreed_at_session_1(enrolment, now),
         },
     )
     return agreement
-
-
-def agreement_refresh_session_1_flag(*, enrolment: Enrolment) -> None:
-    """Re-measures "agreed at session 1" once session 1's held date is known or changes."""
-    agreement = CoachingAgreement.objects.filter(enrolment=enrolment).first()
-    if agreement is None:
-        return
-    flag = _agreed_at_session_1(enrolment, agreement.agreed_at)
-    if flag != agreement.agreed_at_session_1:
-        CoachingAgreement.objects.filter(pk=agreement.pk).update(agreed_at_session_1=flag)

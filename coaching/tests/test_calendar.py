@@ -196,7 +196,7 @@ def test_calendar_reset_mine_permissions(login, personas, persona):
     elif persona == "lead":
         assert response.status_code == 403
     else:
-        assertRedirects(response, reverse("programmes:my_teams"), fetch_redirect_response=False)
+        assertRedirects(response, reverse("coaching:my_teams"), fetch_redirect_response=False)
         assert CalendarFeed.objects.filter(coach=personas.user(persona)).count() == 1
 
 

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coaching.models import Reminder, ReminderKind, ReminderStatus
-from coaching.reminders import PlannedReminder, _claim_rows, reminders_sweep
+from coaching.selectors.reminders import PlannedReminder
+from coaching.services.reminders import reminders_claim, reminders_sweep
 from programmes.models import EnrolmentStatus, Session
 from tests import factories
 
@@ -235,7 +236,7 @@ def test_sweep_claims_rows_already_taken_by_another_sweep_only_once(programme, d
     Reminder.objects.create(
         session=escalation.session, recipient=escalation.recipient, kind=ESCALATION, due_date=escalation.due_date
     )
-    claimed = _claim_rows(planned, now=dt.datetime(2025, 12, 30, 8, tzinfo=dt.UTC))
+    claimed = reminders_claim(planned=planned, now=dt.datetime(2025, 12, 30, 8, tzinfo=dt.UTC))
     assert set(claimed) == {(sessions[7].pk, programme.coach.pk, "overdue")}
 
 
@@ -294,7 +295,7 @@ def test_sweep_queries_do_not_grow_with_sessions_needing_no_reminder(programme, 
 
 @pytest.mark.django_db
 def test_sweep_queries_per_batch_not_per_session(programme, monkeypatch):
-    monkeypatch.setattr("coaching.reminders.BATCH_SIZE", 10)
+    monkeypatch.setattr("coaching.selectors.reminders.BATCH_SIZE", 10)
     today = dt.date(2025, 12, 16)
     for _ in range(3):
         programme.enrol(held_through=6)  # 3 overdue sessions: one batch
@@ -309,7 +310,7 @@ def test_sweep_queries_per_batch_not_per_session(programme, monkeypatch):
 
 @pytest.mark.django_db
 def test_sweep_reads_in_batches(programme, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("coaching.reminders.BATCH_SIZE", 2)
+    monkeypatch.setattr("coaching.selectors.reminders.BATCH_SIZE", 2)
     for _ in range(5):
         programme.enrol(held_through=6)
     with django_capture_on_commit_callbacks(execute=False):
@@ -324,7 +325,7 @@ def test_sweep_reads_in_batches(programme, monkeypatch, django_capture_on_commit
 def test_two_sweeps_in_parallel_threads_send_each_email_once(programme, mailoutbox, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
-    monkeypatch.setattr("coaching.reminders.BATCH_SIZE", 7)  # several batches, so the sweeps interleave
+    monkeypatch.setattr("coaching.selectors.reminders.BATCH_SIZE", 7)  # several batches, so the sweeps interleave
     for _ in range(6):
         programme.enrol(held_through=6)
         programme.enrol(held_through=1, agreement=False)
@@ -356,18 +357,3 @@ def test_two_sweeps_in_parallel_threads_send_each_email_once(programme, mailoutb
     assert len(mailoutbox) == expected
     assert len({(tuple(m.to), m.subject) for m in mailoutbox}) == expected
     assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == expected
-
-
-# --- The benchmark's measurement (make bench runs it at 20,000 sessions) ---------------------------
-
-
-@pytest.mark.django_db
-def test_bench_sweep_queries_same_at_two_sizes_and_leaves_nothing_behind():
-    from coaching.bench import bench_sweep
-
-    small = bench_sweep(sessions=100, teams_needing=3, runs=1)
-    large = bench_sweep(sessions=400, teams_needing=3, runs=1)
-    assert (small["rows"], large["rows"]) == (100, 400)
-    assert small["queries"] == large["queries"] == 4 + 2 * 3 + 1  # rules; overdue and escalation claims; stale
-    assert small["reminders"] == large["reminders"] == 12
-    assert (Session.objects.count(), Reminder.objects.count()) == (0, 0)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from coaching.models import CalendarFeed
-from coaching.reminders import reminders_sweep
+from coaching.services import reminders_sweep
 from programmes.models import Session
 
 

@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from coaching.models import CalendarFeed, CoachingAgreement
+from coaching.models import CalendarFeed, CoachingAgreement, SlotsState
+from coaching.selectors import enrolment_slots, sessions_needing_slots
 from coaching.services import (
     RE_AGREED_REASON,
     agreement_confirm,
     agreement_propose,
-    agreement_refresh_session_1_flag,
     calendar_feed_for_coach,
     calendar_feed_for_team,
     calendar_feed_reset,
-    sessions_needing_slots,
 )
 from programmes.models import EnrolmentStatus, Session, SessionChange
 from programmes.services.scheduling import enrolment_create, enrolment_set_status
@@ -125,18 +124,14 @@ def test_agreement_confirm_unticked_date_takes_the_next_occurrence(enrolment, fo
 
 
 def test_agreement_confirm_on_session_1_day_is_agreed_at_session_1(enrolment, fortnightly):
-    agreement = agreement_confirm(
-        enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1
-    )
-    assert agreement.agreed_at_session_1 is True
+    agreement_confirm(enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1)
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_AT_SESSION_1
 
 
 def test_agreement_confirm_a_week_after_session_1_is_not_agreed_at_session_1(enrolment, fortnightly):
     a_week_later = dt.datetime(2025, 9, 29, 10, 0, tzinfo=LONDON)
-    agreement = agreement_confirm(
-        enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=a_week_later
-    )
-    assert agreement.agreed_at_session_1 is False
+    agreement_confirm(enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=a_week_later)
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_LATER
     assert enrolment.sessions.get(number=2).agreed_start == dt.datetime(2025, 10, 7, 9, 0, tzinfo=LONDON)
 
 
@@ -144,26 +139,27 @@ def test_agreement_confirm_just_after_midnight_counts_by_the_london_date(enrolme
     # 00:30 in London on 23 September is 23:30 UTC on the 22nd: the day after session 1 in London.
     after_midnight = dt.datetime(2025, 9, 23, 0, 30, tzinfo=LONDON)
     assert after_midnight.astimezone(dt.UTC).date() == SESSION_1
-    agreement = agreement_confirm(
+    agreement_confirm(
         enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=after_midnight
     )
-    assert agreement.agreed_at_session_1 is False
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_LATER
 
 
 def test_agreement_confirm_before_session_1_is_held_counts_once_it_is(enrolment, fortnightly):
     Session.objects.filter(enrolment=enrolment, number=1).update(held_on=None)
-    agreement = agreement_confirm(
+    agreement_confirm(
         enrolment=enrolment,
         meeting=fortnightly,
         unavailable=[],
         user=enrolment.coach,
         now=dt.datetime(2025, 9, 19, 12, 0, tzinfo=LONDON),
     )
-    assert agreement.agreed_at_session_1 is False
+    assert enrolment_slots(enrolment).state == SlotsState.NOT_YET
     Session.objects.filter(enrolment=enrolment, number=1).update(held_on=SESSION_1)
-    agreement_refresh_session_1_flag(enrolment=enrolment)
-    agreement.refresh_from_db()
-    assert agreement.agreed_at_session_1 is True
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_AT_SESSION_1
+    # Derived, never stored: a later held date of session 1 changes it at once, however it is saved.
+    Session.objects.filter(enrolment=enrolment, number=1).update(held_on=dt.date(2025, 9, 18))
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_LATER
 
 
 def test_agreement_confirm_with_too_few_dates_is_refused_and_saves_nothing(enrolment, fortnightly):

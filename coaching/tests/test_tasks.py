@@ -3,9 +3,14 @@ worker on a real Redis broker."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import os
 import smtplib
+import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -20,9 +25,18 @@ from celery.schedules import crontab
 from celery.signals import task_postrun
 from django.core import mail
 from django.db import connection
+from kombu.exceptions import OperationalError
 
 from coaching.models import Reminder, ReminderKind, ReminderStatus
-from coaching.reminders import SEND_MAX_RETRIES, SendOutcome, reminder_retry, reminder_send, retry_countdown
+from coaching.services.reminders import (
+    SEND_MAX_RETRIES,
+    SEND_REMINDER_TASK,
+    SendOutcome,
+    reminder_retry,
+    reminder_send,
+    reminders_sweep,
+    retry_countdown,
+)
 from coaching.tasks import send_reminder, sweep_reminders
 from conftest import require_service
 from qms_site.celery import app
@@ -175,6 +189,7 @@ def test_celery_app_uses_json_late_acks_and_time_limits():
     assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 300)
     assert (send_reminder.max_retries, send_reminder.soft_time_limit, send_reminder.time_limit) == (5, 60, 90)
     assert {"coaching.send_reminder", "coaching.sweep_reminders"} <= set(app.tasks)
+    assert send_reminder.name == SEND_REMINDER_TASK  # the name the services queue it by
 
 
 def test_beat_runs_the_sweep_daily_at_eight_london_time():
@@ -216,6 +231,70 @@ def test_sweep_task_in_eager_mode_sends_in_process(overdue_reminder, mailoutbox,
     assert [m.subject for m in mailoutbox] == [
         f"Session 7 for PRH education ({overdue_reminder.session.enrolment.team.site.code}) is 8 days overdue"
     ]
+
+
+# --- Queued by name: eagerly in-process, and a broker that is down --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("process", "loads"),
+    [
+        ("web", "import_module(settings.ROOT_URLCONF)"),
+        ("cron", "load_command_class('coaching', 'send_reminders')"),
+    ],
+)
+def test_web_and_cron_processes_register_the_send_task_they_queue_by_name(process, loads):
+    """The services queue coaching.send_reminder by its name; only a task registered in the process
+    runs eagerly without a broker (by name alone, Celery would hand it to the in-memory transport,
+    where it is never run). A fresh process, as the web server and cron start one."""
+    code = (
+        "import django; django.setup()\n"
+        "from importlib import import_module\n"
+        "from celery import current_app\n"
+        "from django.conf import settings\n"
+        "from django.core.management import load_command_class\n"
+        f"{loads}\n"
+        f"print({SEND_REMINDER_TASK!r} in current_app.tasks)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "qms_site.settings"}
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
+
+
+@contextlib.contextmanager
+def broker_down():
+    """The Celery app sending to a Redis port nobody listens on, not eagerly: every enqueue fails."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    refused = f"redis://127.0.0.1:{port}/0"
+    no_retries = {"task_publish_retry": False, "broker_transport_options": {"max_retries": 0}}  # fail at once
+    with celery_conf(broker_url=refused, task_always_eager=False, **no_retries):
+        yield
+
+
+@pytest.mark.django_db
+def test_broker_down_the_sweep_logs_and_keeps_its_claims_then_a_later_sweep_sends_them(
+    programme, mailoutbox, caplog, django_capture_on_commit_callbacks
+):
+    programme.enrol(held_through=6, team_name="PRH education")
+    claimed_at = dt.datetime(2025, 12, 16, 8, tzinfo=dt.UTC)
+    with broker_down(), caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        result = reminders_sweep(today=dt.date(2025, 12, 16), now=claimed_at)
+    # The enqueue failed after the claim committed: logged, not raised, and the row kept pending.
+    assert len(result.reminder_ids) == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [(type(r.exc_info[1]), "in on_commit()" in r.getMessage()) for r in errors] == [(OperationalError, True)]
+    assert list(Reminder.objects.values_list("status", flat=True)) == [ReminderStatus.PENDING]
+    assert mailoutbox == []
+    # The next day's sweep (the broker back; here, eager) queues it again, and it goes.
+    with django_capture_on_commit_callbacks(execute=True):
+        later = reminders_sweep(today=dt.date(2025, 12, 17), now=claimed_at + dt.timedelta(days=1))
+    assert (later.reminder_ids, later.requeued) == ([], result.reminder_ids)
+    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
+    assert list(Reminder.objects.values_list("status", flat=True)) == [ReminderStatus.SENT]
 
 
 # --- A real worker on a real Redis ----------------------------------------------------------------------
@@ -260,26 +339,36 @@ def _reset_broker_connections() -> None:
     kombu.pools.reset()  # the app's pool also sits in kombu's registry, keyed by broker URL
 
 
+@contextlib.contextmanager
+def celery_conf(**overrides):
+    """The Celery app with these settings (and a broker connection made afresh), then as it was."""
+    saved = {key: app.conf.changes[key] for key in overrides if key in app.conf.changes}
+    app.conf.update(overrides)
+    _reset_broker_connections()
+    try:
+        yield
+    finally:
+        for key in overrides:
+            app.conf.changes.pop(key, None)
+        app.conf.update(saved)
+        _reset_broker_connections()
+
+
 @pytest.fixture
 def real_worker():
     """A Celery worker thread consuming a fresh queue on the test Redis (QMS_TEST_REDIS_URL)."""
     require_service("Redis", redis_available(REDIS_URL), REDIS_URL)
     queue = f"qms-test-{uuid.uuid4().hex}"
-    overrides = {"broker_url": REDIS_URL, "task_always_eager": False, "task_default_queue": queue}
-    saved = {key: app.conf.changes[key] for key in overrides if key in app.conf.changes}
-    app.conf.update(overrides)
-    _reset_broker_connections()
     runs = WorkerRuns(queue)
     task_postrun.connect(runs.on_postrun, weak=False)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+        with (
+            celery_conf(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue),
+            start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30),
+        ):
             yield runs
     finally:
         task_postrun.disconnect(runs.on_postrun)
-        for key in overrides:
-            app.conf.changes.pop(key, None)
-        app.conf.update(saved)
-        _reset_broker_connections()
         redis.Redis.from_url(REDIS_URL).delete(queue)
 
 
@@ -320,3 +409,15 @@ def test_real_worker_retries_smtp_errors_through_the_broker(overdue_reminder, fl
     assert backend.calls == 3
     assert [m.to for m in mail.outbox] == [["rachel@example.nhs.uk"]]
     assert reload(overdue_reminder) == (ReminderStatus.SENT, 3, "")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_sends_a_reminder_queued_by_name_after_commit(overdue_reminder, real_worker):
+    """Not eager: the retry's send, queued by name when its transaction commits, goes through Redis."""
+    mail.outbox = []
+    Reminder.objects.filter(pk=overdue_reminder.pk).update(status=ReminderStatus.FAILED, error="Earlier failure")
+    assert reminder_retry(reminder=overdue_reminder) is True
+    real_worker.wait_for(lambda done: done["coaching.send_reminder"] == 1)
+    assert [m.to for m in mail.outbox] == [["rachel@example.nhs.uk"]]
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 1, "")

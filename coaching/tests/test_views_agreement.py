@@ -12,7 +12,8 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertInHTML, assertNotContains, assertRedirects
 
-from coaching.models import CoachingAgreement
+from coaching.models import CoachingAgreement, SlotsState
+from coaching.selectors import enrolment_slots
 from coaching.services import agreement_propose
 from programmes.models import EnrolmentStatus, Session, TeamMeeting
 from tests import factories
@@ -148,10 +149,10 @@ def test_agreement_confirm_as_shown_saves_and_goes_to_the_enrolment(client, enro
         "10 Mar 09:00",
     ]
     agreement = CoachingAgreement.objects.get()
-    assert (agreement.meeting, agreement.agreed_by, agreement.agreed_at_session_1) == (
+    assert (agreement.meeting, agreement.agreed_by, enrolment_slots(enrolment).state) == (
         fortnightly,
         enrolment.coach,
-        True,
+        SlotsState.AGREED_AT_SESSION_1,
     )
 
 
@@ -261,7 +262,7 @@ def test_agreement_a_week_after_session_1_is_not_counted(client, enrolment, fort
     data["available"] = data["shown"]
     response = client.post(agreement_url(enrolment), data, follow=True)
     assertContains(response, "Agreed after the day of session 1, so not counted as agreed at session 1.")
-    assert CoachingAgreement.objects.get().agreed_at_session_1 is False
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_LATER
 
 
 def test_agreement_page_without_meetings_offers_to_add_one(client, enrolment):

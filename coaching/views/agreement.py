@@ -23,15 +23,16 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from core.views import add_service_errors
+from core.views import submit
 from programmes.access import get_enrolment_for_user
 from programmes.forms import TeamMeetingForm
-from programmes.models import Enrolment, EnrolmentStatus, TeamMeeting
-from programmes.selectors import has_agreement
+from programmes.models import Enrolment, TeamMeeting
 from programmes.services.scheduling import team_meeting_create
 
 from ..forms import AgreementForm, DateListField
+from ..models import SlotsState
 from ..recurrence import SLOT_WINDOW_DAYS, ProposedSlot
+from ..selectors import agreement_of, enrolment_slots
 from ..services import agreement_confirm, agreement_propose
 
 MEETING_PREFIX = "new"
@@ -64,7 +65,7 @@ def _load(request: HttpRequest, pk: int) -> tuple[Enrolment, list[TeamMeeting]]:
 def _first_choice(request: HttpRequest, enrolment: Enrolment, meetings: list[TeamMeeting]) -> Choice:
     """From the address (after adding a meeting), else the agreement already made, else the first meeting."""
     by_pk = {m.pk: m for m in meetings}
-    existing = enrolment.agreement if has_agreement(enrolment) else None
+    existing = agreement_of(enrolment)
     meeting = existing.meeting if existing and existing.meeting_id in by_pk else (meetings[0] if meetings else None)
     unavailable = [dt.date.fromisoformat(d) for d in existing.skipped_dates] if existing else []
     if "meeting" in request.GET:
@@ -113,9 +114,9 @@ def _render(
         "missing": [p.number for p in proposals if p.start is None],
         "errors": list(errors),
         "notice": notice,
-        "agreement": enrolment.agreement if has_agreement(enrolment) else None,
+        "agreement": agreement_of(enrolment),
         "session_1": session_1,
-        "finished": enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN),
+        "finished": enrolment.is_finished,
         "window_weeks": SLOT_WINDOW_DAYS // 7,
         "meeting_form": meeting_form or TeamMeetingForm(prefix=MEETING_PREFIX),
         "today": today,
@@ -123,12 +124,17 @@ def _render(
     return render(request, "coaching/agreement.html", context)
 
 
-def _flag_message(agreement_made, enrolment: Enrolment) -> str:
-    if agreement_made.agreed_at_session_1:
-        return "Counted as agreed at session 1."
-    if not enrolment.sessions.filter(number=1, held_on__isnull=False).exists():
-        return "Session 1 is not recorded as held yet: this counts as agreed at session 1 if it is held today or later."
-    return "Agreed after the day of session 1, so not counted as agreed at session 1."
+# What the confirmation says of the slots state it leaves (coaching.models.slots_state).
+SLOTS_MESSAGES = {
+    SlotsState.AGREED_AT_SESSION_1: "Counted as agreed at session 1.",
+    SlotsState.NOT_YET: "Session 1 is not recorded as held yet: this counts as agreed at session 1 if it is held "
+    "today or later.",
+    SlotsState.AGREED_LATER: "Agreed after the day of session 1, so not counted as agreed at session 1.",
+}
+
+
+def _slots_message(enrolment: Enrolment) -> str:
+    return SLOTS_MESSAGES.get(enrolment_slots(enrolment).state, "")
 
 
 @login_required
@@ -164,15 +170,14 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             "Confirm these times again.",
         )
     try:
-        agreement_made = agreement_confirm(
+        agreement_confirm(
             enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, user=request.user
         )
     except ValidationError as exc:
         return _render(request, enrolment, meetings, choice, errors=exc.messages)
     messages.success(
         request,
-        f"Coaching slots agreed for {len(proposals)} sessions on {choice.meeting.name}. "
-        f"{_flag_message(agreement_made, enrolment)}",
+        f"Coaching slots agreed for {len(proposals)} sessions on {choice.meeting.name}. {_slots_message(enrolment)}",
     )
     return redirect("programmes:enrolment", enrolment.pk)
 
@@ -188,15 +193,12 @@ def agreement_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError:
         unavailable = []
     form = TeamMeetingForm(request.POST, prefix=MEETING_PREFIX)
-    if form.is_valid():
-        try:
-            meeting = team_meeting_create(team=enrolment.team, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Meeting {meeting.name} added to {enrolment.team.name}.")
-            query = urlencode({"meeting": meeting.pk, "unavailable": [d.isoformat() for d in unavailable]}, doseq=True)
-            return redirect(f"{reverse('coaching:agreement', args=[enrolment.pk])}?{query}#dates")
+    done = submit(request, form, lambda data: team_meeting_create(team=enrolment.team, **data))
+    if done.saved:
+        meeting = done.result
+        messages.success(request, f"Meeting {meeting.name} added to {enrolment.team.name}.")
+        query = urlencode({"meeting": meeting.pk, "unavailable": [d.isoformat() for d in unavailable]}, doseq=True)
+        return redirect(f"{reverse('coaching:agreement', args=[enrolment.pk])}?{query}#dates")
     choice = _first_choice(request, enrolment, meetings)
     choice.unavailable = unavailable
     return _render(request, enrolment, meetings, choice, meeting_form=form)

@@ -47,7 +47,7 @@ def calendar_reset_mine(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only coaches have a calendar of their sessions.")
     calendar_feed_reset(feed=calendar_feed_for_coach(coach=user))
     messages.success(request, RESET_MESSAGE)
-    return redirect("programmes:my_teams")
+    return redirect("coaching:my_teams")
 
 
 @manager_required

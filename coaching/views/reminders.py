@@ -13,8 +13,8 @@ from core.access import manager_required
 
 from ..forms import ReminderFilterForm
 from ..models import Reminder, ReminderStatus
-from ..reminders import reminder_retry as reminder_retry_service
 from ..selectors import reminder_counts, reminders_for_page
+from ..services import reminder_retry as reminder_retry_service
 
 PER_PAGE = 50
 

@@ -61,7 +61,7 @@ def feedback(s: Session, *, yes: int = 0, not_sure: int = 0, no: int = 0) -> Fee
 
 
 def agree(enrolment: Enrolment, *, at_session_1: bool = True) -> CoachingAgreement:
-    return factories.CoachingAgreementFactory(enrolment=enrolment, agreed_at_session_1=at_session_1)
+    return factories.CoachingAgreementFactory(enrolment=enrolment, at_session_1=at_session_1)
 
 
 def extra_team(cohort, coach, *, site=None, name: str | None = None) -> Enrolment:

@@ -10,10 +10,9 @@ import pytest
 from checklists.models import Tool
 from checklists.selectors import team_checklist_summary
 from checklists.sustainment import Sustainment
-from dashboards.measures import aim_page, cohort_page
+from dashboards.measures import cohort_page
 from dashboards.selectors import adoption_run_chart, checklist_standings, progress_rows
-from programmes import demo
-from programmes.models import Cohort, Enrolment, EnrolmentStatus, PdsaCycle, PdsaDecision, Session
+from programmes.models import Enrolment, EnrolmentStatus, PdsaCycle, PdsaDecision, Session
 from tests import factories
 
 from .helpers import agree, checklist, feedback, hold, session
@@ -175,45 +174,6 @@ def test_progress_rows_withdrawn_and_completed_labels(personas):
         "Education support team": ("withdrawn in week 9", 9, None),
         "Pharmacy team": ("completed", 12, None),
     }
-
-
-# --- The source document's story -------------------------------------------------------------------
-
-
-@pytest.fixture
-def story(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    demo.seed_demo(today=demo.TEST_BED_WRITTEN_UP)
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.get(username="lead")
-
-
-def test_story_measures_for_the_test_bed(story):
-    today = demo.TEST_BED_WRITTEN_UP  # 5 January 2026, 15 weeks after session 1
-    cohort = Cohort.objects.select_related("template").get(name=demo.TEST_BED_COHORT)
-    page = cohort_page(cohort=cohort, user=story, today=today, run_length=2)
-    measures = {m.key: m for m in page.measures}
-    assert measures["positive"].figure == "100%"  # 100% of attendees positive
-    assert (measures["positive"].numerator, measures["positive"].denominator) == (23, 23)
-    # RSH held its review 3 days late, within the grace; PRH's is not held by week 16.
-    assert (measures["on_time"].numerator, measures["on_time"].denominator) == (1, 2)
-    assert (measures["slots"].numerator, measures["slots"].denominator) == (0, 2)
-    # RSH's 12-week checklist: 2 of 9 tools sustained.
-    assert (measures["sustained"].numerator, measures["sustained"].denominator) == (2, 9)
-    assert measures["version"].detail.endswith("This cohort follows version 0.9.")
-    rows = {r.enrolment.team.site.code: r for r in page.rows}
-    assert rows["PRH"].week_label == "week 16 (past 12)"
-    assert rows["PRH"].is_overdue is True
-    assert rows["RSH"].week_label == "completed"
-
-
-def test_story_aim_page_after_version_1(story):
-    page = aim_page(user=story, today=dt.date(2026, 4, 2), run_length=2)
-    measures = {m.key: m for m in page.measures}
-    assert measures["version"].figure == "Version 1.0"
-    assert measures["version"].detail == "Published 1 Apr 2026. Met: version 1.0 was published on 1 Apr 2026."
-    assert [c.cohort.name for c in page.cohorts] == [demo.CURRENT_COHORT, demo.TEST_BED_COHORT]
 
 
 # --- The team's run chart ----------------------------------------------------------------------------

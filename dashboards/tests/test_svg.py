@@ -148,7 +148,7 @@ def long_programme(personas):
 def test_team_page_shows_the_run_chart_with_a_shift(login, personas, long_programme):
     team = personas.enrolment.team
     response = login("lead", personas).get(reverse("programmes:team", args=[team.pk]))
-    chart = response.context["run_chart"]
+    chart = response.context["chart"]
     # Scores 0, 0, 33, 0, 33, 0 then 100, 67, 100, 100, 67, 100: median 50, six below then six above.
     assert [p.shape for p in chart.points] == ["square"] * 12
     html = response.content.decode()
@@ -181,9 +181,10 @@ def test_team_page_with_checklists_query_count_does_not_grow(client, django_asse
         PdsaCycle.objects.create(title=f"Cycle {number}", started_on=session(enrolment, number).due_date)
     calendar_feed_for_team(team=enrolment.team)
     client.force_login(personas.manager)
-    # 1 session, 2 user, 3 groups, 4 the team with its site, 5 meetings, 6 enrolments with cohort,
-    # coach, agreement and meeting, 7 their sessions with plans, 8 the team's calendar feed,
-    # 9-11 the latest enrolment's checklists (sessions, ratings, tools), 12 the PDSA cycles for the run chart.
-    with django_assert_num_queries(12):
+    # 1 session, 2 user, 3 groups, 4 the team with its site, 5 meetings, 6 enrolments with cohort
+    # and coach, 7 their sessions with plans, 8 their coaching agreements with meetings, 9-11 the
+    # latest enrolment's checklists (sessions, ratings, tools), 12 the PDSA cycles for the run
+    # chart, 13 the team's calendar feed.
+    with django_assert_num_queries(13):
         response = client.get(reverse("programmes:team", args=[enrolment.team_id]))
-    assert len(response.context["run_chart"].points) == checklists
+    assert len(response.context["chart"].points) == checklists

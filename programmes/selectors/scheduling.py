@@ -6,10 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from coaching.selectors import last_reminders
 from core.roles import Role
 from programmes.access import enrolments_visible_to
 
@@ -25,8 +23,6 @@ from ..models import (
     TeamMeeting,
 )
 
-# A team that has finished or left the programme has no next session to chase.
-_FINISHED = {EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN}
 _CLOSED = {SessionStatus.HELD, SessionStatus.CANCELLED}
 
 
@@ -42,20 +38,12 @@ def published_templates() -> QuerySet[ProgrammeTemplate]:
     return ProgrammeTemplate.objects.published().order_by("name", "-published_on")
 
 
-def _sessions_in_order(*, with_plan: bool = False) -> Prefetch:
-    queryset = Session.objects.order_by("number")
+def sessions_prefetch(*, with_plan: bool = False) -> Prefetch:
+    """An enrolment's sessions in the order they happen, for prefetch_related (with their plans)."""
+    queryset = Session.objects.chronological()
     if with_plan:
         queryset = queryset.select_related("plan")
     return Prefetch("sessions", queryset=queryset)
-
-
-def has_agreement(enrolment: Enrolment) -> bool:
-    """No query when the enrolment was read with select_related("agreement")."""
-    try:
-        enrolment.agreement  # noqa: B018 - reading the reverse one-to-one is the test
-    except ObjectDoesNotExist:
-        return False
-    return True
 
 
 # --- One row per enrolment: My teams, the home page, the cohort page, the team page ----------
@@ -73,14 +61,12 @@ class TeamRow:
     held_count: int = 0
     session_count: int = 0
     session_1: Session | None = None
-    slots_not_agreed: bool = False  # session 1 held and no coaching agreement yet
-    last_reminder: object | None = None  # coaching.models.Reminder, when the reminders selector provides it
     sessions: list[Session] = field(default_factory=list)
     today: dt.date = dt.date.min
 
     @property
     def is_finished(self) -> bool:
-        return self.enrolment.status in _FINISHED
+        return self.enrolment.is_finished
 
     @property
     def next_is_due(self) -> bool:
@@ -88,21 +74,15 @@ class TeamRow:
         return bool(self.next_session and not self.is_overdue and self.next_session.due_date <= self.today)
 
 
-def team_row(
-    enrolment: Enrolment, *, today: dt.date, sessions: list[Session] | None = None, last_reminder=None
-) -> TeamRow:
+def team_row(enrolment: Enrolment, *, today: dt.date, sessions: list[Session] | None = None) -> TeamRow:
     """sessions: the enrolment's sessions in number order; by default enrolment.sessions.all(),
-    no query when prefetched. Reads enrolment.agreement: no query when read with
-    select_related("agreement")."""
+    no query when prefetched."""
     sessions = list(enrolment.sessions.all()) if sessions is None else sessions
     statuses = [s.status(today) for s in sessions]
     for session, status in zip(sessions, statuses, strict=True):
         session.status_today = status  # for templates, which cannot pass today to Session.status()
-    finished = enrolment.status in _FINISHED
+    finished = enrolment.is_finished
     session_1 = next((s for s in sessions if s.number == 1), None)
-    slots_not_agreed = bool(
-        not finished and session_1 is not None and session_1.held_on is not None and not has_agreement(enrolment)
-    )
     next_session = None
     if not finished:
         next_session = next((s for s, status in zip(sessions, statuses, strict=True) if status not in _CLOSED), None)
@@ -116,53 +96,9 @@ def team_row(
         held_count=statuses.count(SessionStatus.HELD),
         session_count=len(sessions),
         session_1=session_1,
-        slots_not_agreed=slots_not_agreed,
-        last_reminder=last_reminder,
         sessions=sessions,
         today=today,
     )
-
-
-def _attention_order(row: TeamRow) -> tuple:
-    """Overdue first (longest overdue first), then slots to agree, then by the next due date;
-    finished enrolments last."""
-    next_due = row.next_session.due_date if row.next_session else dt.date.max
-    return (row.is_finished, not row.is_overdue, -row.days_overdue, not row.slots_not_agreed, next_due)
-
-
-def enrolments_for_coach(*, user) -> QuerySet[Enrolment]:
-    """One query for the enrolments (with team, site, cohort and agreement) and one for their sessions."""
-    return (
-        Enrolment.objects.for_coach(user)
-        .select_related("team__site", "cohort", "agreement")
-        .prefetch_related(_sessions_in_order())
-        .order_by("status", "session1_date")
-    )
-
-
-def last_reminders_by_enrolment(enrolment_ids: list[int]) -> dict[int, object]:
-    """The last reminder sent about each enrolment, in one query (the reminders' own selector)."""
-    return last_reminders(enrolment_ids=enrolment_ids)
-
-
-def my_team_rows(*, user, today: dt.date, with_reminders: bool = False) -> list[TeamRow]:
-    """The teams a user coaches, those needing attention first.
-
-    Queries: enrolments with team, site, cohort and agreement (1), their sessions (1), and with
-    with_reminders the last reminder sent about each (1, none when there are no enrolments).
-    """
-    enrolments = list(enrolments_for_coach(user=user))
-    reminders = last_reminders_by_enrolment([e.pk for e in enrolments]) if with_reminders and enrolments else {}
-    rows = [team_row(e, today=today, last_reminder=reminders.get(e.pk)) for e in enrolments]
-    return sorted(rows, key=_attention_order)
-
-
-def home_context(*, user, role: Role | None, today: dt.date) -> dict:
-    if role in (Role.MANAGER, Role.LEAD):
-        return {"cohorts": list(cohorts_overview())}
-    if role == Role.COACH:
-        return {"team_rows": my_team_rows(user=user, today=today)}
-    return {}
 
 
 # --- Cohorts ----------------------------------------------------------------------------------
@@ -181,11 +117,11 @@ def cohorts_overview() -> QuerySet[Cohort]:
 
 
 def cohort_rows(*, cohort: Cohort, today: dt.date) -> list[TeamRow]:
-    """Every enrolment in the cohort, by site and team. Queries: enrolments with team, site,
-    coach and agreement (1), their sessions (1)."""
+    """Every enrolment in the cohort, by site and team. Queries: enrolments with team, site and
+    coach (1), their sessions (1)."""
     enrolments = (
-        cohort.enrolments.select_related("team__site", "coach", "agreement")
-        .prefetch_related(_sessions_in_order())
+        cohort.enrolments.select_related("team__site", "coach")
+        .prefetch_related(sessions_prefetch())
         .order_by("team__site__code", "team__name")
     )
     return [team_row(e, today=today) for e in enrolments]
@@ -202,7 +138,7 @@ def teams_overview() -> QuerySet[Team]:
             meeting_count=Count("meetings", distinct=True),
             current_count=Count(
                 "enrolments",
-                filter=Q(enrolments__status__in=[EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE]),
+                filter=Q(enrolments__status__in=EnrolmentStatus.current()),
                 distinct=True,
             ),
         )
@@ -218,13 +154,13 @@ class TeamPage:
 
 
 def team_page(*, team: Team, user, today: dt.date) -> TeamPage:
-    """Queries: meetings (1), the enrolments this user may see with cohort, coach, agreement and
-    its meeting (1), their sessions with plans (1)."""
+    """Queries: meetings (1), the enrolments this user may see with cohort and coach (1), their
+    sessions with plans (1)."""
     meetings = list(team.meetings.order_by("weekday", "start_time"))
     enrolments = (
         enrolments_visible_to(user, team.enrolments.all())
-        .select_related("cohort__template", "coach", "agreement__meeting")
-        .prefetch_related(_sessions_in_order(with_plan=True))
+        .select_related("cohort__template", "coach")
+        .prefetch_related(sessions_prefetch(with_plan=True))
         .order_by("-session1_date")
     )
     return TeamPage(team=team, meetings=meetings, rows=[team_row(e, today=today) for e in enrolments])
@@ -233,12 +169,12 @@ def team_page(*, team: Team, user, today: dt.date) -> TeamPage:
 # --- Enrolments and sessions ------------------------------------------------------------------
 
 
-ENROLMENT_PAGE_RELATED = ("team__site", "cohort__template", "cohort__owner", "coach", "agreement__meeting")
+ENROLMENT_PAGE_RELATED = ("team__site", "cohort__template", "cohort__owner", "coach")
 
 
 def enrolment_page_queryset() -> QuerySet[Enrolment]:
     """For programmes.access.get_enrolment_for_user: the enrolment and all it shows, one query."""
-    return Enrolment.objects.select_related(*ENROLMENT_PAGE_RELATED, "agreement__agreed_by")
+    return Enrolment.objects.select_related(*ENROLMENT_PAGE_RELATED)
 
 
 @dataclass(frozen=True)
@@ -257,7 +193,7 @@ def enrolment_page(*, enrolment: Enrolment, today: dt.date) -> EnrolmentPage:
         Session.objects.filter(enrolment=enrolment)
         .select_related("plan")
         .annotate(move_count=Count("changes"))
-        .order_by("number")
+        .chronological()
     )
     changes = list(
         SessionChange.objects.filter(session__enrolment=enrolment)
@@ -278,7 +214,7 @@ SESSION_PAGE_RELATED = ("plan", "enrolment__team__site", "enrolment__cohort__tem
 
 def session_page_queryset() -> QuerySet[Session]:
     """For programmes.access.get_session_for_user: the session and all its page shows, one query."""
-    return Session.objects.select_related(*SESSION_PAGE_RELATED, "enrolment__agreement")
+    return Session.objects.select_related(*SESSION_PAGE_RELATED)
 
 
 def session_changes(*, session: Session) -> list[SessionChange]:

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from feedback.models import ContentChange
-
 from ..models import Cohort, ProgrammeTemplate, SessionPlan
 
 # The programme's aim: "version 1 by April 2026". "By April" is read as published on or before
@@ -60,7 +58,7 @@ class TargetStatus:
 
 @dataclass(frozen=True)
 class VersionRow:
-    template: ProgrammeTemplate  # annotated with plan_count, cohort_count, change_count
+    template: ProgrammeTemplate  # annotated with plan_count and cohort_count (its content changes: feedback's tag)
     is_current: bool
     standing: str
 
@@ -124,7 +122,6 @@ def programme_versions(*, today: dt.date) -> list[ProgrammeVersions]:
         ProgrammeTemplate.objects.annotate(
             plan_count=_count(SessionPlan, "template"),
             cohort_count=_count(Cohort, "template"),
-            change_count=_count(ContentChange, "template"),
         ).order_by("name", "-created_at")
     )
     by_name: dict[str, list[ProgrammeTemplate]] = {}

@@ -37,7 +37,7 @@ def sessions_for_enrolment_create(*, enrolment: Enrolment) -> list[Session]:
             enrolment=enrolment,
             plan=plan,
             number=plan.number,
-            due_date=enrolment.session1_date + dt.timedelta(weeks=plan.week_offset),
+            due_date=plan.due_date_for(enrolment.session1_date),
         )
         for plan in plans
     )
@@ -268,8 +268,7 @@ def _check_held_on(session: Session, held_on: dt.date, today: dt.date) -> None:
 def session_record_held(
     *, session: Session, version: int, held_on: dt.date, attendees: int, notes: str, today: dt.date
 ) -> Session:
-    """Records a session as held. Recording session 1 also starts the enrolment and settles
-    whether its coaching slots were agreed at session 1."""
+    """Records a session as held. Recording session 1 also starts the enrolment."""
     _check_held_on(session, held_on, today)
     claim_version(
         session, version, held_on=held_on, attendees=attendees, notes=notes, cancelled=False, cancelled_reason="",
@@ -279,10 +278,6 @@ def session_record_held(
     enrolment = session.enrolment
     if enrolment.status == EnrolmentStatus.PLANNED:
         enrolment_set_status(enrolment=enrolment, status=EnrolmentStatus.ACTIVE)
-    if session.number == 1:
-        from coaching.services import agreement_refresh_session_1_flag
-
-        agreement_refresh_session_1_flag(enrolment=enrolment)
     return session
 
 

@@ -110,9 +110,7 @@ def build_programme(n: int, *, manager: User, coach: User) -> Enrolment:
     SessionChange.objects.create(
         session=sessions[1], from_start=None, to_start=when, reason="Agreed at session 1", changed_by=coach
     )
-    CoachingAgreement.objects.create(
-        enrolment=enrolment, meeting=meeting, agreed_at=when, agreed_by=coach, agreed_at_session_1=True
-    )
+    CoachingAgreement.objects.create(enrolment=enrolment, meeting=meeting, agreed_at=when, agreed_by=coach)
     Reminder.objects.create(session=sessions[2], recipient=coach, kind=ReminderKind.OVERDUE, due_date=today)
     CalendarFeed.objects.create(team=team)
     checklist = Checklist.objects.create(session=first, coach=coach, completed_at=when)

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from coaching.models import CoachingAgreement
+from coaching.models import CoachingAgreement, SlotsState
 from coaching.recurrence import MeetingPattern, SlotRequest, propose_slots
+from coaching.selectors import enrolment_slots
 from programmes.models import Enrolment, Team
 from programmes.services.scheduling import team_update
 from tests import factories
@@ -107,10 +108,10 @@ def test_manager_enrols_coach_agrees_slots_at_session_1(browser_page):
     browser_page.check_accessibility()
     assert page.get_by_text("Coaching slots agreed for 9 sessions on Fortnightly huddle.").is_visible()
     agreement = CoachingAgreement.objects.get(enrolment=enrolment)
-    assert (agreement.meeting, agreement.skipped_dates, agreement.agreed_at_session_1) == (
+    assert (agreement.meeting, agreement.skipped_dates, enrolment_slots(enrolment).state) == (
         meeting,
         [unticked.isoformat()],
-        True,
+        SlotsState.AGREED_AT_SESSION_1,
     )
 
     # The team's page shows every later session at its agreed time.
@@ -137,7 +138,7 @@ def test_scheduling_pages_fit_a_tablet_and_pass_axe(browser_page):
     browser_page.login("cara")
     session_2 = enrolment.sessions.get(number=2)
     paths = [
-        "/programmes/my-teams/",
+        "/coaching/my-teams/",
         f"/programmes/enrolments/{enrolment.pk}/",
         f"/programmes/teams/{team.pk}/",
         f"/programmes/sessions/{session_2.pk}/",
@@ -150,7 +151,7 @@ def test_scheduling_pages_fit_a_tablet_and_pass_axe(browser_page):
         page = browser_page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 768, path
     # The copy button appears once the script runs, and copies the address.
-    page = browser_page.goto("/programmes/my-teams/")
+    page = browser_page.goto("/coaching/my-teams/")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.get_by_role("button", name="Copy address").click()
     page.get_by_role("status").filter(has_text="Address copied.").wait_for()

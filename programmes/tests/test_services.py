@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from coaching.models import CoachingAgreement
+from coaching.models import CoachingAgreement, SlotsState
+from coaching.selectors import enrolment_slots
 from core.concurrency import StaleEdit
 from programmes.models import (
     Cohort,
@@ -371,16 +372,15 @@ def test_session_record_held_stale_version_is_refused_and_nothing_changes(enrolm
 
 def test_session_record_held_of_session_1_measures_the_agreement_flag(enrolment):
     meeting = factories.TeamMeetingFactory(team=enrolment.team)
-    agreement = CoachingAgreement.objects.create(
+    CoachingAgreement.objects.create(
         enrolment=enrolment,
         meeting=meeting,
         agreed_at=dt.datetime(2025, 9, 22, 11, 0, tzinfo=LONDON),
         agreed_by=enrolment.coach,
-        agreed_at_session_1=False,
     )
+    assert enrolment_slots(enrolment).state == SlotsState.NOT_YET
     session_record_held(session=session(enrolment, 1), version=1, held_on=SESSION_1, attendees=7, notes="", today=TODAY)
-    agreement.refresh_from_db()
-    assert agreement.agreed_at_session_1 is True
+    assert enrolment_slots(enrolment).state == SlotsState.AGREED_AT_SESSION_1
 
 
 def test_session_record_held_of_a_cancelled_session_uncancels_it(enrolment):

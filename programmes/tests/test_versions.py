@@ -107,9 +107,8 @@ def test_writes_managers_only(client, login, personas, persona):
     assert not ProgrammeTemplate.objects.filter(version="2.0").exists()
 
 
-def test_account_without_a_role_is_refused(client):
-    client.force_login(factories.UserFactory())
-    assert client.get(reverse("programmes:versions")).status_code == 403
+def test_account_without_a_role_is_refused(login, personas):
+    assert login("no_role", personas).get(reverse("programmes:versions")).status_code == 403
 
 
 def test_unknown_version_is_404(client, login, personas):
@@ -178,9 +177,10 @@ def test_version_key(label, key):
 
 
 def test_versions_page_queries_do_not_grow(client, login, personas):
-    """Django's session and user (2), groups (1), versions with their counts (1), the draft form's
-    list of published versions (2: the select's choices are read once for the options and once by
-    crispy's template; a ModelChoiceField does not cache its queryset)."""
+    """Django's session and user (2), groups (1), versions with their session and cohort counts (1),
+    the content changes counted per version (1: the feedback app's tag, once for all the rows), the
+    draft form's list of published versions (2: the select's choices are read once for the options
+    and once by crispy's template; a ModelChoiceField does not cache its queryset)."""
     login("manager", personas)
 
     def count() -> int:
@@ -193,7 +193,8 @@ def test_versions_page_queries_do_not_grow(client, login, personas):
         template = factories.ProgrammeTemplateFactory(name="QMS programme", version=f"2.{n}")
         factories.SessionPlanFactory.create_batch(3, template=template)
         factories.CohortFactory(template=template)
-    assert count() == small == 6
+        factories.ContentChangeFactory(template=template)
+    assert count() == small == 7
 
 
 def test_version_detail_queries_do_not_grow(client, login, personas):
@@ -246,6 +247,19 @@ def test_draft_bad_version_label(client, login, personas, version, message):
     assert response.status_code == 200
     assert response.context["draft_form"].errors["version"] == [message]
     assert ProgrammeTemplate.objects.count() == 1
+
+
+def test_draft_version_taken_is_said_beside_the_version_field(client, login, personas):
+    """The service's refusal (programme_version_draft) names the field, and the page puts it there."""
+    login("manager", personas)
+    response = client.post(reverse("programmes:version_draft"), {"source": qms().pk, "version": "0.9"})
+    assert response.context["draft_form"].non_field_errors() == []
+    assertContains(
+        response,
+        '<div id="id_version_error" class="invalid-feedback">'
+        '<p id="error_1_id_version"><strong>QMS programme already has a version 0.9.</strong></p></div>',
+        html=True,
+    )
 
 
 def test_only_one_draft_at_a_time(client, login, personas):

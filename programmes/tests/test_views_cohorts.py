@@ -110,7 +110,8 @@ def test_cohort_forms_posted_empty_show_errors_and_change_nothing(login, persona
 
 def test_cohort_page_lists_teams_with_progress(login, personas):
     Session.objects.filter(enrolment=personas.enrolment, number=1).update(held_on=dt.date(2025, 9, 22))
-    factories.CoachingAgreementFactory(enrolment=personas.other_enrolment, agreed_at_session_1=True)
+    Session.objects.filter(enrolment=personas.other_enrolment, number=1).update(held_on=dt.date(2025, 9, 22))
+    factories.CoachingAgreementFactory(enrolment=personas.other_enrolment, at_session_1=True)
     response = login("lead", personas).get(reverse("programmes:cohort", args=[personas.enrolment.cohort_id]))
     enrolment = personas.enrolment
     html = response.content.decode()
@@ -120,7 +121,7 @@ def test_cohort_page_lists_teams_with_progress(login, personas):
         html,
     )
     assertInHTML('<td class="text-end">1 of 10</td>', html)
-    assertInHTML('<td><span class="badge text-bg-warning">Slots not agreed</span></td>', html)
+    assertInHTML('<td><span class="badge text-bg-warning">Not agreed</span></td>', html)
     assertInHTML("<td>Agreed at session 1</td>", html)
     assertInHTML("<td>Cara Coach</td>", html)
     assert "Enrol a team" not in html  # leads read only
@@ -136,8 +137,8 @@ def test_cohort_page_query_count_does_not_grow_with_teams(client, django_assert_
             factories.CoachingAgreementFactory(enrolment=enrolment)
     client.force_login(personas.manager)
     # 1 session, 2 user, 3 groups, 4 the cohort with template and owner, 5 enrolments with team,
-    # site, coach and agreement, 6 their sessions.
-    with django_assert_num_queries(6):
+    # site and coach, 6 their sessions, 7 their coaching agreements (coaching's panel).
+    with django_assert_num_queries(7):
         response = client.get(reverse("programmes:cohort", args=[cohort.pk]))
     assert len(response.context["rows"]) == teams
 

@@ -62,7 +62,7 @@ def test_enrolment_create_missing_date_keeps_choices(login, personas):
 def test_enrolment_page_flags_slots_not_agreed_after_session_1(login, personas):
     Session.objects.filter(enrolment=personas.enrolment, number=1).update(held_on=dt.date(2025, 9, 22), attendees=8)
     response = login("coach", personas).get(reverse("programmes:enrolment", args=[personas.enrolment.pk]))
-    assertContains(response, "<strong>Slots not agreed.</strong> Session 1 was held on Mon 22 Sep 2025")
+    assertContains(response, "<strong>Coaching slots: Not agreed.</strong> Session 1 was held on Mon 22 Sep 2025")
     assertContains(response, f'<a href="/coaching/enrolments/{personas.enrolment.pk}/agreement/" class="alert-link">')
     assertContains(response, "Mon 22 Sep 2025</time>, 8 attended")
     assertNotContains(response, "Edit coach or session 1 date")  # managers only
@@ -70,10 +70,10 @@ def test_enrolment_page_flags_slots_not_agreed_after_session_1(login, personas):
 
 def test_enrolment_page_shows_agreement_and_move_history(login, personas):
     enrolment = personas.enrolment
+    enrolment.sessions.filter(number=1).update(held_on=dt.date(2025, 9, 22))
     factories.CoachingAgreementFactory(
         enrolment=enrolment,
         agreed_at=dt.datetime(2025, 9, 22, 15, 0, tzinfo=LONDON),
-        agreed_at_session_1=True,
         meeting__name="Team huddle",
     )
     session_4 = enrolment.sessions.get(number=4)
@@ -89,7 +89,7 @@ def test_enrolment_page_shows_agreement_and_move_history(login, personas):
     )
     response = login("lead", personas).get(reverse("programmes:enrolment", args=[enrolment.pk]))
     html = response.content.decode()
-    assertContains(response, "Agreed at session 1: <strong>Yes</strong>")
+    assertContains(response, "Coaching slots: <strong>Agreed at session 1</strong>")
     assertContains(response, "Coaching rides on <strong>Team huddle</strong>")
     assertContains(response, "1 session moved, 2 moves in all.")
     assertInHTML(
@@ -139,10 +139,10 @@ def test_enrolment_page_query_count_does_not_grow_with_sessions_and_moves(
             user=personas.coach,
         )
     client.force_login(personas.manager)
-    # 1 session, 2 user, 3 groups, 4 the enrolment with team, site, cohort, template, owner, coach,
-    # agreement, its meeting and who agreed it, 5 sessions with plans and move counts, 6 the moves
-    # with who made them, 7 the last reminder sent.
-    with django_assert_num_queries(7):
+    # 1 session, 2 user, 3 groups, 4 the enrolment with team, site, cohort, template, owner and
+    # coach, 5 sessions with plans and move counts, 6 the moves with who made them, then coaching's
+    # panel: 7 the agreement with its meeting and who agreed it, 8 the last reminder sent.
+    with django_assert_num_queries(8):
         response = client.get(reverse("programmes:enrolment", args=[enrolment.pk]))
     assert response.context["page"].moves == moves
 

@@ -129,7 +129,7 @@ PAGES = [
         "Set the time of session 3 of Education support team",
     ),
     Page("session_move_post", url("programmes:session_move", session_3_id), THIS_TEAM_WRITE, REQUIRED, "post"),
-    Page("my_teams", url("programmes:my_teams"), MY_TEAMS, '<h1 class="h2 mb-3">My teams</h1>'),
+    Page("my_teams", url("coaching:my_teams"), MY_TEAMS, '<h1 class="h2 mb-3">My teams</h1>'),
     Page(
         "agreement",
         url("coaching:agreement", enrolment_id),
@@ -205,8 +205,8 @@ def test_team_page_of_another_coachs_team_is_404_and_own_is_200(login, personas,
     assert client.get(reverse("programmes:enrolment", args=[theirs.pk])).status_code == 404
 
 
-def test_user_without_a_role_is_refused_everywhere(client, personas, meeting):
-    client.force_login(factories.UserFactory(username="newstarter"))
+def test_user_without_a_role_is_refused_everywhere(login, personas, meeting):
+    client = login("no_role", personas)
     for page in PAGES:
         response = getattr(client, page.method)(page.url(personas, meeting))
         assert response.status_code in (403, 404), page.name

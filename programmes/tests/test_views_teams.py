@@ -267,10 +267,10 @@ def test_team_page_query_count_does_not_grow_with_enrolments(client, django_asse
         factories.TeamMeetingFactory(team=team, name=f"Meeting {n}")
     calendar_feed_for_team(team=team)
     client.force_login(personas.manager)
-    # 1 session, 2 user, 3 groups, 4 the team with its site, 5 meetings, 6 enrolments with cohort,
-    # coach, agreement and meeting, 7 their sessions with plans, 8 the team's calendar feed,
-    # 9-11 the latest enrolment's checklists (sessions, ratings, tools).
-    with django_assert_num_queries(11):
+    # 1 session, 2 user, 3 groups, 4 the team with its site, 5 meetings, 6 enrolments with cohort
+    # and coach, 7 their sessions with plans, 8 their coaching agreements with meetings, 9-11 the
+    # latest enrolment's checklists (sessions, ratings, tools), 12 the team's calendar feed.
+    with django_assert_num_queries(12):
         response = client.get(reverse("programmes:team", args=[team.pk]))
     assert len(response.context["page"].rows) == enrolments
 

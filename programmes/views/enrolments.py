@@ -11,16 +11,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.access import can_change, manager_required
-from core.concurrency import StaleEdit
 from core.roles import is_manager
 from core.views import posted, submit
 from programmes.access import get_enrolment_for_user
 
 from ..forms import EnrolmentCreateForm, EnrolmentEditForm, EnrolmentStatusForm
 from ..models import Cohort, Enrolment, EnrolmentStatus
-from ..selectors import enrolment_page, enrolment_page_queryset, has_agreement
+from ..selectors import enrolment_page, enrolment_page_queryset
 from ..services.scheduling import enrolment_create, enrolment_set_status, enrolment_update
-from .hooks import last_reminder_for
 
 # What each status button says and the message after it.
 STATUS_CHANGES = {
@@ -56,10 +54,8 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "enrolment": enrolment,
         "page": enrolment_page(enrolment=enrolment, today=today),
         "today": today,
-        "agreement": enrolment.agreement if has_agreement(enrolment) else None,
         "can_manage": is_manager(user),
         "can_write": can_change(user, enrolment.coach_id),
-        "last_reminder": last_reminder_for(enrolment=enrolment),
         "status_choices": [s for s in EnrolmentStatus if s != enrolment.status],
     }
     return render(request, "programmes/enrolment_detail.html", context)
@@ -90,19 +86,22 @@ def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def enrolment_status(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("team", "cohort"), pk=pk)
     form = EnrolmentStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join([*form.errors.get("status", []), *form.non_field_errors()]))
-        return redirect("programmes:enrolment", enrolment.pk)
-    status = EnrolmentStatus(form.cleaned_data["status"])
-    try:
-        enrolment_set_status(enrolment=enrolment, status=status, version=form.cleaned_data["version"])
-    except StaleEdit:
+
+    def change(data: dict) -> None:
+        enrolment_set_status(enrolment=enrolment, status=EnrolmentStatus(data["status"]), version=data["version"])
+
+    def refused(_error) -> None:
         now = Enrolment.objects.get(pk=enrolment.pk).get_status_display().lower()
         messages.error(
             request,
             f"Someone else changed this enrolment after you opened the page, so it has not been changed: "
             f"{enrolment.team.name} is {now} now. Check the page below, then choose again.",
         )
-    else:
+
+    done = submit(request, form, change, on_stale=refused)
+    if done.saved:
+        status = EnrolmentStatus(form.cleaned_data["status"])
         messages.success(request, STATUS_CHANGES[status].format(team=enrolment.team.name, cohort=enrolment.cohort.name))
+    elif not done.stale:
+        messages.error(request, " ".join([*form.errors.get("status", []), *form.non_field_errors()]))
     return redirect("programmes:enrolment", enrolment.pk)

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import manager_required, staff_role_required
 from core.views import posted, submit
-from feedback.selectors import feedback_report
 
 from ..forms import PdsaCycleForm
 from ..models import PdsaCycle
@@ -27,11 +26,8 @@ def pdsa_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def pdsa_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(pdsa_cycles(), pk=pk)
-    feedback = None
-    if cycle.cohort_id is not None:
-        # The Study figures: what the linked cohort's attendees said, as this user may see them.
-        feedback = feedback_report(user=request.user).for_cohort(cycle.cohort_id)
-    return render(request, "programmes/pdsa_detail.html", {"cycle": cycle, "feedback": feedback})
+    # The Study figures (what the linked cohort's attendees said) are the feedback app's tag.
+    return render(request, "programmes/pdsa_detail.html", {"cycle": cycle})
 
 
 @manager_required

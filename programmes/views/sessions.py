@@ -12,16 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from coaching.models import CoachingAgreement
 from core.access import can_change
 from core.views import posted, submit
 from programmes.access import get_session_for_user
 
 from ..forms import SessionCancelForm, SessionHeldForm, SessionMoveForm
-from ..models import EnrolmentStatus, Session
+from ..models import Session
 from ..selectors import session_changes, session_page_queryset
 from ..services.scheduling import session_cancel, session_move, session_record_held
-from .hooks import session_feedback
+from ..signals import next_step_after_held
 
 # What the page shows as saved now after a refused stale save, whichever form it was.
 SAVED_NOW = ("held_on", "attendees", "notes", "agreed_start", "cancelled", "cancelled_reason")
@@ -38,7 +37,6 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "changes": session_changes(session=session),
         "can_write": can_change(request.user, session.enrolment.coach_id),
-        "feedback": session_feedback(session=session, user=request.user),
     }
     return render(request, "programmes/session_detail.html", context)
 
@@ -73,17 +71,13 @@ def session_held(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _after_held(request: HttpRequest, session: Session) -> HttpResponse:
-    enrolment = session.enrolment
-    current = enrolment.status in (EnrolmentStatus.PLANNED, EnrolmentStatus.ACTIVE)
-    if session.number == 1 and current and not CoachingAgreement.objects.filter(enrolment=enrolment).exists():
-        messages.success(
-            request,
-            "Session 1 is recorded as held. Now agree the coaching slots with the team: choose the meeting "
-            "they already hold, untick any dates that will not work, and confirm.",
-        )
-        return redirect("coaching:agreement", enrolment.pk)
+    for _receiver, step in next_step_after_held.send(sender=Session, session=session, request=request):
+        if step:
+            url, message = step
+            messages.success(request, message)
+            return redirect(url)
     messages.success(request, f"Session {session.number} is recorded as held on {session.held_on:%a %-d %b %Y}.")
-    return redirect("programmes:enrolment", enrolment.pk)
+    return redirect("programmes:enrolment", session.enrolment_id)
 
 
 @login_required

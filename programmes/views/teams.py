@@ -7,10 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
-from coaching.services import calendar_feed_for_team
 from core.access import manager_or_lead_required, manager_required
 from core.roles import is_manager
 from core.views import posted, submit
@@ -20,7 +18,6 @@ from ..forms import TeamForm, TeamMeetingForm
 from ..models import Team, TeamMeeting
 from ..selectors import team_page, teams_overview
 from ..services.scheduling import team_create, team_meeting_create, team_meeting_update, team_update
-from .hooks import team_checklists, team_run_chart
 
 
 @manager_or_lead_required
@@ -58,18 +55,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk)
     today = timezone.localdate()
     page = team_page(team=team, user=request.user, today=today)
-    feed = calendar_feed_for_team(team=team)
-    checklists = team_checklists(rows=page.rows, user=request.user)
-    context = {
-        "team": team,
-        "page": page,
-        "today": today,
-        "can_manage": is_manager(request.user),
-        "feed": feed,
-        "feed_url": request.build_absolute_uri(reverse("coaching:calendar", args=[feed.token])),
-        "checklists": checklists,
-        "run_chart": team_run_chart(checklists=checklists),
-    }
+    context = {"team": team, "page": page, "today": today, "can_manage": is_manager(request.user)}
     return render(request, "programmes/team_detail.html", context)
 
 

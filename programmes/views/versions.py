@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import manager_required, staff_role_required
-from core.concurrency import StaleEdit, refuse_stale
+from core.concurrency import StaleEdit
 from core.roles import is_manager
-from feedback.selectors import content_changes
+from core.views import posted, submit
 
 from ..forms import PlanFormSet, RevisionForm, VersionDraftForm, VersionNotesForm, plan_initial
 from ..models import ProgrammeTemplate
@@ -56,16 +55,13 @@ def version_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def version_draft(request: HttpRequest) -> HttpResponse:
     form = VersionDraftForm(request.POST, sources=published_versions())
-    if form.is_valid():
-        try:
-            draft = programme_version_draft(source=form.cleaned_data["source"], version=form.cleaned_data["version"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(
-                request, f"Version {draft.version} drafted from version {form.cleaned_data['source'].version}."
-            )
-            return redirect("programmes:version_detail", pk=draft.pk)
+    done = submit(request, form, lambda data: programme_version_draft(source=data["source"], version=data["version"]))
+    if done.saved:
+        draft = done.result
+        messages.success(
+            request, f"Version {draft.version} drafted from version {form.cleaned_data['source'].version}."
+        )
+        return redirect("programmes:version_detail", pk=draft.pk)
     return _list_page(request, form)
 
 
@@ -75,9 +71,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = _get_version(pk)
     context = {
         "template": template,
-        "changes": content_changes(template=template),
         "cycles": pdsa_cycles_for_version(template),
-        "show_comments": is_manager(request.user),
     }
     return render(request, "programmes/versions_detail.html", context)
 
@@ -98,33 +92,24 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Version {template.version} is published, so it cannot be changed. Draft a new version."
         )
         return redirect("programmes:version_detail", pk=template.pk)
-    latest = None
-    if request.method == "POST":
-        notes_form = VersionNotesForm(request.POST)
-        formset = PlanFormSet(request.POST, initial=plan_initial(template))
-        if notes_form.is_valid() and formset.is_valid():
-            try:
-                programme_version_update(
-                    template=template,
-                    revision=notes_form.cleaned_data["revision"],
-                    notes=notes_form.cleaned_data["notes"],
-                    plans=formset.rows(),
-                )
-            except StaleEdit as error:
-                latest = _get_version(pk)
-                refuse_stale(notes_form, latest, error)  # the page shows the latest plan itself
-            except ValidationError as error:
-                notes_form.add_error(None, error)
-            else:
-                messages.success(request, f"Session plan of version {template.version} saved.")
-                return redirect("programmes:version_detail", pk=template.pk)
-    else:
-        notes_form = VersionNotesForm(initial={"notes": template.notes, "revision": template.revision})
-        formset = PlanFormSet(initial=plan_initial(template))
+    notes_form = VersionNotesForm(posted(request), initial={"notes": template.notes, "revision": template.revision})
+    formset = PlanFormSet(posted(request), initial=plan_initial(template))
+    done = submit(
+        request,
+        notes_form,
+        lambda data: programme_version_update(
+            template=template, revision=data["revision"], notes=data["notes"], plans=formset.rows()
+        ),
+        formset=formset,
+        latest=lambda: _get_version(pk),  # the page shows the latest plan itself
+    )
+    if done.saved:
+        messages.success(request, f"Session plan of version {template.version} saved.")
+        return redirect("programmes:version_detail", pk=template.pk)
     return render(
         request,
         "programmes/template_edit.html",
-        {"template": template, "notes_form": notes_form, "formset": formset, "latest": latest},
+        {"template": template, "notes_form": notes_form, "formset": formset, "latest": done.latest},
     )
 
 
@@ -133,20 +118,22 @@ def _draft_action(request: HttpRequest, pk: int, act, verb: str) -> ProgrammeTem
     Returns the template once done; else says why (changed meanwhile, or the service's reason)."""
     template = get_object_or_404(ProgrammeTemplate, pk=pk)
     form = RevisionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("The page was out of date: reload it and try again.")
-        act(template, form.cleaned_data["revision"])
-    except StaleEdit:
+    if not form.is_valid():
+        messages.error(request, "The page was out of date: reload it and try again.")
+        return None
+
+    def say_changed(error: StaleEdit) -> None:
         messages.error(
             request,
             f"Version {template.version} changed after you opened this page, so it has not been {verb}. "
             "Check it below, then try again.",
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+
+    done = submit(request, form, lambda data: act(template, data["revision"]), on_stale=say_changed)
+    if done.saved:
         return template
+    if not done.stale:  # the service's reason, which add_service_errors put on the form
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return None
 
 

@@ -238,7 +238,7 @@ def test_home_coach_sees_own_teams_with_next_session(client, manager, cohort):
             due <time datetime="2025-10-13">Mon 13 Oct 2025</time>
             <span class="badge text-bg-danger">Overdue by 28 days</span></td>
           <td><ul class="list-unstyled mb-0">
-            <li><span class="badge text-bg-warning">Slots not agreed</span>
+            <li><span class="badge text-bg-warning">Not agreed</span>
               <a href="/coaching/enrolments/{education.pk}/agreement/">Agree the coaching slots</a></li>
             <li>2 sessions overdue</li>
             <li><a href="/programmes/sessions/{session_3.pk}/held/">Record session 3 as held</a>,
@@ -257,7 +257,7 @@ def test_home_coach_sees_own_teams_with_next_session(client, manager, cohort):
           <td><a href="/programmes/sessions/{session_2.pk}/">Session 2</a>:
             due <time datetime="2025-11-10">Mon 10 Nov 2025</time></td>
           <td><ul class="list-unstyled mb-0">
-            <li><span class="badge text-bg-warning">Slots not agreed</span>
+            <li><span class="badge text-bg-warning">Not agreed</span>
               <a href="/coaching/enrolments/{pharmacy.pk}/agreement/">Agree the coaching slots</a></li>
             <li><a href="/programmes/sessions/{session_2.pk}/held/">Record session 2 as held</a></li>
           </ul></td>
@@ -287,8 +287,8 @@ def test_home_coach_query_count_same_for_one_and_five_teams(client, django_asser
         enrol(f"Team {n}", cohort=cohort, coach=coach, held_up_to=n)
     client.force_login(coach)
     # 1 session, 2 user, 3 the user's groups (role, read once per request),
-    # 4 enrolments with team, site, cohort and agreement, 5 their sessions (prefetch).
-    with django_assert_num_queries(5):
+    # 4 enrolments with team, site and cohort, 5 their sessions (prefetch), 6 their coaching agreements.
+    with django_assert_num_queries(6):
         response = client.get("/")
     first = Enrolment.objects.get(team__name="Team 0")
     assertContains(response, f'<a href="/programmes/enrolments/{first.pk}/">Team 0</a>')
@@ -328,9 +328,8 @@ def test_home_lead_sees_placeholder_and_cohorts_read_only(client, manager, cohor
 
 
 @pytest.mark.django_db
-def test_home_user_without_role_sees_polite_message(client):
-    client.force_login(make_user("newstarter"))
-    response = client.get("/")
+def test_home_user_without_role_sees_polite_message(login, personas):
+    response = login("no_role", personas).get("/")
     assert response.status_code == 200
     assertContains(
         response, "<p>Your account has no role yet; ask an improvement manager to give you one.</p>", html=True

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from coaching.models import Reminder, ReminderStatus
-from coaching.reminders import reminders_sweep
+from coaching.services import reminders_sweep
 
 
 def iso_date(value: str) -> dt.date:

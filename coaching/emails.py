@@ -1,0 +1,84 @@
+"""The reminder emails: what their templates show, and the message, plain text with an HTML
+alternative. Links point at settings.SITE_URL, and only at pages that exist. Rendering only: the
+sending service makes the coach's calendar feed and passes its address in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from programmes.models import grace_days
+
+from .models import Reminder
+from .selectors.reminders import escalation_days
+
+
+def site_url(viewname: str, *args) -> str | None:
+    """settings.SITE_URL + the view's path, or None while that page does not exist."""
+    try:
+        path = reverse(viewname, args=args)
+    except NoReverseMatch:
+        return None
+    return settings.SITE_URL + path
+
+
+def person_name(user) -> str:
+    """How a reminder names a person: full name, else username."""
+    return user.get_full_name() or user.get_username()
+
+
+def recipient_is_coach(reminder: Reminder) -> bool:
+    """The reminder goes to the session's coach (not to the improvement manager)."""
+    coach_id = reminder.session.enrolment.coach_id
+    return coach_id is not None and reminder.recipient_id == coach_id
+
+
+def reminder_email_context(reminder: Reminder, *, today: dt.date, calendar_url: str | None = None) -> dict:
+    """What the email templates show. reminder needs its session, plan, team, site, cohort owner,
+    coach and recipient loaded (selectors.reminder_for_sending does). calendar_url: the coach's
+    feed, offered in emails to the coach."""
+    session = reminder.session
+    enrolment = session.enrolment
+    recipient = reminder.recipient
+    is_coach = recipient_is_coach(reminder)
+    return {
+        "reminder": reminder,
+        "kind": reminder.kind,
+        "recipient_name": person_name(recipient),
+        "session": session,
+        "enrolment": enrolment,
+        "team": enrolment.team,
+        "site": enrolment.team.site,
+        "cohort": enrolment.cohort,
+        "coach_name": person_name(enrolment.coach) if enrolment.coach else None,
+        "manager_name": person_name(enrolment.cohort.owner),
+        "is_coach": is_coach,
+        "due_date": reminder.due_date,
+        "days_late": (today - reminder.due_date).days,
+        "days_until": (reminder.due_date - today).days,
+        "days_since_held": (today - session.held_on).days if session.held_on else None,
+        "grace_days": grace_days(),
+        "escalation_days": escalation_days(),
+        "session_url": site_url("programmes:session", session.pk),
+        "enrolment_url": site_url("programmes:enrolment", enrolment.pk),
+        "calendar_url": calendar_url if is_coach else None,
+        "home_url": settings.SITE_URL + "/",
+    }
+
+
+def reminder_message(reminder: Reminder, *, today: dt.date, calendar_url: str | None = None) -> EmailMultiAlternatives:
+    """The email, plain text with an HTML alternative, in the site's language (en-GB)."""
+    context = reminder_email_context(reminder, today=today, calendar_url=calendar_url)
+    base = f"coaching/email/{reminder.kind}"
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+        text = render_to_string(f"{base}.txt", context)
+        html = render_to_string(f"{base}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[reminder.recipient.email])
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,234 @@
+"""Writes for reminders: the daily sweep that claims them, and sending each one exactly once.
+Which reminders are due, and to whom, is in coaching.selectors.reminders.
+
+Exactly once: the sweep claims a reminder by inserting its Reminder row (status pending) under
+the unique constraint (session, recipient, kind, due date) with INSERT ... ON CONFLICT DO NOTHING
+RETURNING, so of two sweeps, in parallel or one after the other, only one gets each row back.
+After the claim commits, a task per reminder id sends the email; it sends only inside a
+transaction that has flipped the row from pending to sent with a conditional UPDATE, so a
+retried or duplicated task finds the row taken (or waits on its lock) and sends nothing.
+Transient SMTP errors roll the flip back, are recorded (attempts, error) and retried with
+backoff by the task; after the last retry the reminder is marked failed, shown on the managers'
+Reminders page, from where it can be sent again.
+
+The send task is queued by its name, SEND_REMINDER_TASK: coaching.tasks imports this module, not
+the other way round. Queries: a batch of due reminders is claimed in one INSERT (a few on SQLite,
+whose statements take at most 999 parameters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from dataclasses import dataclass, field
+
+from celery import current_app
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from ..emails import person_name, recipient_is_coach, reminder_message, site_url
+from ..models import Reminder, ReminderStatus
+from ..selectors.reminders import PlannedReminder, reminder_for_sending, reminders_due, stale_pending_reminder_ids
+from .calendar import calendar_feed_for_coach
+
+logger = logging.getLogger(__name__)
+
+# The name coaching.tasks registers its send task under. Queued by name, the task runs in-process
+# when no broker is configured (task_always_eager) as long as it is registered in this process,
+# i.e. coaching.tasks has been imported; else the message would go to the broker.
+SEND_REMINDER_TASK = "coaching.send_reminder"
+
+# Sending: errors worth another try, and the retry schedule (seconds) the task follows.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
+SEND_MAX_RETRIES = 5
+RETRY_BACKOFF_SECONDS = 60
+RETRY_BACKOFF_MAX_SECONDS = 900
+
+
+# --- The claim --------------------------------------------------------------------------------
+
+_CLAIM_FIELDS = ("session", "recipient", "kind", "due_date", "status", "attempts", "error", "created_at")
+_UNIQUE_FIELDS = ("session", "recipient", "kind", "due_date")
+
+
+def reminders_claim(*, planned: list[PlannedReminder], now: dt.datetime) -> dict[tuple[int, int, str], int]:
+    """Inserts the batch's Reminder rows, skipping any that exist; returns the ones this call inserted.
+
+    INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL, and SQLite 3.35+) returns only the
+    rows inserted here: a row another sweep inserted first, or inserts while we wait on its lock,
+    is not ours. Keyed by (session id, recipient id, kind), which is unique within one rule's batch.
+    """
+    meta = Reminder._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in _CLAIM_FIELDS]
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in _UNIQUE_FIELDS)
+    returning = ", ".join(quote(meta.get_field(name).column) for name in ("id", "session", "recipient", "kind"))
+    claimed: dict[tuple[int, int, str], int] = {}
+    per_statement = max(connection.ops.bulk_batch_size(fields, planned), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(planned), per_statement):
+            chunk = planned[start : start + per_statement]
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608 - names from the model, values as parameters
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+            )
+            params = []
+            for p in chunk:
+                values = (p.session.pk, p.recipient.pk, p.kind.value, p.due_date, ReminderStatus.PENDING, 0, "", now)
+                params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
+            cursor.execute(sql, params)
+            for reminder_id, session_id, recipient_id, kind in cursor.fetchall():
+                claimed[(session_id, recipient_id, kind)] = reminder_id
+    return claimed
+
+
+@dataclass
+class SweepResult:
+    today: dt.date
+    dry_run: bool
+    reminders: list[PlannedReminder] = field(default_factory=list)  # claimed by this run (or would be)
+    reminder_ids: list[int] = field(default_factory=list)  # their rows, in the same order
+    requeued: list[int] = field(default_factory=list)  # stale pending reminders queued again
+
+
+def _send_after_commit(reminder_id: int, today: dt.date | None) -> None:
+    send = current_app.signature(SEND_REMINDER_TASK, args=(reminder_id, today.isoformat() if today else None))
+    # robust: a broker that is down is logged and leaves the row pending for the next sweep, and
+    # does not stop the other reminders of the batch being queued.
+    transaction.on_commit(send.apply_async, robust=True)
+
+
+def reminders_sweep(*, today: dt.date, dry_run: bool = False, now: dt.datetime | None = None) -> SweepResult:
+    """Claims every reminder due on `today` and queues its email (after commit); dry_run claims nothing.
+
+    Safe to run any number of times, in parallel too: each reminder is claimed once.
+    """
+    now = now or timezone.now()
+    result = SweepResult(today=today, dry_run=dry_run)
+    for batch in reminders_due(today=today):
+        if dry_run:
+            result.reminders.extend(batch)
+            continue
+        with transaction.atomic():
+            claimed = reminders_claim(planned=batch, now=now)
+            for planned in batch:
+                reminder_id = claimed.get((planned.session.pk, planned.recipient.pk, planned.kind.value))
+                if reminder_id is None:
+                    continue  # another sweep claimed it between our read and our insert
+                result.reminders.append(planned)
+                result.reminder_ids.append(reminder_id)
+                _send_after_commit(reminder_id, today)
+    if not dry_run:
+        result.requeued = _requeue_stale_pending(now=now)
+    return result
+
+
+def _requeue_stale_pending(*, now: dt.datetime) -> list[int]:
+    """Queues again the reminders claimed long ago but never sent nor failed: one query."""
+    stale = stale_pending_reminder_ids(now=now)
+    if stale:
+        logger.warning("Queuing again %d reminders left pending by an earlier run: %s", len(stale), stale)
+        with transaction.atomic():
+            for reminder_id in stale:
+                _send_after_commit(reminder_id, None)
+    return stale
+
+
+# --- Sending, exactly once --------------------------------------------------------------------
+
+
+class SendOutcome:
+    SENT = "sent"
+    ALREADY_DONE = "already done"  # sent, failed, or being sent by another task
+    FAILED = "failed"  # cannot be sent (no email address); marked failed
+    GONE = "gone"  # the row was deleted (its session was)
+
+
+def _calendar_url(reminder: Reminder) -> str | None:
+    """The coach's calendar feed for an email to the coach, made if they have none yet."""
+    if not recipient_is_coach(reminder):
+        return None
+    try:
+        reverse("coaching:calendar", args=["token"])
+    except NoReverseMatch:
+        return None  # the feed's page is not there yet: no link, and no token made for nothing
+    return site_url("coaching:calendar", calendar_feed_for_coach(coach=reminder.recipient).token)
+
+
+def _describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def is_permanent_error(exc: BaseException) -> bool:
+    """A 5xx answer from the mail server: trying again will not help."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return False
+
+
+def reminder_send(*, reminder_id: int, today: dt.date | None = None, now: dt.datetime | None = None) -> str:
+    """Sends a pending reminder's email once; returns a SendOutcome.
+
+    The email goes out inside the transaction that flips the row pending -> sent, so a second
+    task for the same row waits on the row lock and then finds it sent. An error from the mail
+    server rolls the flip back, is recorded on the row (attempts, error) and re-raised for the
+    task to retry.
+    """
+    reminder = reminder_for_sending(reminder_id)
+    if reminder is None:
+        return SendOutcome.GONE
+    if reminder.status != ReminderStatus.PENDING:
+        return SendOutcome.ALREADY_DONE
+    recipient = reminder.recipient
+    if not recipient.email or not recipient.is_active:
+        why = "has no email address" if recipient.is_active else "has an inactive account"
+        reminder_mark_failed(reminder_id=reminder_id, error=f"{person_name(recipient)} {why}.")
+        return SendOutcome.FAILED
+    message = reminder_message(reminder, today=today or timezone.localdate(), calendar_url=_calendar_url(reminder))
+    try:
+        with transaction.atomic():
+            claimed = Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.PENDING).update(
+                status=ReminderStatus.SENT, sent_at=now or timezone.now(), attempts=F("attempts") + 1, error=""
+            )
+            if not claimed:
+                return SendOutcome.ALREADY_DONE
+            message.send()
+    except TRANSIENT_ERRORS as exc:
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.PENDING).update(
+            attempts=F("attempts") + 1, error=_describe_error(exc)
+        )
+        raise
+    return SendOutcome.SENT
+
+
+def reminder_mark_failed(*, reminder_id: int, error: str) -> bool:
+    """A pending reminder that will not be sent: shown as failed to managers. False if not pending."""
+    return bool(
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.FAILED, error=error[:2000]
+        )
+    )
+
+
+@transaction.atomic
+def reminder_retry(*, reminder: Reminder) -> bool:
+    """A manager asks for a failed reminder to be sent again. False if it is no longer failed."""
+    updated = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.FAILED).update(
+        status=ReminderStatus.PENDING
+    )
+    if updated:
+        _send_after_commit(reminder.pk, None)
+    return bool(updated)
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before retry number retries + 1: 60, 120, 240, 480, 900."""
+    return min(RETRY_BACKOFF_SECONDS * 2**retries, RETRY_BACKOFF_MAX_SECONDS)

@@ -1,0 +1,22 @@
+"""My teams: a coach's teams, those needing attention first, with what needs doing."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.access import coach_or_manager_required
+
+from ..selectors import my_team_rows
+
+
+@coach_or_manager_required  # coaches, and managers who also coach; leads coach no one
+def my_teams(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "rows": my_team_rows(user=request.user, today=today, with_reminders=True),
+        "today": today,
+        "show_reminders": True,
+    }
+    return render(request, "coaching/my_teams.html", context)

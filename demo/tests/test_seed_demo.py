@@ -1,0 +1,282 @@
+"""The demo data: the source document's story, the current cohort and --scale."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from checklists.models import Checklist, Tool, ToolRating, UsageLevel
+from coaching.models import CoachingAgreement, SlotsState, slots_state
+from demo import story
+from demo.loader import seed_demo
+from demo.scale import SCALE_COHORT, SCALE_PER_UNIT, SCALE_TEAMS_PER_UNIT
+from feedback.models import CouldImprove, FeedbackResponse
+from programmes.models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    PdsaCycle,
+    ProgrammeTemplate,
+    Session,
+    SessionStatus,
+    Team,
+)
+
+TODAY = dt.date(2026, 11, 26)
+WEEK_15 = dt.date(2026, 1, 5)  # when the source document was written
+DEMO_USERNAMES = ["coach", "coach2", "lead", "manager"]
+
+
+def _row_counts() -> dict[str, int]:
+    models = [
+        m
+        for label in ("programmes", "coaching", "checklists", "feedback")
+        for m in apps.get_app_config(label).get_models()
+    ]
+    counts = {m._meta.label: m._default_manager.count() for m in models}
+    counts["auth.User"] = get_user_model().objects.count()
+    return counts
+
+
+def _test_bed(site_code: str) -> Enrolment:
+    return Enrolment.objects.get(cohort__name=story.TEST_BED_COHORT, team__site__code=site_code)
+
+
+def _sustained_tools(checklist: Checklist) -> list[str]:
+    """Tools whose two latest ratings, up to this checklist, are both "Most of the time"."""
+    ratings = ToolRating.objects.filter(
+        checklist__session__enrolment=checklist.session.enrolment,
+        checklist__session__number__lte=checklist.session.number,
+    ).order_by("-checklist__session__number")
+    sustained = []
+    for tool in Tool.objects.order_by("order"):
+        latest = [r.level for r in ratings if r.tool_id == tool.pk][:2]
+        if len(latest) == 2 and all(level == UsageLevel.MOST_OF_THE_TIME for level in latest):
+            sustained.append(tool.name)
+    return sustained
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_same_counts():
+    seed_demo(today=TODAY)
+    first = _row_counts()
+    seed_demo(today=TODAY)
+    assert _row_counts() == first
+    assert first["programmes.Site"] == 2
+    assert first["programmes.Cohort"] == 2
+    assert first["auth.User"] == 4
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_with_scale_same_counts():
+    call_command("seed_demo", "--scale", "1", "--today", "2026-11-26", stdout=StringIO(), stderr=StringIO())
+    first = _row_counts()
+    call_command("seed_demo", "--scale", "1", "--today", "2026-11-26", stdout=StringIO(), stderr=StringIO())
+    assert _row_counts() == first
+
+
+@pytest.mark.parametrize("today", [WEEK_15, TODAY])
+@pytest.mark.django_db
+def test_prh_twelve_week_session_overdue_from_week_15(today):
+    seed_demo(today=today)
+    prh = _test_bed("PRH")
+    review = prh.sessions.get(number=7)
+    assert prh.session1_date == dt.date(2025, 9, 22)
+    assert prh.status == EnrolmentStatus.ACTIVE
+    assert review.due_date == dt.date(2025, 12, 8)
+    assert review.held_on is None
+    assert review.cancelled is False
+    assert review.status(today) == SessionStatus.OVERDUE
+    assert review.changes.count() == 2
+
+
+@pytest.mark.django_db
+def test_test_bed_sessions_due_from_plan_rows():
+    seed_demo(today=WEEK_15)
+    for site_code in ("RSH", "PRH"):
+        for session in _test_bed(site_code).sessions.select_related("plan"):
+            assert session.number == session.plan.number
+            assert session.due_date == dt.date(2025, 9, 22) + dt.timedelta(days=7 * session.plan.week_offset)
+
+
+@pytest.mark.django_db
+def test_test_bed_without_coaching_agreement():
+    seed_demo(today=WEEK_15)
+    assert CoachingAgreement.objects.filter(enrolment__cohort__name=story.TEST_BED_COHORT).count() == 0
+
+
+@pytest.mark.django_db
+def test_rsh_twelve_week_checklist_few_tools_sustained():
+    seed_demo(today=WEEK_15)
+    rsh = _test_bed("RSH")
+    review = rsh.sessions.get(number=7)
+    assert rsh.status == EnrolmentStatus.COMPLETED
+    assert review.held_on == dt.date(2025, 12, 11)
+    assert review.checklist.ratings.count() == 9
+    assert _sustained_tools(review.checklist) == ["Ideas generated", "Metrics discussed"]
+    levels = {r.tool.name: r.level for r in review.checklist.ratings.select_related("tool")}
+    assert levels["Improvement board"] == UsageLevel.NOT_AT_ALL
+    assert levels["Improvement huddle"] == UsageLevel.NOT_AT_ALL
+    assert "huddle didn't happen" in review.checklist.culture_note
+
+
+@pytest.mark.django_db
+def test_rsh_sustain_checks_cancelled_with_reason():
+    seed_demo(today=WEEK_15)
+    sustain = _test_bed("RSH").sessions.filter(number__gte=8)
+    assert [s.status(WEEK_15) for s in sustain] == [SessionStatus.CANCELLED] * 3
+    assert all(s.cancelled_reason for s in sustain)
+
+
+@pytest.mark.django_db
+def test_test_bed_feedback_all_yes():
+    seed_demo(today=WEEK_15)
+    answers = list(
+        FeedbackResponse.objects.filter(link__session__enrolment__cohort__name=story.TEST_BED_COHORT).values_list(
+            "could_improve", "rating", "submitted_on", "link__session__held_on"
+        )
+    )
+    assert len(answers) >= 15
+    assert {could_improve for could_improve, _, _, _ in answers} == {CouldImprove.YES}
+    assert {rating for _, rating, _, _ in answers} <= {4, 5}
+    assert all(submitted_on == held_on for _, _, submitted_on, held_on in answers)
+
+
+@pytest.mark.django_db
+def test_version_1_content_changes_trace_feedback():
+    seed_demo(today=TODAY)
+    v1 = ProgrammeTemplate.objects.get(name="QMS programme", version="1.0")
+    v09 = ProgrammeTemplate.objects.get(name="QMS programme", version="0.9")
+    assert v1.published_on == dt.date(2026, 4, 1)
+    assert list(v1.plans.values_list("number", "kind", "week_offset")) == list(
+        v09.plans.values_list("number", "kind", "week_offset")
+    )
+    assert set(v1.content_changes.values_list("kind", flat=True)) == {"spelling", "rewrite", "new"}
+    spelling = v1.content_changes.get(kind="spelling")
+    assert spelling.responses.count() == 3
+    cycle = PdsaCycle.objects.get(title=story.PDSA_TITLE)
+    assert (cycle.decision, cycle.cohort.name, cycle.template) == ("adapt", story.TEST_BED_COHORT, v09)
+
+
+@pytest.mark.django_db
+def test_demo_users_usable_passwords_when_debug(settings):
+    settings.DEBUG = True
+    summary = seed_demo(today=TODAY)
+    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES).order_by("username")
+    assert [u.username for u in users] == DEMO_USERNAMES
+    assert all(u.check_password("demo") for u in users)
+    assert summary.demo_logins is True
+    manager = users.get(username="manager")
+    assert manager.is_staff is True
+    assert list(manager.groups.values_list("name", flat=True)) == ["Improvement managers"]
+
+
+@pytest.mark.django_db
+def test_demo_users_unusable_passwords_without_debug(settings):
+    settings.DEBUG = False
+    out, err = StringIO(), StringIO()
+    call_command("seed_demo", "--today", "2026-11-26", stdout=out, stderr=err)
+    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES)
+    assert users.count() == 4
+    assert not any(u.has_usable_password() for u in users)
+    assert "demo logins are disabled" in err.getvalue()
+    assert "Demo logins are disabled" in out.getvalue()
+    # Enrolments still have their coach.
+    assert Enrolment.objects.filter(coach__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_users_password_switched_off_when_rerun_without_debug(settings):
+    settings.DEBUG = True
+    seed_demo(today=TODAY)
+    settings.DEBUG = False
+    seed_demo(today=TODAY)
+    assert not any(u.has_usable_password() for u in get_user_model().objects.filter(username__in=DEMO_USERNAMES))
+
+
+def _progress(enrolment: Enrolment, today: dt.date) -> str:
+    statuses = [s.status(today) for s in enrolment.sessions.all()]
+    if enrolment.session1_date > today:
+        return "not started"
+    if SessionStatus.OVERDUE in statuses:
+        return "overdue"
+    return "on track"
+
+
+# A Monday to a Sunday: the mix holds whatever weekday today is.
+@pytest.mark.parametrize("today", [dt.date(2026, 11, 23) + dt.timedelta(days=n) for n in range(7)])
+@pytest.mark.django_db
+def test_current_cohort_has_on_track_overdue_and_not_started(today):
+    seed_demo(today=today)
+    cohort = Cohort.objects.get(name=story.CURRENT_COHORT)
+    assert cohort.template.version == "1.0"
+    assert (today - cohort.start_date).days in range(56, 63)
+    progress = {e.team.name: _progress(e, today) for e in cohort.enrolments.select_related("team")}
+    assert sorted(progress.values()) == ["not started"] * 2 + ["on track"] * 2 + ["overdue"] * 2
+    for enrolment in cohort.enrolments.all():
+        if progress[enrolment.team.name] == "not started":
+            assert enrolment.status == EnrolmentStatus.PLANNED
+        else:
+            assert enrolment.status == EnrolmentStatus.ACTIVE
+    assert set(cohort.enrolments.values_list("coach__username", flat=True)) == {"coach", "coach2"}
+    assert set(cohort.enrolments.values_list("team__site__code", flat=True)) == {"RSH", "PRH"}
+
+
+@pytest.mark.parametrize("today", [dt.date(2026, 11, 23), TODAY])
+@pytest.mark.django_db
+def test_current_cohort_on_track_agreed_at_session_1(today):
+    seed_demo(today=today)
+    on_track = [
+        e
+        for e in Enrolment.objects.filter(cohort__name=story.CURRENT_COHORT).select_related("agreement__meeting")
+        if _progress(e, today) == "on track"
+    ]
+    assert len(on_track) == 2
+    for enrolment in on_track:
+        agreement = enrolment.agreement
+        session_1 = enrolment.sessions.get(number=1)
+        # "Agreed at session 1" is derived: the agreement's date on or before session 1's held date.
+        assert slots_state(agreement=agreement, session_1_held_on=session_1.held_on) == SlotsState.AGREED_AT_SESSION_1
+        assert agreement.agreed_at.date() == session_1.held_on
+        meeting = agreement.meeting
+        for session in enrolment.sessions.filter(number__gt=1):
+            local = session.agreed_start.astimezone(story.LONDON)
+            assert (local.weekday(), local.time()) == (meeting.weekday, meeting.start_time)
+            assert session.status(today) in {SessionStatus.HELD, SessionStatus.SCHEDULED}
+        held_checklists = Checklist.objects.filter(session__enrolment=enrolment).count()
+        assert held_checklists == enrolment.sessions.filter(held_on__isnull=False, plan__checklist_due=True).count()
+        assert held_checklists >= 3
+
+
+@pytest.mark.django_db
+def test_current_cohort_stable_when_today_moves():
+    seed_demo(today=TODAY)
+    counts = _row_counts()
+    seed_demo(today=TODAY + dt.timedelta(days=10))
+    assert _row_counts() == counts
+
+
+@pytest.mark.django_db
+def test_seed_demo_scale_1_adds_one_unit_with_progress_bar():
+    call_command("seed_demo", "--today", "2026-11-26", stdout=StringIO(), stderr=StringIO())
+    teams = Team.objects.count()
+    out, err = StringIO(), StringIO()
+    call_command("seed_demo", "--scale", "1", "--today", "2026-11-26", stdout=out, stderr=err)
+    assert Team.objects.count() - teams == SCALE_TEAMS_PER_UNIT == 12
+    scale = Enrolment.objects.filter(cohort__name=SCALE_COHORT)
+    per_unit = SCALE_PER_UNIT
+    assert scale.count() == per_unit["enrolments"]
+    assert Session.objects.filter(enrolment__in=scale).count() == per_unit["sessions"]
+    assert Session.objects.filter(enrolment__in=scale, held_on__isnull=False).count() == per_unit["held sessions"]
+    assert Checklist.objects.filter(session__enrolment__in=scale).count() == per_unit["checklists"]
+    assert ToolRating.objects.filter(checklist__session__enrolment__in=scale).count() == per_unit["ratings"]
+    responses = FeedbackResponse.objects.filter(link__session__enrolment__in=scale)
+    assert responses.count() == per_unit["feedback responses"]
+    assert "Scale teams" in err.getvalue()
+    assert "12/12" in err.getvalue()
+    assert out.getvalue().startswith("Demo data ready: 2 sites, 20 teams, 3 cohorts")

@@ -1,0 +1,66 @@
+"""The feedback app's panels on the programmes pages: programmes knows nothing of feedback (it is the
+lower app), so its templates ask these tags.
+
+{% load feedback_panels %}
+{% session_feedback session %}             the session page: the feedback link, QR code and figures
+{% cohort_feedback cycle.cohort %}         a PDSA cycle's Study: the linked cohort's figures
+{% version_content_changes template %}     a version's page: its content changes
+{% content_change_count row.template %}    the versions page: each version's number of changes
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from programmes.models import Cohort, ProgrammeTemplate, Session
+
+from ..selectors import content_change_counts, content_changes, feedback_report, session_feedback_panel
+
+register = template.Library()
+
+
+def _page(context, **values) -> dict:
+    """A panel's context: what it shows, and what it needs of the page around it (the request for
+    its buttons' next= and the user; the role flags). Django adds the CSRF token itself."""
+    return {"request": context.get("request"), "role": context.get("role"), **values}
+
+
+@register.inclusion_tag("feedback/_session_feedback.html", takes_context=True)
+def session_feedback(context, session: Session) -> dict:
+    """The session's feedback link, QR code and figures. Reads session.enrolment (load it).
+
+    One query for the session's coach or a manager; three for anyone else, whose figures come from
+    their whole report (feedback.selectors.session_feedback_panel)."""
+    return _page(context, panel=session_feedback_panel(session=session, user=context["request"].user))
+
+
+@register.inclusion_tag("feedback/_cohort_feedback.html", takes_context=True)
+def cohort_feedback(context, cohort: Cohort | None) -> dict:
+    """What the cohort's attendees said, as this user may see it (the minimum-group rule applied as
+    on every other page); nothing without a cohort or feedback. Two queries (the user's report),
+    none without a cohort."""
+    feedback = None
+    if cohort is not None:
+        feedback = feedback_report(user=context["request"].user).for_cohort(cohort.pk)
+    return _page(context, cohort=cohort, feedback=feedback)
+
+
+@register.inclusion_tag("feedback/_version_changes.html", takes_context=True)
+def version_content_changes(context, template: ProgrammeTemplate) -> dict:
+    """The content changes made in this version, newest first, each with how many feedback
+    responses prompted it. Two queries: the changes, and the responses of all of them."""
+    return _page(context, changes=content_changes(template=template))
+
+
+_COUNTS = "feedback.content_change_counts"
+
+
+@register.simple_tag(takes_context=True)
+def content_change_count(context, template: ProgrammeTemplate) -> int:
+    """How many content changes the version has. The first use on a page counts every version's in
+    one query and keeps them for the rest of the page's rendering, so a page of N versions costs one
+    query, not N."""
+    counts = context.render_context.get(_COUNTS)
+    if counts is None:
+        counts = context.render_context[_COUNTS] = content_change_counts()
+    return counts.get(template.pk, 0)
