@@ -24,6 +24,15 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     pytest.skip(message)
 
 
+def skip_unless_postgresql() -> None:
+    """For tests of parallel writers: SQLite runs one writer at a time, so there is nothing to race.
+    A skip even in CI, whose SQLite pass runs the rest of the suite on purpose."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
+
+
 def _is_transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(marker is not None and marker.kwargs.get("transaction")) or any(

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.access import can_change, manager_required, staff_role_required
 from core.concurrency import StaleEdit, refuse_stale
@@ -74,6 +74,7 @@ def checklist_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
     )
 
 
+@require_safe  # a page to read: GET and HEAD only
 @staff_role_required
 def checklist_history_view(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = get_session_for_user(request, session_pk, queryset=sessions_for_checklists())
@@ -93,6 +94,7 @@ def checklist_history_view(request: HttpRequest, session_pk: int) -> HttpRespons
     )
 
 
+@require_safe  # a page to read: GET and HEAD only
 @staff_role_required
 def checklist_print(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = get_session_for_user(request, session_pk, queryset=sessions_for_checklists())
@@ -108,6 +110,7 @@ def checklist_print(request: HttpRequest, session_pk: int) -> HttpResponse:
     )
 
 
+@require_safe  # a page to read: GET and HEAD only
 @staff_role_required
 def enrolment_summary(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     enrolment = get_enrolment_for_user(
@@ -127,6 +130,7 @@ def enrolment_summary(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     )
 
 
+@require_safe  # a page to read: GET and HEAD only
 @manager_required
 def tool_list(request: HttpRequest) -> HttpResponse:
     return render(request, "checklists/tool_list.html", {"tools": list(tools_for_management())})
@@ -170,6 +174,7 @@ def _tool_fields(data: dict) -> dict:
     return {name: data[name] for name in ("name", "order", "description", "active")}
 
 
+@require_safe  # a page to read: GET and HEAD only
 @staff_role_required
 def ratings_csv(request: HttpRequest) -> HttpResponse:
     """One row per rating the user may see (a coach: only their own teams'), streamed."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.concurrency import VersionedAdminMixin
+
 from .models import CalendarFeed, CoachingAgreement, Reminder
 
 
+# VersionedAdminMixin: an agreement page opened before an admin edit is then refused, not applied over it.
 @admin.register(CoachingAgreement)
-class CoachingAgreementAdmin(admin.ModelAdmin):
+class CoachingAgreementAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["enrolment", "meeting", "agreed_at", "agreed_by"]
     list_filter = ["enrolment__cohort", "enrolment__team__site"]
     search_fields = ["enrolment__team__name", "enrolment__cohort__name", "meeting__name"]
@@ -22,7 +25,17 @@ class ReminderAdmin(admin.ModelAdmin):
     """The log of reminders sent. A row is the claim that stops a second email, so it is not
     written here; deleting a row lets the next sweep send that reminder again."""
 
-    list_display = ["kind", "session", "recipient", "due_date", "status", "attempts", "created_at", "sent_at"]
+    list_display = [
+        "kind",
+        "session",
+        "recipient",
+        "due_date",
+        "status",
+        "attempts",
+        "created_at",
+        "sending_since",
+        "sent_at",
+    ]
     list_filter = ["kind", "status"]
     search_fields = ["recipient__username", "recipient__email", "session__enrolment__team__name"]
     list_select_related = ["session", "recipient"]

@@ -23,6 +23,9 @@ class CoachingAgreement(models.Model):
     )
     agreed_at = models.DateTimeField()
     agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Bumped by every confirm and admin save (core.concurrency): the agreement page carries the
+    # version it was opened on, 0 for "no agreement yet" (NO_AGREEMENT_VERSION).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-agreed_at"]
@@ -68,23 +71,35 @@ class ReminderKind(models.TextChoices):
     UPCOMING = "upcoming", "Upcoming session without an agreed time"
 
 
+# The version an agreement page carries when the team had no agreement when it was opened.
+NO_AGREEMENT_VERSION = 0
+
+
 class ReminderStatus(models.TextChoices):
+    """pending -> sending (claimed by one task, committed before the mail server is called) -> sent;
+    sending -> pending after a mail server error (retried), or after the send bound has passed
+    with the task gone (the sweep); pending -> failed when it will not be sent."""
+
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
 
 
 class Reminder(models.Model):
-    """One reminder, claimed by inserting this row before the email goes out."""
+    """One reminder, claimed by inserting this row before the email goes out, and its send claimed
+    by setting it to sending (with a claim token) before the mail server is called."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     due_date = models.DateField(help_text="The session's due date this reminder is for.")
     status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Sends started (claims), failed ones included.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    sending_since = models.DateTimeField(null=True, blank=True, help_text="When the send now under way was claimed.")
+    claim = models.UUIDField(null=True, blank=True, help_text="Which task holds the send now under way.")
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -97,6 +112,11 @@ class Reminder(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
                 name="coaching_reminder_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ReminderStatus.SENDING, sending_since__isnull=False, claim__isnull=False)
+                | (~Q(status=ReminderStatus.SENDING) & Q(claim__isnull=True)),
+                name="coaching_reminder_sending_is_claimed",
             ),
         ]
 

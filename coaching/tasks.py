@@ -2,8 +2,10 @@
 coaching.services.reminders, which queues the send task by its name (SEND_REMINDER_TASK) and so
 does not import this module.
 
-Both are safe to run twice (the work is claimed in the database), which is what lets the
-settings acknowledge messages late and requeue them when a worker dies mid-task.
+Both are safe to run twice (the work is claimed in the database), which is what lets them
+acknowledge messages late (acks_late) and have them handed out again when a worker dies mid-task
+(reject_on_worker_lost; and Redis's visibility timeout when the whole worker dies): a send whose
+claim is still held is not sent again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from .selectors.reminders import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
 from .services.reminders import (
     SEND_MAX_RETRIES,
     SEND_REMINDER_TASK,
@@ -33,7 +36,9 @@ def _day(value: str | None) -> dt.date:
     return dt.date.fromisoformat(value) if value else timezone.localdate()
 
 
-@shared_task(name="coaching.sweep_reminders", soft_time_limit=540, time_limit=600)
+# Within the broker's visibility timeout (settings.CELERY_BROKER_TRANSPORT_OPTIONS), so that a sweep
+# still running is not handed to a second worker.
+@shared_task(name="coaching.sweep_reminders", soft_time_limit=240, time_limit=300, acks_late=True)
 def sweep_reminders(today: str | None = None) -> int:
     """The daily sweep (beat, 08:00 Europe/London): claims the reminders due and queues their emails."""
     result = reminders_sweep(today=_day(today))
@@ -41,11 +46,23 @@ def sweep_reminders(today: str | None = None) -> int:
     return len(result.reminders)
 
 
-@shared_task(bind=True, name=SEND_REMINDER_TASK, max_retries=SEND_MAX_RETRIES, soft_time_limit=60, time_limit=90)
+@shared_task(
+    bind=True,
+    name=SEND_REMINDER_TASK,
+    max_retries=SEND_MAX_RETRIES,
+    soft_time_limit=SEND_SOFT_TIME_LIMIT,
+    time_limit=SEND_TIME_LIMIT,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
-    """Sends one reminder's email, at most once; mail server errors are retried, then marked failed.
+    """Sends one reminder's email once; mail server errors are retried, then marked failed.
 
-    On a worker, a retry is a new message with a countdown (60 s doubling to 15 min). Run eagerly
+    The message is acknowledged when the task ends; a worker killed mid-send has it handed out
+    again, and the task then finds the send claimed (sending) and does nothing. Once the send bound
+    has passed, the sweep (or a later delivery of the message) takes the claim over and sends it.
+
+    On a worker, a retry is a new message with a countdown (60 s doubling, at most 4 min). Run eagerly
     (no broker) there is nothing to schedule it on, so the same bounded number of tries is made at once.
     """
     retries = self.request.retries

@@ -112,3 +112,23 @@ def submit(
     except ValidationError as error:
         add_service_errors(form, error, formset=formset)
         return Submitted()
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where a button sends the person back to: its `next` (posted, else in the address) when that
+    is a page of this site (a path such as /programmes/sessions/4/, or an address on this host, https
+    on an https request), else `fallback`, the page of the thing the button acted on. Never another
+    site, and never a bare word such as "oops" (a relative address, or a view name to redirect()).
+    Redirect with HttpResponseRedirect, which takes the address as it is."""
+    # Imported here, so that this helper stays apart from the module's shared import block.
+    from urllib.parse import urlsplit
+
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if allowed and (target.startswith("/") or urlsplit(target).netloc):
+        return target
+    return fallback

@@ -37,7 +37,7 @@ class FeedbackLinkAdmin(admin.ModelAdmin):
     search_fields = ["session__enrolment__team__name", "session__enrolment__cohort__name"]
     list_select_related = ["session__enrolment__team__site"]
     raw_id_fields = ["session"]
-    readonly_fields = ["token", "created_at"]
+    readonly_fields = ["token", "created_at", "shared_device_until"]  # switched on the session's feedback panel
     inlines = [FeedbackResponseInline]
 
     def get_queryset(self, request):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.text import Truncator
 
+from core.forms import BoundedDateField, BoundedModelMultipleChoiceField, keep_saved_dates
 from programmes.models import ProgrammeTemplate
 
 from .guards import form_token_check, form_token_new
@@ -80,7 +81,7 @@ class ContentChangeForm(forms.ModelForm):
     """A change to the training package; `choices` lists the responses shown for linking."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    responses = forms.ModelMultipleChoiceField(
+    responses = BoundedModelMultipleChoiceField(
         queryset=FeedbackResponse.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
@@ -102,6 +103,7 @@ class ContentChangeForm(forms.ModelForm):
             "made_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"made_on": BoundedDateField}
 
     def __init__(self, *args, response_choices: list[FeedbackResponse], **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,6 +115,7 @@ class ContentChangeForm(forms.ModelForm):
         self.fields["responses"].widget.choices = [(r.pk, response_label(r)) for r in response_choices]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        keep_saved_dates(self)
 
 
 class ResponseFilterForm(forms.Form):

@@ -1,18 +1,22 @@
-"""Soft protection for the public feedback form, kept in the cache and the attendee's browser.
+"""Soft protection for the public feedback form, kept in the database and the attendee's browser.
 
 Nothing here records who answered: a counter per link (floods), a one-time token in each form
-(replays and double clicks), and a signed cookie in the attendee's own browser (repeat answers).
-With several server processes, set QMS_CACHE_URL so that the counter and the tokens are shared.
+(replays, double clicks, two posts at once) and a signed cookie in the attendee's own browser
+(repeat answers). The counter and the used tokens are rows in the database, so every server
+process sees the same ones, whatever cache is configured.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import math
 import secrets
-import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -40,26 +44,47 @@ def form_token_check(link: FeedbackLink, value: str) -> str | None:
     return nonce
 
 
-def form_token_claim(nonce: str) -> bool:
-    """True the first time a form token is used; False for a replay or a double click.
+def form_token_hash(nonce: str) -> str:
+    """What the database keeps of a used form token: its SHA-256, never the token itself."""
+    return hashlib.sha256(nonce.encode()).hexdigest()
 
-    cache.add is atomic (an add-if-absent in local memory and in Redis), so of two identical
-    posts exactly one wins. The claim outlives the token's own validity.
+
+def form_token_forget_before(today: dt.date) -> dt.date:
+    """Used tokens dated before this day may be forgotten: each was issued at most FORM_TOKEN_MAX_AGE
+    before its use, so it has expired by now (and a day more is kept, for clocks and time zones)."""
+    return today - dt.timedelta(seconds=FORM_TOKEN_MAX_AGE) - dt.timedelta(days=1)
+
+
+def _rate_window(now: dt.datetime) -> tuple[int, float]:
+    """The number of the rate window `now` falls in, and the seconds left in it."""
+    seconds = settings.QMS_FEEDBACK_RATE_WINDOW_SECONDS
+    elapsed = now.timestamp() / seconds
+    return math.floor(elapsed), (math.floor(elapsed) + 1 - elapsed) * seconds
+
+
+def rate_limit_hit(link: FeedbackLink, *, now: dt.datetime) -> bool:
+    """Counts a post to this link's form; True when the link has had too many in this window.
+
+    One UPDATE adds one to the link's counter (or starts it again at 1 in a new window), and the
+    SELECT after it, in the same transaction, reads the count while this UPDATE's row lock is still
+    held. On PostgreSQL parallel posts queue on that lock, each adding to the count the one before
+    left, so no post is lost and exactly RATE_LIMIT of them pass; SQLite has one writer at a time.
     """
-    return cache.add(f"feedback:form-token:{nonce}", 1, timeout=FORM_TOKEN_MAX_AGE + 60)
+    window, _ = _rate_window(now)
+    links = FeedbackLink.objects.filter(pk=link.pk)
+    with transaction.atomic():
+        links.update(
+            rate_count=Case(When(rate_window=window, then=F("rate_count") + 1), default=Value(1)),
+            rate_window=window,
+        )
+        count = links.values_list("rate_count", flat=True).first()
+    return count is not None and count > settings.QMS_FEEDBACK_RATE_LIMIT
 
 
-def rate_limit_hit(link: FeedbackLink) -> bool:
-    """Counts a post to this link's form; True when the link has had too many in this window."""
-    window = settings.QMS_FEEDBACK_RATE_WINDOW_SECONDS
-    key = f"feedback:rate:{link.pk}:{int(time.time() // window)}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window's key expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > settings.QMS_FEEDBACK_RATE_LIMIT
+def rate_limit_retry_after(now: dt.datetime) -> int:
+    """Whole seconds until the current window ends: the 429's Retry-After."""
+    _, left = _rate_window(now)
+    return max(math.ceil(left), 1)
 
 
 def _cookie_name(link: FeedbackLink) -> str:

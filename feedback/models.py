@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -10,9 +11,18 @@ from django.db.models import Q
 
 from programmes.models import ProgrammeTemplate, Session
 
+# How long a coach's "shared device" (one tablet passed round the room) lasts once turned on.
+SHARED_DEVICE_HOURS = 4
+_RESPONSE_ID_FLOOR = 2**32  # above every id the old auto-increment gave, so renumbering never collides
+
 
 def new_feedback_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def new_response_id() -> int:
+    """A random positive 63-bit id: a response's id says nothing about when it came, or in what order."""
+    return _RESPONSE_ID_FLOOR + secrets.randbelow(2**63 - _RESPONSE_ID_FLOOR)
 
 
 class FeedbackLink(models.Model):
@@ -20,9 +30,18 @@ class FeedbackLink(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_feedback_token)
     is_open = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the session's coach or a manager while one device is passed round the room: the form
+    # then takes one answer per fresh form without asking whether "this device" has answered.
+    shared_device_until = models.DateTimeField(null=True, blank=True)
+    # The public form's flood counter (feedback.guards.rate_limit_hit): posts in the current window.
+    rate_window = models.PositiveBigIntegerField(default=0, editable=False)
+    rate_count = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"Feedback link for session {self.session_id} ({'open' if self.is_open else 'closed'})"
+
+    def shared_device_on(self, now: dt.datetime) -> bool:
+        return self.shared_device_until is not None and now < self.shared_device_until
 
 
 class CouldImprove(models.TextChoices):
@@ -32,8 +51,13 @@ class CouldImprove(models.TextChoices):
 
 
 class FeedbackResponse(models.Model):
-    """An anonymous answer: no user, no IP address, the date but not the time."""
+    """An anonymous answer: no user, no IP address, the date but not the time.
 
+    The id is random, not a counter, so that neither it nor any list ordered by date then id (the
+    pages, the admin, the CSV export) tells in what order people answered.
+    """
+
+    id = models.BigIntegerField(primary_key=True, default=new_response_id, editable=False)
     link = models.ForeignKey(FeedbackLink, on_delete=models.CASCADE, related_name="responses")
     could_improve = models.CharField(
         "As a result of this session I feel I could make improvements in my workplace",
@@ -55,6 +79,22 @@ class FeedbackResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Response {self.pk} to session {self.link.session_id}"
+
+
+class FormTokenUse(models.Model):
+    """A public form's one-time token, used up: inserted in the same transaction as the answer, so a
+    form sent twice (a replay, a double click, two posts at once) saves once.
+
+    Only a hash of the token and the day it was used: no time, no address, and nothing that ties it
+    to the answer. Kept until the token could no longer be accepted anyway (feedback.guards), then
+    purged (feedback.services.form_tokens_purge).
+    """
+
+    token_hash = models.CharField(max_length=64, primary_key=True)
+    used_on = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Form token used on {self.used_on.isoformat()}"
 
 
 class ChangeKind(models.TextChoices):

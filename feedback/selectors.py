@@ -16,6 +16,7 @@ they all hide the same groups.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,13 +24,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from core.access import can_change
 from core.roles import is_manager
 from programmes.access import sessions_visible_to
 from programmes.models import Cohort, Enrolment, ProgrammeTemplate, Session
 
-from .models import ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
+from .models import SHARED_DEVICE_HOURS, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 
 _TENTH = Decimal("0.1")
 
@@ -323,13 +325,15 @@ class SessionFeedbackPanel:
     url: str  # the public form's absolute address; "" when there is no link yet
     figures: FeedbackFigures
     can_manage: bool  # the session's coach or a manager: the link, QR code and open/close buttons
+    shared_device_until: dt.datetime | None = None  # while a shared device is on: until when
+    shared_device_hours: int = SHARED_DEVICE_HOURS  # how long turning it on lasts
 
     @property
     def is_open(self) -> bool:
         return self.link is not None and self.link.is_open
 
 
-def session_feedback_panel(*, session: Session, user) -> SessionFeedbackPanel:
+def session_feedback_panel(*, session: Session, user, now: dt.datetime | None = None) -> SessionFeedbackPanel:
     """What the session page shows about its feedback. Reads session.enrolment (load it).
 
     For the session's coach or a manager, one query: the link with its answers counted. For
@@ -349,12 +353,14 @@ def session_feedback_panel(*, session: Session, user) -> SessionFeedbackPanel:
     else:
         counts = {key: getattr(link, key) for key in ("n_responses", "n_yes", "n_not_sure", "n_no", "rating_total")}
         figures = _session_tally(counts, attendees=session.attendees, restricted=False).figures(withheld=False)
+    now = timezone.now() if now is None else now
     return SessionFeedbackPanel(
         session=session,
         link=link,
         url=feedback_form_url(link) if link else "",
         figures=figures,
         can_manage=not restricted,
+        shared_device_until=link.shared_device_until if link and link.is_open and link.shared_device_on(now) else None,
     )
 
 

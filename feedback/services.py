@@ -9,15 +9,25 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from core.concurrency import claim_version
 from programmes.models import ProgrammeTemplate, Session
 
-from .models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
+from .guards import form_token_forget_before, form_token_hash
+from .models import (
+    SHARED_DEVICE_HOURS,
+    ChangeKind,
+    ContentChange,
+    CouldImprove,
+    FeedbackLink,
+    FeedbackResponse,
+    FormTokenUse,
+)
 
 COMMENT_MAX_LENGTH = 2000
 CLOSED_MESSAGE = "This feedback form is closed. Thank you for wanting to give feedback."
+ALREADY_SENT = "This form has already been sent, so nothing more has been saved."
 
 
 # --- Links and responses -----------------------------------------------------------------------
@@ -41,8 +51,29 @@ def feedback_link_close(*, session: Session) -> FeedbackLink:
     link = FeedbackLink.objects.filter(session=session).first()
     if link is None:
         raise ValidationError("This session has no feedback link to close.", code="no_link")
-    FeedbackLink.objects.filter(pk=link.pk).update(is_open=False)
+    # Closing ends a shared device too: reopened later, the form asks again whether a device has answered.
+    FeedbackLink.objects.filter(pk=link.pk).update(is_open=False, shared_device_until=None)
     link.is_open = False
+    link.shared_device_until = None
+    return link
+
+
+@transaction.atomic
+def feedback_shared_device_set(*, session: Session, on: bool, now: dt.datetime) -> FeedbackLink:
+    """Turns the session's "shared device" on for SHARED_DEVICE_HOURS from `now`, or off.
+
+    While it is on, one device passed round the room takes one answer per fresh form: the form does
+    not refuse a device that has answered already. Each form still sends once, and the link's rate
+    limit still applies.
+    """
+    link = FeedbackLink.objects.filter(session=session).first()
+    if link is None:
+        raise ValidationError("Open the feedback form first: a shared device answers its form.", code="no_link")
+    if on and not link.is_open:
+        raise ValidationError("The feedback form is closed: reopen it before sharing a device.", code="closed")
+    until = now + dt.timedelta(hours=SHARED_DEVICE_HOURS) if on else None
+    FeedbackLink.objects.filter(pk=link.pk).update(shared_device_until=until)
+    link.shared_device_until = until
     return link
 
 
@@ -55,8 +86,16 @@ def feedback_response_create(
     what_worked: str,
     what_better: str,
     today: dt.date,
+    form_token: str | None = None,
 ) -> FeedbackResponse:
-    """Saves an attendee's answers: no user, no address, only the date."""
+    """Saves an attendee's answers: no user, no address, only the date.
+
+    form_token is the random part of the public form's one-time token (guards.form_token_check). It
+    is used up here, in the same transaction as the answer: of two posts of one form, replayed or
+    sent at the same moment from two processes, one saves and the other is refused with
+    code "already_sent" (the second waits on the first's row under the unique key, then finds it).
+    None for answers that come from no form (seed_demo).
+    """
     if not FeedbackLink.objects.filter(pk=link.pk, is_open=True).exists():
         raise ValidationError(CLOSED_MESSAGE, code="closed")
     errors = {}
@@ -69,6 +108,14 @@ def feedback_response_create(
             errors[name] = f"Keep this to {COMMENT_MAX_LENGTH:,} characters or fewer."
     if errors:
         raise ValidationError(errors)
+    if form_token is not None:
+        try:
+            with transaction.atomic():
+                FormTokenUse.objects.create(token_hash=form_token_hash(form_token), used_on=today)
+        except IntegrityError:
+            raise ValidationError(ALREADY_SENT, code="already_sent") from None
+        # Now and then there are tokens old enough to forget; a purge that fails is logged, not raised.
+        transaction.on_commit(lambda: form_tokens_purge(today=today), robust=True)
     return FeedbackResponse.objects.create(
         link=link,
         could_improve=could_improve,
@@ -77,6 +124,15 @@ def feedback_response_create(
         what_better=what_better.strip(),
         submitted_on=today,
     )
+
+
+def form_tokens_purge(*, today: dt.date) -> int:
+    """Forgets the used form tokens that could no longer be accepted anyway; returns how many.
+
+    Run after every accepted answer (on commit) and by `manage.py purge_feedback_tokens`.
+    """
+    deleted, _ = FormTokenUse.objects.filter(used_on__lt=form_token_forget_before(today)).delete()
+    return deleted
 
 
 # --- The content change log --------------------------------------------------------------------

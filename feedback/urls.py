@@ -13,6 +13,7 @@ urlpatterns = [
     path("session/<int:session_pk>/", views.session_feedback, name="session"),
     path("session/<int:session_pk>/open/", views.session_feedback_open, name="session_open"),
     path("session/<int:session_pk>/close/", views.session_feedback_close, name="session_close"),
+    path("session/<int:session_pk>/shared-device/", views.session_feedback_shared_device, name="session_shared_device"),
     path("session/<int:session_pk>/poster/", views.session_feedback_poster, name="poster"),
     path("changes/", views.change_log, name="changes"),
     path("changes/new/", views.change_create, name="change_create"),

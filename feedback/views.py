@@ -4,22 +4,24 @@ the figures for everyone with a role, the content change log and the CSV export.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.formats import time_format
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import manager_required, staff_role_required
 from core.exports import csv_response
+from core.forms import ids_from
 from core.roles import is_manager
-from core.views import posted, submit
+from core.views import posted, safe_next, submit
 from programmes.access import get_session_for_user
 
 from .forms import ContentChangeForm, FeedbackForm, ResponseFilterForm
-from .guards import form_token_claim, has_answered, mark_answered, rate_limit_hit
+from .guards import has_answered, mark_answered, rate_limit_hit, rate_limit_retry_after
 from .models import ContentChange
 from .selectors import (
     EXPORT_HEADER,
@@ -39,31 +41,35 @@ from .services import (
     feedback_link_close,
     feedback_link_open,
     feedback_response_create,
+    feedback_shared_device_set,
 )
 
 # --- The public form: no login ---------------------------------------------------------------
 
 
+@never_cache  # each rendering carries its own one-time token, and a shared device must not show the last answers
 @require_http_methods(["GET", "POST"])
 def feedback_form(request: HttpRequest, token: str) -> HttpResponse:
     link = public_link(token=token)
     if link is None:
         return render(request, "feedback/unknown.html", status=404)
-    context = {"link": link, "session": link.session}
+    now = timezone.now()
+    shared = link.shared_device_on(now)
+    context = {"link": link, "session": link.session, "shared_device": shared}
     if not link.is_open:
         return render(request, "feedback/closed.html", context, status=410)
-    if has_answered(request, link):
+    if not shared and has_answered(request, link):
         return render(request, "feedback/answered.html", context, status=409 if request.method == "POST" else 200)
     if request.method == "GET":
         return render(request, "feedback/form.html", {**context, "form": FeedbackForm(link=link)})
 
     form = FeedbackForm(request.POST, link=link)
-    if rate_limit_hit(link):
-        return render(request, "feedback/form.html", {**context, "form": form, "rate_limited": True}, status=429)
+    if rate_limit_hit(link, now=now):
+        response = render(request, "feedback/rate_limited.html", {**context, "form": form}, status=429)
+        response["Retry-After"] = str(rate_limit_retry_after(now))
+        return response
     if not form.is_valid():
         return render(request, "feedback/form.html", {**context, "form": form})
-    if not form_token_claim(form.cleaned_data["form_token"]):
-        return render(request, "feedback/answered.html", context, status=409)
     done = submit(
         request,
         form,
@@ -73,14 +79,18 @@ def feedback_form(request: HttpRequest, token: str) -> HttpResponse:
             rating=data["rating"],
             what_worked=data["what_worked"],
             what_better=data["what_better"],
-            today=timezone.localdate(),
+            today=timezone.localdate(now),
+            form_token=data["form_token"],
         ),
     )
     if not done.saved:
+        if form.has_error(NON_FIELD_ERRORS, code="already_sent"):  # a replay, or the second of two at once
+            return render(request, "feedback/answered.html", context, status=409)
         # Closed between showing the form and sending it (the form checked everything else).
         return render(request, "feedback/closed.html", context, status=410)
     response = redirect("feedback:thanks", token=link.token)
-    mark_answered(response, link)
+    if not shared:  # a shared device is not "this device has answered": the next person is to use it
+        mark_answered(response, link)
     return response
 
 
@@ -89,7 +99,8 @@ def feedback_thanks(request: HttpRequest, token: str) -> HttpResponse:
     link = public_link(token=token)
     if link is None:
         return render(request, "feedback/unknown.html", status=404)
-    return render(request, "feedback/thanks.html", {"link": link, "session": link.session})
+    context = {"link": link, "session": link.session, "shared_device": link.shared_device_on(timezone.now())}
+    return render(request, "feedback/thanks.html", context)
 
 
 # --- A session's feedback: its coach and managers --------------------------------------------
@@ -119,10 +130,7 @@ def session_feedback(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 def _back(request: HttpRequest, session_pk: int) -> HttpResponseRedirect:
     """Back to the page the button was on (the session page or ours), never off this site."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        target = reverse("feedback:session", kwargs={"session_pk": session_pk})
-    return redirect(target)
+    return HttpResponseRedirect(safe_next(request, reverse("feedback:session", kwargs={"session_pk": session_pk})))
 
 
 def _link_button(request: HttpRequest, session_pk: int, service, done: str) -> HttpResponse:
@@ -154,6 +162,38 @@ def session_feedback_close(request: HttpRequest, session_pk: int) -> HttpRespons
         feedback_link_close,
         "Feedback for session {number} is closed: the form takes no more answers.",
     )
+
+
+SHARED_DEVICE_VALUES = {"on": True, "off": False}
+
+
+@staff_role_required
+@require_POST
+def session_feedback_shared_device(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """Turns a session's shared device on (shared_device=on) or off: its coach and managers only.
+
+    Back to `next` when it is a page of this site (core.views.safe_next), else to the session's page.
+    """
+    session = _session_for_feedback(request, session_pk)
+    on = SHARED_DEVICE_VALUES.get(request.POST.get("shared_device", ""))
+    if on is None:
+        messages.error(request, "Choose whether to turn the shared device on or off.")
+    else:
+        try:
+            link = feedback_shared_device_set(session=session, on=on, now=timezone.now())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if on:
+                until = time_format(timezone.localtime(link.shared_device_until), "H:i")
+                messages.success(
+                    request,
+                    f"Shared device on for session {session.number} until {until}: after each answer the "
+                    "form offers the next person a fresh form.",
+                )
+            else:
+                messages.success(request, f"Shared device off for session {session.number}.")
+    return HttpResponseRedirect(safe_next(request, reverse("programmes:session", kwargs={"pk": session.pk})))
 
 
 @staff_role_required
@@ -207,7 +247,7 @@ def _change_form_page(request: HttpRequest, change: ContentChange | None) -> Htt
     else:
         cohort = cohort_list[0] if cohort_list else None
     chosen = [r.pk for r in change.responses.all()] if change is not None else []
-    chosen += [int(v) for v in request.POST.getlist("responses") if v.isdigit()]
+    chosen += ids_from(request.POST.getlist("responses"))  # the form's own field says what is wrong with the rest
     choices = responses_to_link(cohort_id=cohort.pk if cohort else None, include_ids=chosen)
     today = timezone.localdate()
 

@@ -59,7 +59,9 @@ def groups_ensure(apps) -> None:
 
     managers, _ = Group.objects.get_or_create(name=MANAGERS)
     users = Permission.objects.filter(content_type__app_label="auth", content_type__model="user")
-    managers.permissions.set(list(domain) + list(users))
+    # django-axes' login records, to lift a lockout in the admin (also core/migrations/0002).
+    lockouts = Permission.objects.filter(content_type__app_label="axes", codename__regex=r"^(view|delete)_")
+    managers.permissions.set(list(domain) + list(users) + list(lockouts))
 
     leads, _ = Group.objects.get_or_create(name=LEADS)
     leads.permissions.set(domain.filter(codename__startswith="view_"))

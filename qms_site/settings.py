@@ -5,6 +5,7 @@ Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DATABASE_URL (PostgreSQL) and
 CELERY_BROKER_URL (Redis).
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "csp",
+    # Before core: on a failed login, axes marks a lockout before core's security log reads the mark.
+    "axes",
     "core",
     "programmes",
     "coaching",
@@ -81,8 +85,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Headers for every page (static files are served above, by WhiteNoise), README "Security".
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "core.middleware.PrivatePagesMiddleware",
+    "core.middleware.RefusedRequestLogMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that its locked-out page gets the headers above.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qms_site.urls"
@@ -111,6 +123,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One writer at a time, so that a double click waits rather than fails with "database is
+    # locked": WAL lets pages read while another request writes; IMMEDIATE takes the write lock
+    # when a transaction begins (a read that later writes cannot deadlock with another), and the
+    # busy timeout waits up to 20 seconds for it. Options in DATABASE_URL's query string win.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -143,10 +166,102 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Security (README "Security"): HTTPS, headers, sessions, login protection --------------------
+# HTTPS: on by default with debug off. Behind a reverse proxy that ends TLS, set
+# DJANGO_SECURE_PROXY_SSL_HEADER to the header it sets, e.g. "X-Forwarded-Proto: https" (only if the
+# proxy always sets or strips it), or the redirect loops. /healthz stays reachable over plain HTTP
+# for a load balancer's checks.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Consent only: a site is preloaded when its owner submits the domain, never by this header alone.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+
+
+def _meta_key(header: str) -> str:
+    """A request header's name as Django's request.META spells it; "" stays ""."""
+    header = header.strip()
+    return "HTTP_" + header.upper().replace("-", "_") if header else ""
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """ "X-Forwarded-Proto: https" -> ("HTTP_X_FORWARDED_PROTO", "https"); empty -> None."""
+    if not value.strip():
+        return None
+    name, sep, expected = value.partition(":")
+    if not sep or not name.strip() or not expected.strip():
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {value!r}"
+        )
+    return _meta_key(name), expected.strip()
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env_str("DJANGO_SECURE_PROXY_SSL_HEADER"))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # a feedback form's token never leaves in a Referer
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp 4), in debug too: every script and style comes from a static
+# file, and no page has an inline script, style element or style attribute (email aside). img-src
+# allows data: for the small SVG images inside Bootstrap's CSS (select arrows, check marks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Nothing here uses these; a page that tried would be refused by the browser.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation",
+        "gyroscope", "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+# Whatever a signed-in person is sent is Cache-Control: no-store (core.middleware); so are these
+# public views, which carry a one-time token.
+QMS_NO_STORE_VIEWS = ["feedback:form", "feedback:thanks"]
+
+# Sessions (core/sessions.py): end at browser close unless "Keep me signed in on this device" was
+# ticked at login (then QMS_SESSION_REMEMBER_DAYS); QMS_SESSION_IDLE_MINUTES without a request signs
+# out either way (core.middleware). The database keeps an idle session one day past that limit, as a
+# backstop and so that the middleware can tell the person why they were signed out.
+QMS_SESSION_IDLE_MINUTES = max(1, env_int("QMS_SESSION_IDLE_MINUTES", 8 * 60))
+QMS_SESSION_REMEMBER_DAYS = max(1, env_int("QMS_SESSION_REMEMBER_DAYS", 14))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = (QMS_SESSION_IDLE_MINUTES + 24 * 60) * 60
+
+# Login protection (django-axes): 5 wrong passwords for one username from one IP address lock that
+# pair for 15 minutes (never an address alone, never for ever); another person, or the same person
+# from elsewhere, still logs in. Tries during the lockout do not extend it. A manager lifts it early
+# by deleting the access attempt in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are lines of the security log instead
+AXES_VERBOSE = False
+# The client's address is REMOTE_ADDR unless the site sits behind its own reverse proxies: then name
+# the header they set (QMS_CLIENT_IP_HEADER, e.g. X-Forwarded-For) and how many of them there are.
+QMS_CLIENT_IP_HEADER = _meta_key(env_str("QMS_CLIENT_IP_HEADER"))  # "X-Forwarded-For" -> "HTTP_X_FORWARDED_FOR"
+QMS_TRUSTED_PROXY_COUNT = max(1, env_int("QMS_TRUSTED_PROXY_COUNT", 1))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -179,10 +294,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)  # no task has a longer one of its own
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged message after this long; longer than any retry countdown.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands an unacknowledged message out again after this long: when a whole worker dies
+    # (a killed pool process is requeued at once). Just above the longest task time limit, so a
+    # running task is never handed to a second worker; a send's retry wait plus the send stays
+    # within it too (coaching.services.reminders.RETRY_BACKOFF_MAX_SECONDS).
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
+    # A broker that accepts connections but does not answer fails a publish after this many
+    # seconds instead of hanging the page or the sweep for ever (the claim stays in the database
+    # for the next sweep); a refused connection fails in under a second anyway.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
 CELERY_BEAT_SCHEDULE = {
     "daily-reminder-sweep": {"task": "coaching.sweep_reminders", "schedule": crontab(hour=8, minute=0)},
 }
@@ -199,20 +324,32 @@ QMS_FEEDBACK_MIN_GROUP = env_int("QMS_FEEDBACK_MIN_GROUP", 5)
 QMS_FEEDBACK_RATE_LIMIT = env_int("QMS_FEEDBACK_RATE_LIMIT", 100)
 QMS_FEEDBACK_RATE_WINDOW_SECONDS = env_int("QMS_FEEDBACK_RATE_WINDOW_SECONDS", 600)
 
-# Cache: per-process local memory by default. Set QMS_CACHE_URL (redis://...) when several processes
-# serve the site, so that the feedback form's rate limit and replay guard are shared between them.
+# Cache: shared by every server process. By default a table in the database (created after every
+# migrate, feedback/apps.py); set QMS_CACHE_URL (redis://...) to use Redis instead.
 QMS_CACHE_URL = env_str("QMS_CACHE_URL")
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": QMS_CACHE_URL}
         if QMS_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "qms"}
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "qms_cache"}
     )
 }
 
+# Every line says when. Authentication events and refused requests are one line each on
+# "qms.security" (core/security.py); Django's request loggers lose the traceback of a plain 403 and
+# any token in a path (core.security.RequestLogFilter); axes's own lines would repeat them. (runserver's
+# "django.server" lines are Django's own configuration, left as they are: development only.)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"requests": {"()": "core.security.RequestLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"filters": ["requests"]},
+        "django.security.csrf": {"filters": ["requests"]},
+        "axes": {"level": "ERROR"},
+        "qms.security": {"level": "INFO"},
+    },
 }

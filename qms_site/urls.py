@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 import checklists.views
+import core.login
 import dashboards.views
 import feedback.views
 
@@ -11,7 +12,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", core.login.LoginView.as_view(), name="login"),  # "keep me signed in"; axes counts failures
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("programmes/", include("programmes.urls")),
     path("coaching/", include("coaching.urls")),

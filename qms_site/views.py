@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from coaching.selectors import my_team_rows
 from core.roles import Role, primary_role
@@ -23,6 +24,7 @@ def home_context(*, user, role: Role | None, today) -> dict:
     return {}
 
 
+@require_safe  # a page to read: GET and HEAD only
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     role = primary_role(request.user)
@@ -48,6 +50,7 @@ def _broker_state() -> str:
     return "ok"
 
 
+@require_safe  # a page to read: GET and HEAD only
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database and broker state; 503 when the database cannot answer."""
     try:

@@ -5,6 +5,7 @@ from .agreement import (
     RECALCULATE,
     AgreementForm,
     DateListField,
+    agreement_version_field,
 )
 from .reminders import (
     ReminderFilterForm,
@@ -15,5 +16,6 @@ __all__ = [
     "CONFIRM",
     "DateListField",
     "AgreementForm",
+    "agreement_version_field",
     "ReminderFilterForm",
 ]

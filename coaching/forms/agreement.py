@@ -9,7 +9,10 @@ from collections.abc import Iterable
 
 from django import forms
 
+from core.concurrency import VersionedForm, VersionField
 from programmes.models import TeamMeeting
+
+from ..models import NO_AGREEMENT_VERSION
 
 RECALCULATE = "recalculate"
 CONFIRM = "confirm"
@@ -34,12 +37,19 @@ class DateListField(forms.Field):
         return sorted(set(dates))
 
 
-class AgreementForm(forms.Form):
+def agreement_version_field() -> VersionField:
+    """The version of the team's coaching agreement the page was opened on: NO_AGREEMENT_VERSION
+    (0) when there was none, so that two people agreeing the first slots at once are caught too."""
+    return VersionField(min_value=NO_AGREEMENT_VERSION)
+
+
+class AgreementForm(VersionedForm):
     """What the coach chose on the agreement page.
 
     meeting: the meeting the slots ride on. meeting_shown: the one the dates on the page were
     worked out for. shown: every date the page offered with a box; available: those still ticked.
-    unavailable: the dates unticked before, carried in hidden inputs.
+    unavailable: the dates unticked before, carried in hidden inputs. version: the agreement's
+    version the page was opened on (see agreement_version_field).
     """
 
     meeting = forms.ModelChoiceField(
@@ -53,6 +63,7 @@ class AgreementForm(forms.Form):
     available = DateListField(required=False, widget=forms.CheckboxSelectMultiple)
     unavailable = DateListField(required=False)
     action = forms.ChoiceField(choices=[(RECALCULATE, "Recalculate"), (CONFIRM, "Confirm")], required=False)
+    version = agreement_version_field()
 
     def __init__(self, *args, meetings: Iterable[TeamMeeting], **kwargs):
         super().__init__(*args, **kwargs)

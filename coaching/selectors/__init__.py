@@ -25,7 +25,7 @@ from .reminders import (
     reminder_for_sending,
     reminders_due,
     reminders_for_page,
-    stale_pending_reminder_ids,
+    stale_reminders,
 )
 
 __all__ = [
@@ -47,5 +47,5 @@ __all__ = [
     "PlannedReminder",
     "reminders_due",
     "reminder_for_sending",
-    "stale_pending_reminder_ids",
+    "stale_reminders",
 ]

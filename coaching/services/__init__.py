@@ -3,6 +3,7 @@ calendar (feed addresses), reminders (claiming and sending reminders)."""
 
 from .agreement import (
     RE_AGREED_REASON,
+    STALE_AGREEMENT_MESSAGE,
     agreement_confirm,
     agreement_propose,
 )
@@ -21,6 +22,7 @@ from .reminders import (
 
 __all__ = [
     "RE_AGREED_REASON",
+    "STALE_AGREEMENT_MESSAGE",
     "agreement_propose",
     "agreement_confirm",
     "calendar_feed_for_coach",

@@ -6,16 +6,22 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.concurrency import StaleEdit, claim_version
 from programmes.models import Enrolment, Session, SessionChange, TeamMeeting
 
-from ..models import CoachingAgreement
+from ..models import NO_AGREEMENT_VERSION, CoachingAgreement
 from ..recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
 from ..selectors.agreement import sessions_needing_slots
 
 RE_AGREED_REASON = "Coaching slots re-agreed"
+STALE_AGREEMENT_MESSAGE = (
+    "Someone else agreed this team's coaching slots while you were choosing, so yours have not been saved. "
+    "Your choice is still below, and what is agreed now is shown beside it: check both, then press "
+    "Confirm these times again to replace it."
+)
 
 
 def agreement_propose(
@@ -44,11 +50,17 @@ def agreement_confirm(
     unavailable: Iterable[dt.date],
     user,
     now: dt.datetime | None = None,
+    version: int | None = None,
 ) -> CoachingAgreement:
     """Agrees the coaching slots: fills the agreed start of every later session from the meeting.
 
     Refused, with nothing saved, if any session would be left without a date. A session that
     already had a different agreed time keeps the move as a SessionChange.
+
+    version: the agreement's version the page was opened on (NO_AGREEMENT_VERSION: there was none
+    yet). If another confirm (or an admin edit) was saved since, StaleEdit is raised and nothing is
+    saved, so that of two people confirming at once the second is told rather than overwriting the
+    first. None (the app's own steps, the demo data): agreed whatever is saved now.
     """
     if meeting.team_id != enrolment.team_id:
         raise ValidationError({"meeting": "Pick one of this team's meetings."})
@@ -63,6 +75,11 @@ def agreement_confirm(
     # sessions so that a session being recorded as held at this moment is read once it is saved.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
     list(Session.objects.select_for_update().filter(enrolment=enrolment).values_list("pk", flat=True))
+    # Under the enrolment's lock a confirm saved meanwhile is seen here (each statement reads what
+    # is committed by then), so the second of two confirms opened on one version is refused.
+    existing = CoachingAgreement.objects.filter(enrolment=enrolment).first()
+    if version is not None and (existing.version if existing else NO_AGREEMENT_VERSION) != version:
+        raise StaleEdit(STALE_AGREEMENT_MESSAGE)
     proposals = agreement_propose(
         enrolment=enrolment, meeting=meeting, unavailable=unavailable, not_before=timezone.localdate(now)
     )
@@ -96,13 +113,26 @@ def agreement_confirm(
         session.updated_at = now
     Session.objects.bulk_update(moved, ["agreed_start", "version", "updated_at"])
     SessionChange.objects.bulk_create(changes)
-    agreement, _ = CoachingAgreement.objects.update_or_create(
-        enrolment=enrolment,
-        defaults={
-            "meeting": meeting,
-            "skipped_dates": [d.isoformat() for d in unavailable],
-            "agreed_at": now,
-            "agreed_by": user,
-        },
-    )
-    return agreement
+    agreed = {
+        "meeting": meeting,
+        "skipped_dates": [d.isoformat() for d in unavailable],
+        "agreed_at": now,
+        "agreed_by": user,
+    }
+    if existing is None:
+        try:
+            with transaction.atomic():  # an agreement added in the admin meanwhile: refused, not a 500
+                return CoachingAgreement.objects.create(enrolment=enrolment, **agreed)
+        except IntegrityError as exc:
+            if version is None:
+                raise
+            raise StaleEdit(STALE_AGREEMENT_MESSAGE) from exc
+    # Written by the conditional UPDATE of core.concurrency, which also refuses an admin edit made
+    # since the check above (the admin does not take the enrolment's lock).
+    try:
+        claim_version(existing, version, **agreed)
+    except StaleEdit as exc:
+        raise StaleEdit(STALE_AGREEMENT_MESSAGE) from exc
+    for name, value in agreed.items():
+        setattr(existing, name, value)
+    return existing

@@ -1,15 +1,23 @@
-"""Writes for reminders: the daily sweep that claims them, and sending each one exactly once.
+"""Writes for reminders: the daily sweep that claims them, and sending each one once.
 Which reminders are due, and to whom, is in coaching.selectors.reminders.
 
-Exactly once: the sweep claims a reminder by inserting its Reminder row (status pending) under
-the unique constraint (session, recipient, kind, due date) with INSERT ... ON CONFLICT DO NOTHING
+The claim: the sweep claims a reminder by inserting its Reminder row (status pending) under the
+unique constraint (session, recipient, kind, due date) with INSERT ... ON CONFLICT DO NOTHING
 RETURNING, so of two sweeps, in parallel or one after the other, only one gets each row back.
-After the claim commits, a task per reminder id sends the email; it sends only inside a
-transaction that has flipped the row from pending to sent with a conditional UPDATE, so a
-retried or duplicated task finds the row taken (or waits on its lock) and sends nothing.
-Transient SMTP errors roll the flip back, are recorded (attempts, error) and retried with
-backoff by the task; after the last retry the reminder is marked failed, shown on the managers'
-Reminders page, from where it can be sent again.
+After the claim commits, a task per reminder id sends the email.
+
+The send: the task claims the send with one committed UPDATE ... SET status = sending, claim =
+<a token of its own>, sending_since = now, attempts = attempts + 1 WHERE status = pending, before
+it calls the mail server. Only the task whose UPDATE matched sends; a duplicated or redelivered
+task (a worker killed mid-send, its message handed out again) finds the row sending or sent and
+does nothing. After the mail server accepts the message, sending -> sent. A mail server error
+(or the soft time limit) puts it back to pending with the error recorded, and the task retries
+with backoff; after the last retry it is marked failed, shown on the managers' Reminders page,
+from where it can be sent again. A task that dies mid-send (worker killed, hard time limit) leaves
+the row sending: once the send bound has passed (STALE_SENDING_AFTER, longer than any send can
+last) the sweep puts it back to pending and queues it again, and a redelivered task may take it
+over. So no reminder is lost, and one is sent twice only if a worker dies in the moment after
+the mail server accepted the message and before the row was marked sent.
 
 The send task is queued by its name, SEND_REMINDER_TASK: coaching.tasks imports this module, not
 the other way round. Queries: a batch of due reminders is claimed in one INSERT (a few on SQLite,
@@ -21,17 +29,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import uuid
 from dataclasses import dataclass, field
 
 from celery import current_app
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from ..emails import person_name, recipient_is_coach, reminder_message, site_url
 from ..models import Reminder, ReminderStatus
-from ..selectors.reminders import PlannedReminder, reminder_for_sending, reminders_due, stale_pending_reminder_ids
+from ..selectors.reminders import (
+    STALE_SENDING_AFTER,
+    PlannedReminder,
+    reminder_for_sending,
+    reminders_due,
+    stale_reminders,
+    stale_sending,
+)
 from .calendar import calendar_feed_for_coach
 
 logger = logging.getLogger(__name__)
@@ -41,11 +57,15 @@ logger = logging.getLogger(__name__)
 # i.e. coaching.tasks has been imported; else the message would go to the broker.
 SEND_REMINDER_TASK = "coaching.send_reminder"
 
-# Sending: errors worth another try, and the retry schedule (seconds) the task follows.
+# Sending: errors worth another try, and the retry schedule (seconds) the task follows. A retry
+# waits on a worker as an unacknowledged message, which Redis hands out again after the broker's
+# visibility timeout (settings.CELERY_BROKER_TRANSPORT_OPTIONS): the longest wait plus a send
+# stays within it.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
 SEND_MAX_RETRIES = 5
 RETRY_BACKOFF_SECONDS = 60
-RETRY_BACKOFF_MAX_SECONDS = 900
+RETRY_BACKOFF_MAX_SECONDS = 240
+INTERRUPTED_ERROR = "The send was interrupted (the worker stopped); queued again."
 
 
 # --- The claim --------------------------------------------------------------------------------
@@ -93,7 +113,7 @@ class SweepResult:
     dry_run: bool
     reminders: list[PlannedReminder] = field(default_factory=list)  # claimed by this run (or would be)
     reminder_ids: list[int] = field(default_factory=list)  # their rows, in the same order
-    requeued: list[int] = field(default_factory=list)  # stale pending reminders queued again
+    requeued: list[int] = field(default_factory=list)  # reminders left behind by a lost task, queued again
 
 
 def _send_after_commit(reminder_id: int, today: dt.date | None) -> None:
@@ -124,27 +144,45 @@ def reminders_sweep(*, today: dt.date, dry_run: bool = False, now: dt.datetime |
                 result.reminder_ids.append(reminder_id)
                 _send_after_commit(reminder_id, today)
     if not dry_run:
-        result.requeued = _requeue_stale_pending(now=now)
+        result.requeued = _requeue_stale(now=now)
     return result
 
 
-def _requeue_stale_pending(*, now: dt.datetime) -> list[int]:
-    """Queues again the reminders claimed long ago but never sent nor failed: one query."""
-    stale = stale_pending_reminder_ids(now=now)
-    if stale:
-        logger.warning("Queuing again %d reminders left pending by an earlier run: %s", len(stale), stale)
-        with transaction.atomic():
-            for reminder_id in stale:
-                _send_after_commit(reminder_id, None)
-    return stale
+def _requeue_stale(*, now: dt.datetime) -> list[int]:
+    """Queues again, once each, the reminders claimed long ago but never sent nor failed, and those
+    still sending after the send bound (their worker died mid-send: put back to pending first).
+    One query when there are none."""
+    stale = stale_reminders(now=now)
+    if not stale.ids:
+        return []
+    if stale.pending:
+        logger.warning(
+            "Queuing again %d reminders left pending by an earlier run: %s", len(stale.pending), stale.pending
+        )
+    if stale.sending:
+        logger.warning(
+            "Queuing again %d reminders whose send was interrupted (sending for over %s): %s",
+            len(stale.sending),
+            STALE_SENDING_AFTER,
+            stale.sending,
+        )
+    with transaction.atomic():
+        if stale.sending:
+            # Conditional, like every step of a send: a row a task has taken over since is left to it.
+            Reminder.objects.filter(stale_sending(now=now), pk__in=stale.sending).update(
+                status=ReminderStatus.PENDING, claim=None, sending_since=None, error=INTERRUPTED_ERROR
+            )
+        for reminder_id in stale.ids:
+            _send_after_commit(reminder_id, None)
+    return stale.ids
 
 
-# --- Sending, exactly once --------------------------------------------------------------------
+# --- Sending, once ----------------------------------------------------------------------------
 
 
 class SendOutcome:
     SENT = "sent"
-    ALREADY_DONE = "already done"  # sent, failed, or being sent by another task
+    ALREADY_DONE = "already done"  # sent, failed, or being sent by another task (its claim held)
     FAILED = "failed"  # cannot be sent (no email address); marked failed
     GONE = "gone"  # the row was deleted (its session was)
 
@@ -177,15 +215,21 @@ def is_permanent_error(exc: BaseException) -> bool:
 def reminder_send(*, reminder_id: int, today: dt.date | None = None, now: dt.datetime | None = None) -> str:
     """Sends a pending reminder's email once; returns a SendOutcome.
 
-    The email goes out inside the transaction that flips the row pending -> sent, so a second
-    task for the same row waits on the row lock and then finds it sent. An error from the mail
-    server rolls the flip back, is recorded on the row (attempts, error) and re-raised for the
-    task to retry.
+    Claims the send first (pending -> sending, with a token of this call's own) in an UPDATE that
+    commits before the mail server is called, so that only one call sends, whatever duplicate or
+    redelivered tasks run; a claim left by a task that died is taken over once the send bound has
+    passed (STALE_SENDING_AFTER). After the mail server accepted the message: sending -> sent. An
+    error while sending puts it back to pending with the error recorded (attempts counts the tries)
+    and is re-raised for the task to retry.
+
+    Call it outside any transaction (the tasks do; the sweep queues them after its commit): the
+    claim must be committed while the email goes out.
     """
     reminder = reminder_for_sending(reminder_id)
     if reminder is None:
         return SendOutcome.GONE
-    if reminder.status != ReminderStatus.PENDING:
+    moment = now or timezone.now()
+    if reminder.status != ReminderStatus.PENDING and not _is_stale_claim(reminder, moment):
         return SendOutcome.ALREADY_DONE
     recipient = reminder.recipient
     if not recipient.email or not recipient.is_active:
@@ -193,20 +237,43 @@ def reminder_send(*, reminder_id: int, today: dt.date | None = None, now: dt.dat
         reminder_mark_failed(reminder_id=reminder_id, error=f"{person_name(recipient)} {why}.")
         return SendOutcome.FAILED
     message = reminder_message(reminder, today=today or timezone.localdate(), calendar_url=_calendar_url(reminder))
+    claim = uuid.uuid4()
+    if not reminder_claim_send(reminder_id=reminder_id, claim=claim, now=moment):
+        return SendOutcome.ALREADY_DONE
     try:
-        with transaction.atomic():
-            claimed = Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.PENDING).update(
-                status=ReminderStatus.SENT, sent_at=now or timezone.now(), attempts=F("attempts") + 1, error=""
-            )
-            if not claimed:
-                return SendOutcome.ALREADY_DONE
-            message.send()
-    except TRANSIENT_ERRORS as exc:
-        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.PENDING).update(
-            attempts=F("attempts") + 1, error=_describe_error(exc)
+        message.send()
+    except Exception as exc:
+        # Not sent (the mail server refused it, or the soft time limit stopped the send): back to
+        # pending for the task to retry or mark failed. Only while the claim is still ours.
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING, claim=claim).update(
+            status=ReminderStatus.PENDING, claim=None, sending_since=None, error=_describe_error(exc)
         )
         raise
+    sent = Reminder.objects.filter(
+        Q(status=ReminderStatus.SENDING, claim=claim) | Q(status=ReminderStatus.PENDING), pk=reminder_id
+    ).update(status=ReminderStatus.SENT, sent_at=now or timezone.now(), claim=None, sending_since=None, error="")
+    if not sent:
+        # Our claim was taken over after the send bound, and the other task is sending it too.
+        logger.warning("Reminder %s was sent, but its claim was taken over: it may go out twice", reminder_id)
     return SendOutcome.SENT
+
+
+def _is_stale_claim(reminder: Reminder, now: dt.datetime) -> bool:
+    return (
+        reminder.status == ReminderStatus.SENDING
+        and reminder.sending_since is not None
+        and reminder.sending_since < now - STALE_SENDING_AFTER
+    )
+
+
+def reminder_claim_send(*, reminder_id: int, claim: uuid.UUID, now: dt.datetime) -> bool:
+    """pending -> sending under `claim`, or a claim older than the send bound taken over: one
+    conditional UPDATE, committed at once outside a transaction. True if this call holds the send."""
+    return bool(
+        Reminder.objects.filter(Q(status=ReminderStatus.PENDING) | stale_sending(now=now), pk=reminder_id).update(
+            status=ReminderStatus.SENDING, claim=claim, sending_since=now, attempts=F("attempts") + 1, error=""
+        )
+    )
 
 
 def reminder_mark_failed(*, reminder_id: int, error: str) -> bool:
@@ -230,5 +297,6 @@ def reminder_retry(*, reminder: Reminder) -> bool:
 
 
 def retry_countdown(retries: int) -> int:
-    """Seconds before retry number retries + 1: 60, 120, 240, 480, 900."""
+    """Seconds before retry number retries + 1: 60, 120, 240, 240, 240 (RETRY_BACKOFF_MAX_SECONDS,
+    which with a send's SEND_TIME_LIMIT stays within the broker's visibility timeout)."""
     return min(RETRY_BACKOFF_SECONDS * 2**retries, RETRY_BACKOFF_MAX_SECONDS)

@@ -139,6 +139,27 @@ def gated_mail(settings) -> type[GateBackend]:
     GateBackend.gate.set()
 
 
+class PeekBackend(locmem.EmailBackend):
+    """Django's test backend that notes, as each message goes to the mail server, how the reminder
+    rows stand in the database: (status, claim held, attempts) of each."""
+
+    seen: list[list[tuple[str, bool, int]]] = []
+
+    def send_messages(self, messages):
+        from coaching.models import Reminder
+
+        rows = Reminder.objects.order_by("pk").values_list("status", "claim", "attempts")
+        PeekBackend.seen.append([(status, claim is not None, attempts) for status, claim, attempts in rows])
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def peeking_mail(settings) -> type[PeekBackend]:
+    PeekBackend.seen = []
+    settings.EMAIL_BACKEND = f"{__name__}.PeekBackend"
+    return PeekBackend
+
+
 # --- Waiting on a condition -----------------------------------------------------------------------
 
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coaching.models import Reminder, ReminderKind, ReminderStatus
-from coaching.selectors.reminders import PlannedReminder
-from coaching.services.reminders import reminders_claim, reminders_sweep
+from coaching.selectors.reminders import STALE_SENDING_AFTER, PlannedReminder
+from coaching.services.reminders import INTERRUPTED_ERROR, reminders_claim, reminders_sweep
 from programmes.models import EnrolmentStatus, Session
 from tests import factories
 
@@ -264,6 +264,63 @@ def test_fresh_pending_reminder_is_left_to_its_task(programme, django_capture_on
     assert (result.requeued, len(callbacks)) == ([], 0)
 
 
+CLAIMED_AT = dt.datetime(2025, 12, 17, 8, 0, tzinfo=dt.UTC)
+
+
+def sending_reminder(programme) -> Reminder:
+    """A reminder whose send a task claimed at CLAIMED_AT and never finished (its worker died mid-send)."""
+    _, sessions = programme.enrol(held_through=6)
+    return factories.ReminderFactory(
+        session=sessions[7],
+        recipient=programme.coach,
+        kind=OVERDUE,
+        status=ReminderStatus.SENDING,
+        sending_since=CLAIMED_AT,
+        claim="0b7c3f5e-8a4d-4c1e-9f2a-6d5e4c3b2a10",
+        attempts=1,
+    )
+
+
+@pytest.mark.django_db
+def test_sweep_leaves_a_reminder_sending_within_the_send_bound_to_its_task(
+    programme, mailoutbox, django_capture_on_commit_callbacks
+):
+    reminder = sending_reminder(programme)
+    within = CLAIMED_AT + STALE_SENDING_AFTER  # not older than the bound yet
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = reminders_sweep(today=dt.date(2025, 12, 17), now=within)
+    assert (result.requeued, len(callbacks), mailoutbox) == ([], 0, [])
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.claim is not None, reminder.attempts) == (ReminderStatus.SENDING, True, 1)
+
+
+@pytest.mark.django_db
+def test_sweep_sends_again_once_a_reminder_left_sending_past_the_send_bound(
+    programme, mailoutbox, django_capture_on_commit_callbacks
+):
+    reminder = sending_reminder(programme)
+    past = CLAIMED_AT + STALE_SENDING_AFTER + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = reminders_sweep(today=dt.date(2025, 12, 17), now=past)
+    # Put back to pending, saying why, and queued again once.
+    assert (result.reminders, result.requeued, len(callbacks)) == ([], [reminder.pk], 1)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.claim, reminder.sending_since, reminder.error) == (
+        ReminderStatus.PENDING,
+        None,
+        None,
+        INTERRUPTED_ERROR,
+    )
+    callbacks[0]()  # the queued send (eager here)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts, reminder.error) == (ReminderStatus.SENT, 2, "")
+    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
+    # The next sweep finds nothing left behind.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert reminders_sweep(today=dt.date(2025, 12, 17), now=past).requeued == []
+    assert len(callbacks) == 0
+
+
 # --- Queries ---------------------------------------------------------------------------------------
 
 
@@ -289,7 +346,7 @@ def test_sweep_queries_do_not_grow_with_sessions_needing_no_reminder(programme, 
     assert len(large) == len(small)
     # Dry run: one SELECT per rule (overdue, escalation, slots not agreed, upcoming). Sweep: the same,
     # and for the one rule with a batch, SAVEPOINT + INSERT ... RETURNING + RELEASE, then the SELECT
-    # of stale pending reminders.
+    # of reminders left behind (stale pending or sending).
     assert len(small) == (4 if dry_run else 4 + 3 + 1)
 
 

@@ -93,3 +93,28 @@ def test_demo_data_on_5_january_2026_lists_prh_overdue_12_week_session_for_its_c
     ) in out
     assert out[-1] == f"{len(out) - 1} reminders would be sent"
     assert Reminder.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_sends_a_reminder_whose_worker_died_mid_send_once_the_send_bound_has_passed(programme, mailoutbox):
+    _, sessions = programme.enrol(held_through=6, team_name="PRH education")
+    claimed_at = dt.datetime(2025, 12, 30, 8, 0, tzinfo=dt.UTC)
+    reminder = factories.ReminderFactory(
+        session=sessions[7],
+        recipient=programme.coach,
+        status=ReminderStatus.SENDING,
+        sending_since=claimed_at,
+        claim="3d6f1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+        attempts=1,
+    )
+    with time_machine.travel(claimed_at + dt.timedelta(minutes=4), tick=False):  # within the bound
+        _, err = run("--date", "2025-12-30")
+    assert "Queued again" not in err
+    assert [m.to for m in mailoutbox] == [["helen@example.nhs.uk"]]  # the escalation, claimed by this run
+    with time_machine.travel(claimed_at + dt.timedelta(minutes=6), tick=False):  # past it
+        out, err = run("--date", "2025-12-30")
+    assert out == ["0 reminders sent"]
+    assert err.splitlines()[0] == "Queued again 1 reminders an earlier run left unsent."
+    assert [m.to for m in mailoutbox] == [["helen@example.nhs.uk"], ["rachel@example.nhs.uk"]]
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 2)

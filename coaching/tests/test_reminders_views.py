@@ -93,7 +93,7 @@ def test_send_again_of_unknown_reminder_is_404(personas, login):
 def test_reminders_page_shows_what_went_to_whom_when_and_what_failed(personas, log, login):
     response = login("manager", personas).get(URL)
     html = response.content.decode()
-    assert response.context["counts"] == {"all": 2, "sent": 1, "failed": 1, "pending": 0}
+    assert response.context["counts"] == {"all": 2, "sent": 1, "failed": 1, "pending": 0, "sending": 0}
     assert list(response.context["page"].object_list) == [log["failed"], log["sent"]]  # newest first
     assert "Sent: <strong>1</strong>" in html
     assert "Failed: <strong>1</strong>" in html
@@ -117,6 +117,33 @@ def test_reminders_page_filters_by_status(personas, log, login):
     response = login("manager", personas).get(URL, {"status": "failed"})
     assert list(response.context["page"].object_list) == [log["failed"]]
     assert "Failed reminders, newest first" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_reminders_page_shows_a_reminder_being_sent_and_filters_on_it(personas, log, login):
+    sending = factories.ReminderFactory(
+        session=session(personas.enrolment, 8),
+        recipient=personas.coach,
+        status=ReminderStatus.SENDING,
+        sending_since=SENT_AT,
+        claim="9f1c5d7e-0000-4000-8000-000000000001",
+        attempts=1,
+    )
+    client = login("manager", personas)
+    response = client.get(URL)
+    html = response.content.decode()
+    assert response.context["counts"] == {"all": 3, "sent": 1, "failed": 1, "pending": 0, "sending": 1}
+    assert "Sending: <strong>1</strong>" in html
+    assert '<span class="badge text-bg-info">Sending</span>' in html
+    assert (
+        'Being sent since <time datetime="2025-12-16T08:00:05+00:00">16 Dec 2025, 08:00</time>. '
+        "If that does not finish, the next daily sweep sends it again." in html
+    )
+    assert html.count("Send again<span") == 1  # only the failed one: a send under way is not offered again
+    filtered = client.get(URL, {"status": "sending"})
+    assert list(filtered.context["page"].object_list) == [sending]
+    assert "Sending reminders, newest first" in filtered.content.decode()
+    assert '<option value="sending" selected>Sending</option>' in filtered.content.decode()
 
 
 @pytest.mark.django_db

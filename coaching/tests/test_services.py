@@ -6,24 +6,30 @@ The team holds a fortnightly Tuesday 09:00 meeting from 23 September 2025; sessi
 """
 
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from coaching.models import CalendarFeed, CoachingAgreement, SlotsState
 from coaching.selectors import enrolment_slots, sessions_needing_slots
 from coaching.services import (
     RE_AGREED_REASON,
+    STALE_AGREEMENT_MESSAGE,
     agreement_confirm,
     agreement_propose,
     calendar_feed_for_coach,
     calendar_feed_for_team,
     calendar_feed_reset,
 )
-from programmes.models import EnrolmentStatus, Session, SessionChange
+from core.concurrency import StaleEdit
+from programmes.models import Enrolment, EnrolmentStatus, Session, SessionChange
 from programmes.services.scheduling import enrolment_create, enrolment_set_status
 from tests import factories
+
+from .conftest import wait_until
 
 LONDON = ZoneInfo("Europe/London")
 SESSION_1 = dt.date(2025, 9, 22)
@@ -225,6 +231,171 @@ def test_agreement_confirm_skips_sessions_already_held(enrolment, fortnightly):
     Session.objects.filter(enrolment=enrolment, number=2).update(held_on=dt.date(2025, 9, 30))
     agreement_confirm(enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1)
     assert sorted(agreed_starts(enrolment)) == [3, 4, 5, 6, 7, 8, 9, 10]
+
+
+# --- Two people confirming at once -----------------------------------------------------------------
+
+
+@pytest.fixture
+def weekly(enrolment):
+    return factories.TeamMeetingFactory(
+        team=enrolment.team, weekday=3, start_time=dt.time(14, 0), every_weeks=1, first_date=dt.date(2025, 9, 25)
+    )
+
+
+def saved_agreement(enrolment) -> tuple:
+    return CoachingAgreement.objects.values_list("meeting", "agreed_by", "skipped_dates", "version").get(
+        enrolment=enrolment
+    )
+
+
+def test_agreement_confirm_second_of_two_opened_before_any_agreement_is_refused_saving_nothing(
+    enrolment, fortnightly, weekly
+):
+    """Both pages were opened on "no agreement yet" (version 0): the second confirm finds one."""
+    manager = factories.ManagerFactory()
+    agreement_confirm(
+        enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1, version=0
+    )
+    first = agreed_starts(enrolment)
+    with pytest.raises(StaleEdit) as error:
+        agreement_confirm(
+            enrolment=enrolment,
+            meeting=weekly,
+            unavailable=[dt.date(2025, 10, 2)],
+            user=manager,
+            now=ON_SESSION_1 + dt.timedelta(minutes=1),
+            version=0,
+        )
+    assert (error.value.code, error.value.messages) == ("stale", [STALE_AGREEMENT_MESSAGE])
+    assert saved_agreement(enrolment) == (fortnightly.pk, enrolment.coach.pk, [], 1)
+    assert agreed_starts(enrolment) == first
+    assert SessionChange.objects.count() == 0
+    assert set(enrolment.sessions.filter(number__gt=1).values_list("version", flat=True)) == {2}
+
+
+def test_agreement_confirm_second_of_two_opened_on_one_agreement_is_refused_saving_nothing(
+    enrolment, fortnightly, weekly
+):
+    agreement_confirm(enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1)
+    manager = factories.ManagerFactory()
+    # Both open the page on version 1: the coach skips 21 October, then the manager moves it all to Thursdays.
+    agreement_confirm(
+        enrolment=enrolment,
+        meeting=fortnightly,
+        unavailable=[dt.date(2025, 10, 21)],
+        user=enrolment.coach,
+        now=ON_SESSION_1,
+        version=1,
+    )
+    coach_agreed = agreed_starts(enrolment)
+    with pytest.raises(StaleEdit):
+        agreement_confirm(
+            enrolment=enrolment, meeting=weekly, unavailable=[], user=manager, now=ON_SESSION_1, version=1
+        )
+    assert saved_agreement(enrolment) == (fortnightly.pk, enrolment.coach.pk, ["2025-10-21"], 2)
+    assert agreed_starts(enrolment) == coach_agreed
+    assert SessionChange.objects.filter(changed_by=manager).count() == 0
+
+
+def test_agreement_confirm_on_the_version_saved_now_replaces_it_and_bumps_the_version(enrolment, fortnightly, weekly):
+    manager = factories.ManagerFactory()
+    agreement_confirm(
+        enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1, version=0
+    )
+    agreement = agreement_confirm(
+        enrolment=enrolment, meeting=weekly, unavailable=[], user=manager, now=ON_SESSION_1, version=1
+    )
+    assert (agreement.meeting, agreement.agreed_by, agreement.version) == (weekly, manager, 2)
+    assert saved_agreement(enrolment) == (weekly.pk, manager.pk, [], 2)
+    assert agreed_starts(enrolment)[2] == "Thu 02 Oct 2025 14:00 BST"
+
+
+def test_agreement_confirm_without_a_version_is_the_apps_own_step_and_never_refused(enrolment, fortnightly):
+    agreement_confirm(enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1)
+    CoachingAgreement.objects.filter(enrolment=enrolment).update(version=7)  # edited seven times since
+    agreement = agreement_confirm(
+        enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1
+    )
+    assert (agreement.version, saved_agreement(enrolment)[3]) == (8, 8)
+
+
+def test_agreement_confirm_of_a_first_agreement_added_in_the_admin_meanwhile_is_refused(
+    enrolment, fortnightly, monkeypatch
+):
+    """The admin does not take the enrolment's lock: an agreement it inserts between the check and
+    the insert is caught by the one-agreement-per-enrolment rule and refused as stale, not a 500.
+    (Here the "admin" row is written inside the confirm's transaction, so it is rolled back with it.)"""
+    from coaching.services import agreement as service
+
+    real_propose = service.agreement_propose
+
+    def admin_adds_one_meanwhile(**kwargs):
+        if not CoachingAgreement.objects.filter(enrolment=enrolment).exists():
+            factories.CoachingAgreementFactory(enrolment=enrolment, meeting=fortnightly)
+        return real_propose(**kwargs)
+
+    monkeypatch.setattr(service, "agreement_propose", admin_adds_one_meanwhile)
+    with pytest.raises(StaleEdit):
+        agreement_confirm(
+            enrolment=enrolment, meeting=fortnightly, unavailable=[], user=enrolment.coach, now=ON_SESSION_1, version=0
+        )
+    assert agreed_starts(enrolment) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_confirming_the_first_agreement_at_the_same_moment_exactly_one_wins(enrolment, fortnightly, weekly):
+    """Two threads, each with its own PostgreSQL connection, both started before either can take
+    the enrolment's lock (held here until both wait on it): one agrees, the other is refused."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks: SQLite runs one writer at a time")
+    manager = factories.ManagerFactory(username="helen")
+    people = {"coach": (enrolment.coach, fortnightly), "manager": (manager, weekly)}
+    agreed, refused, errors = [], [], []
+
+    def confirm(name: str) -> None:
+        user, meeting = people[name]
+        try:
+            agreement_confirm(
+                enrolment=Enrolment.objects.get(pk=enrolment.pk),
+                meeting=meeting,
+                unavailable=[],
+                user=user,
+                now=ON_SESSION_1,
+                version=0,  # both pages opened before anything was agreed
+            )
+            agreed.append(name)
+        except StaleEdit:
+            refused.append(name)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def waiting_on_the_enrolment_lock() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # pg_stat_activity is read once per transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE %s",
+                ['SELECT %"programmes_enrolment"%FOR UPDATE%'],
+            )
+            return cursor.fetchone()[0]
+
+    threads = [threading.Thread(target=confirm, args=(name,)) for name in people]
+    with transaction.atomic():
+        Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        for thread in threads:
+            thread.start()
+        wait_until(lambda: waiting_on_the_enrolment_lock() == 2, what="both confirms to wait on the enrolment")
+    for thread in threads:
+        thread.join(timeout=30)
+    assert (errors, len(agreed), len(refused)) == ([], 1, 1)
+    winner, meeting = people[agreed[0]]
+    assert saved_agreement(enrolment) == (meeting.pk, winner.pk, [], 1)
+    assert {s.agreed_start.astimezone(LONDON).strftime("%a") for s in enrolment.sessions.filter(number__gt=1)} == {
+        meeting.get_weekday_display()[:3]
+    }
 
 
 def test_calendar_feed_for_coach_is_made_once():

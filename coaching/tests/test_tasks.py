@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import smtplib
 import socket
 import subprocess
@@ -14,6 +15,9 @@ import sys
 import threading
 import uuid
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import kombu.pools
@@ -21,13 +25,17 @@ import pytest
 import redis
 import time_machine
 from celery.contrib.testing.worker import start_worker
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.schedules import crontab
 from celery.signals import task_postrun
+from django.conf import settings
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from coaching.models import Reminder, ReminderKind, ReminderStatus
+from coaching.selectors.reminders import STALE_SENDING_AFTER
 from coaching.services.reminders import (
     SEND_MAX_RETRIES,
     SEND_REMINDER_TASK,
@@ -42,10 +50,12 @@ from conftest import require_service
 from qms_site.celery import app
 from tests import factories
 
+from .blocking_backend import OPEN
 from .conftest import wait_until
 
 REDIS_URL = os.environ.get("QMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 DAY = "2025-12-16"
+CLAIM = uuid.UUID("5e0c2b8a-3f41-4d6e-9a7b-1c2d3e4f5a6b")  # another task's claim on a send
 
 
 @pytest.fixture
@@ -81,11 +91,75 @@ def test_send_task_for_a_deleted_reminder_does_nothing(overdue_reminder, mailout
     assert mailoutbox == []
 
 
+@pytest.mark.django_db
+def test_send_is_claimed_before_the_mail_server_is_called_then_marked_sent(overdue_reminder, peeking_mail):
+    """pending -> sending (claimed, attempts + 1) while the email goes out -> sent."""
+    assert reload(overdue_reminder) == (ReminderStatus.PENDING, 0, "")
+    assert reminder_send(reminder_id=overdue_reminder.pk, today=dt.date(2025, 12, 16)) == SendOutcome.SENT
+    assert peeking_mail.seen == [[(ReminderStatus.SENDING, True, 1)]]
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 1, "")
+    assert (overdue_reminder.claim, overdue_reminder.sending_since) == (None, None)
+    assert overdue_reminder.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_send_while_another_task_holds_the_claim_does_nothing(overdue_reminder, mailoutbox):
+    """A redelivered task (its worker killed mid-send) finds the send claimed and sends nothing."""
+    claimed_at = timezone.now() - dt.timedelta(seconds=30)
+    Reminder.objects.filter(pk=overdue_reminder.pk).update(
+        status=ReminderStatus.SENDING, claim=CLAIM, sending_since=claimed_at, attempts=1
+    )
+    assert send_reminder.apply(args=[overdue_reminder.pk, DAY]).get() == SendOutcome.ALREADY_DONE
+    assert mailoutbox == []
+    assert reload(overdue_reminder) == (ReminderStatus.SENDING, 1, "")
+    assert (overdue_reminder.claim, overdue_reminder.sending_since) == (CLAIM, claimed_at)
+
+
+@pytest.mark.django_db
+def test_send_takes_over_a_claim_held_past_the_send_bound(overdue_reminder, mailoutbox):
+    """A message handed out again after the worker died (Redis's visibility timeout) finds the claim
+    older than the send bound: its task is gone, so this one sends."""
+    claimed_at = timezone.now() - STALE_SENDING_AFTER - dt.timedelta(seconds=1)
+    Reminder.objects.filter(pk=overdue_reminder.pk).update(
+        status=ReminderStatus.SENDING, claim=CLAIM, sending_since=claimed_at, attempts=1
+    )
+    assert send_reminder.apply(args=[overdue_reminder.pk, DAY]).get() == SendOutcome.SENT
+    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 2, "")
+
+
+@pytest.mark.django_db
+def test_mail_server_error_puts_the_send_back_to_pending_with_the_try_counted(overdue_reminder, flaky_mail, mailoutbox):
+    flaky_mail(failures=1)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        reminder_send(reminder_id=overdue_reminder.pk, today=dt.date(2025, 12, 16))
+    assert reload(overdue_reminder) == (
+        ReminderStatus.PENDING,
+        1,
+        "SMTPServerDisconnected: Connection unexpectedly closed",
+    )
+    assert (overdue_reminder.claim, overdue_reminder.sending_since) == (None, None)
+    # The retry claims it again and sends.
+    assert reminder_send(reminder_id=overdue_reminder.pk, today=dt.date(2025, 12, 16)) == SendOutcome.SENT
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 2, "")
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_soft_time_limit_mid_send_puts_it_back_to_pending_and_it_is_retried(overdue_reminder, flaky_mail, mailoutbox):
+    backend = flaky_mail(failures=1, error=SoftTimeLimitExceeded)
+    assert send_reminder.delay(overdue_reminder.pk, DAY).get() == SendOutcome.SENT
+    assert backend.calls == 2
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 2, "")
+    assert len(mailoutbox) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_tasks_sending_one_reminder_at_once_send_one_email(overdue_reminder, gated_mail):
-    """The second task waits on the row lock the first holds while its email goes out, then finds it sent."""
+    """While the first task's email is at the mail server, its claim is committed: a second task
+    (its own connection) finds the reminder sending and returns at once, sending nothing."""
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks: SQLite runs one writer at a time")
+        pytest.skip("two threads writing at once: SQLite runs one writer at a time")
     mail.outbox = []
     outcomes: list[str] = []
 
@@ -98,22 +172,14 @@ def test_two_tasks_sending_one_reminder_at_once_send_one_email(overdue_reminder,
     first = threading.Thread(target=send)
     first.start()
     assert gated_mail.entered.wait(timeout=10), "the first task never reached the mail server"
+    assert reload(overdue_reminder) == (ReminderStatus.SENDING, 1, "")  # committed, seen from here
     second = threading.Thread(target=send)
     second.start()
-
-    def second_waits_on_the_row_lock() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
-                ['UPDATE "coaching_reminder"%'],
-            )
-            return cursor.fetchone()[0] == 1
-
-    wait_until(second_waits_on_the_row_lock, what="the second task to wait on the row lock")
+    second.join(timeout=10)
+    assert (second.is_alive(), outcomes) == (False, [SendOutcome.ALREADY_DONE])  # it did not wait for the first
     gated_mail.gate.set()
     first.join(timeout=30)
-    second.join(timeout=30)
-    assert sorted(outcomes) == sorted([SendOutcome.SENT, SendOutcome.ALREADY_DONE])
+    assert outcomes == [SendOutcome.ALREADY_DONE, SendOutcome.SENT]
     assert len(mail.outbox) == 1
     assert reload(overdue_reminder) == (ReminderStatus.SENT, 1, "")
 
@@ -153,7 +219,7 @@ def test_permanent_smtp_refusal_fails_without_retrying(overdue_reminder, flaky_m
 
 
 def test_retry_backoff_doubles_up_to_a_bound():
-    assert [retry_countdown(n) for n in range(SEND_MAX_RETRIES)] == [60, 120, 240, 480, 900]
+    assert [retry_countdown(n) for n in range(SEND_MAX_RETRIES)] == [60, 120, 240, 240, 240]
 
 
 @pytest.mark.django_db
@@ -188,8 +254,26 @@ def test_celery_app_uses_json_late_acks_and_time_limits():
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (True, True, 1)
     assert (conf.task_soft_time_limit, conf.task_time_limit) == (240, 300)
     assert (send_reminder.max_retries, send_reminder.soft_time_limit, send_reminder.time_limit) == (5, 60, 90)
+    assert (send_reminder.acks_late, send_reminder.reject_on_worker_lost) == (True, True)
+    assert (sweep_reminders.soft_time_limit, sweep_reminders.time_limit, sweep_reminders.acks_late) == (240, 300, True)
+    assert conf.broker_transport_options == {
+        "visibility_timeout": 360,
+        "socket_timeout": 5,
+        "socket_connect_timeout": 5,
+    }
     assert {"coaching.send_reminder", "coaching.sweep_reminders"} <= set(app.tasks)
     assert send_reminder.name == SEND_REMINDER_TASK  # the name the services queue it by
+
+
+def test_send_bound_fits_within_the_brokers_visibility_timeout():
+    """Redis hands a message out again once it has been unacknowledged for visibility_timeout: never
+    while its task may still be running, nor while a retry waits for its countdown on a worker. The
+    sweep takes a send over only after the longest a send can last."""
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    longest_task = max(app.conf.task_time_limit, sweep_reminders.time_limit, send_reminder.time_limit)
+    assert longest_task < visibility
+    assert max(retry_countdown(n) for n in range(SEND_MAX_RETRIES)) + send_reminder.time_limit < visibility
+    assert STALE_SENDING_AFTER > dt.timedelta(seconds=send_reminder.time_limit)
 
 
 def test_beat_runs_the_sweep_daily_at_eight_london_time():
@@ -421,3 +505,130 @@ def test_real_worker_sends_a_reminder_queued_by_name_after_commit(overdue_remind
     real_worker.wait_for(lambda done: done["coaching.send_reminder"] == 1)
     assert [m.to for m in mail.outbox] == [["rachel@example.nhs.uk"]]
     assert reload(overdue_reminder) == (ReminderStatus.SENT, 1, "")
+
+
+# --- A worker killed mid-send: a real prefork worker in its own process ------------------------------
+
+
+@dataclass
+class WorkerProcess:
+    """`celery worker --pool=prefork --concurrency=1` in a process of its own, on the test database
+    and a fresh queue of the test Redis, sending email through coaching.tests.blocking_backend."""
+
+    process: subprocess.Popen
+    queue: str
+    log: Path
+    gate: Path  # the blocking backend's gate: entered-<n> files, then `open` lets sends through
+    outbox: Path  # EMAIL_FILE_PATH: one file per message sent
+
+    def log_lines(self, text: str) -> list[str]:
+        return [line for line in self.log.read_text(errors="replace").splitlines() if text in line]
+
+    def wait_in_log(self, text: str, *, count: int = 1, what: str) -> None:
+        wait_until(lambda: len(self.log_lines(text)) >= count, timeout=60, what=what)
+
+    def entered(self) -> list[int]:
+        """The process id of each send that reached the mail server, in order."""
+        return [
+            int((self.gate / f"entered-{n}").read_text()) for n in range(1, len(list(self.gate.glob("entered-*"))) + 1)
+        ]
+
+    def sent(self) -> list[Path]:
+        return sorted(self.outbox.iterdir())
+
+
+def _database_url_of_the_tests() -> str:
+    """This test session's database (PostgreSQL), for the worker process to use."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_process(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs the test database: SQLite's is in this process's memory")
+    require_service("Redis", redis_available(REDIS_URL), REDIS_URL)
+    queue = f"qms-test-{uuid.uuid4().hex}"
+    gate, outbox = tmp_path / "gate", tmp_path / "outbox"
+    gate.mkdir()
+    outbox.mkdir()
+    log = tmp_path / "worker.log"
+    log.touch()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_of_the_tests(),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "EMAIL_BACKEND": "coaching.tests.blocking_backend.BlockingBackend",
+        "EMAIL_FILE_PATH": str(outbox),
+        "QMS_TEST_MAIL_GATE": str(gate),
+    }
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "qms_site", "worker", "--pool=prefork", "--concurrency=1"),
+        *("-Q", queue, "-n", f"{queue}@%h", "--loglevel=INFO", f"--logfile={log}"),
+        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+    ]
+    process = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
+        command,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    worker = WorkerProcess(process=process, queue=queue, log=log, gate=gate, outbox=outbox)
+    try:
+        worker.wait_in_log(" ready.", what="the worker to start")
+        with celery_conf(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue):
+            yield worker
+    finally:
+        (gate / OPEN).touch()
+        process.terminate()  # warm shutdown
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the worker and its pool process, started here
+            process.wait(timeout=10)
+        redis.Redis.from_url(REDIS_URL).delete(queue)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_send_does_not_send_twice_and_the_sweep_sends_it_once_after_the_bound(
+    overdue_reminder, worker_process
+):
+    worker = worker_process
+    send_reminder.delay(overdue_reminder.pk, DAY)
+
+    # The pool process has claimed the send and is at the mail server: kill it there.
+    wait_until(lambda: len(worker.entered()) == 1, timeout=60, what="the send to reach the mail server")
+    assert reload(overdue_reminder) == (ReminderStatus.SENDING, 1, "")
+    [pool_process] = worker.entered()
+    assert pool_process != worker.process.pid
+    os.kill(pool_process, signal.SIGKILL)
+
+    # acks_late + reject_on_worker_lost: the message is handed out again, to a new pool process,
+    # whose task finds the claim held and does not send.
+    worker.wait_in_log("succeeded in", what="the redelivered task to finish")
+    assert [line.rsplit(": ", 1)[1] for line in worker.log_lines("succeeded in")] == ["'already done'"]
+    assert len(worker.log_lines("WorkerLostError")) >= 1
+    assert (len(worker.entered()), worker.sent()) == (1, [])
+    assert reload(overdue_reminder) == (ReminderStatus.SENDING, 1, "")
+
+    (worker.gate / OPEN).touch()  # the mail server answers from now on
+    today = dt.date(2025, 12, 16)
+    # A sweep within the send bound leaves it to its (dead) task...
+    assert reminders_sweep(today=today).requeued == []
+    # ...and once the bound has passed puts it back to pending and queues it again, once.
+    after_the_bound = timezone.now() + STALE_SENDING_AFTER + dt.timedelta(seconds=1)
+    result = reminders_sweep(today=today, now=after_the_bound)
+    assert (result.reminder_ids, result.requeued) == ([], [overdue_reminder.pk])
+    wait_until(lambda: reload(overdue_reminder)[0] == ReminderStatus.SENT, timeout=60, what="the reminder to be sent")
+    worker.wait_in_log("succeeded in", count=2, what="the requeued task to finish")
+    assert [line.rsplit(": ", 1)[1] for line in worker.log_lines("succeeded in")] == ["'already done'", "'sent'"]
+    assert reload(overdue_reminder) == (ReminderStatus.SENT, 2, "")
+    [message] = worker.sent()
+    assert "To: rachel@example.nhs.uk" in message.read_text()
+    # Sent: a later sweep finds nothing left behind.
+    assert reminders_sweep(today=today, now=after_the_bound).requeued == []
+    assert redis.Redis.from_url(REDIS_URL).llen(worker.queue) == 0

@@ -64,9 +64,17 @@ def agreement_url(enrolment) -> str:
     return reverse("coaching:agreement", args=[enrolment.pk])
 
 
-def form_data(enrolment, meeting, *, unavailable=(), untick=(), retick=(), action="confirm", shown_for=None) -> dict:
+def saved_version(enrolment) -> int:
+    """The version of the team's agreement saved now; 0 when there is none (NO_AGREEMENT_VERSION)."""
+    return CoachingAgreement.objects.filter(enrolment=enrolment).values_list("version", flat=True).first() or 0
+
+
+def form_data(
+    enrolment, meeting, *, unavailable=(), untick=(), retick=(), action="confirm", shown_for=None, version=None
+) -> dict:
     """What the page, as shown for `shown_for` (default: meeting) with `unavailable` dates, posts back
-    after the coach picks `meeting`, unticks `untick` and ticks `retick` again."""
+    after the coach picks `meeting`, unticks `untick` and ticks `retick` again. version: the agreement's
+    version the page was opened on (default: the one saved now)."""
     shown_meeting = shown_for or meeting
     proposals = agreement_propose(enrolment=enrolment, meeting=shown_meeting, unavailable=unavailable, not_before=TODAY)
     starts = [p.start.date() for p in proposals if p.start]
@@ -79,6 +87,7 @@ def form_data(enrolment, meeting, *, unavailable=(), untick=(), retick=(), actio
         "shown": [d.isoformat() for d in starts + skipped],
         "available": [d.isoformat() for d in available],
         "action": action,
+        "version": saved_version(enrolment) if version is None else version,
     }
 
 
@@ -303,11 +312,14 @@ def new_meeting(**overrides) -> dict:
 def test_agreement_meeting_added_there_and_then_is_chosen(client, enrolment, fortnightly):
     client.force_login(enrolment.coach)
     response = client.post(
-        reverse("coaching:agreement_meeting", args=[enrolment.pk]), {**new_meeting(), "unavailable": ["2025-10-13"]}
+        reverse("coaching:agreement_meeting", args=[enrolment.pk]),
+        {**new_meeting(), "unavailable": ["2025-10-13"], "version": "0"},
     )
     meeting = TeamMeeting.objects.get(name="Monday safety huddle")
     assert meeting.team == enrolment.team
-    expected = f"{agreement_url(enrolment)}?meeting={meeting.pk}&unavailable=2025-10-13#dates"
+    # The version the page was opened on (0: no agreement yet) goes along, so that a confirm made
+    # meanwhile by someone else is still caught.
+    expected = f"{agreement_url(enrolment)}?meeting={meeting.pk}&unavailable=2025-10-13&version=0#dates"
     assertRedirects(response, expected, fetch_redirect_response=False)
     page = client.get(response.url)
     assertInHTML(
@@ -340,3 +352,106 @@ def test_agreement_meeting_with_errors_stays_on_the_page_with_input(client, enro
 def test_agreement_meeting_get_is_refused(client, enrolment):
     client.force_login(enrolment.coach)
     assert client.get(reverse("coaching:agreement_meeting", args=[enrolment.pk])).status_code == 405
+
+
+# --- Two people confirming at once --------------------------------------------------------------
+
+
+def test_agreement_page_carries_the_version_it_was_opened_on(client, enrolment, fortnightly):
+    client.force_login(enrolment.coach)
+    # No agreement yet: version 0, so that a first agreement made meanwhile is caught too.
+    assertContains(client.get(agreement_url(enrolment)), '<input type="hidden" name="version" value="0">', html=True)
+    assert client.post(agreement_url(enrolment), form_data(enrolment, fortnightly, version=0)).status_code == 302
+    assertContains(client.get(agreement_url(enrolment)), '<input type="hidden" name="version" value="1">', html=True)
+    # Recalculating keeps the version the page was opened on, even if another confirm was saved since.
+    CoachingAgreement.objects.update(version=2)
+    recalculated = client.post(
+        agreement_url(enrolment), form_data(enrolment, fortnightly, action="recalculate", version=1)
+    )
+    assertContains(recalculated, '<input type="hidden" name="version" value="1">', html=True)
+
+
+def test_agreement_second_confirm_at_once_shows_what_was_agreed_meanwhile_and_keeps_the_choice(
+    client, personas, enrolment, fortnightly, weekly
+):
+    coach, manager = personas.coach, personas.manager
+    # Both open the page before anything is agreed; the manager skips Thursday 2 October and recalculates.
+    coach_data = form_data(enrolment, fortnightly, version=0)
+    manager_data = form_data(enrolment, weekly, unavailable=[dt.date(2025, 10, 2)], version=0)
+    client.force_login(coach)
+    assert client.post(agreement_url(enrolment), coach_data).status_code == 302
+    coach_agreed = agreed(enrolment)
+
+    client.force_login(manager)
+    refused = client.post(agreement_url(enrolment), manager_data)
+    assert refused.status_code == 200
+    assertContains(refused, "<title>Error: Agree the coaching slots")
+    assertContains(refused, "Someone else agreed this team&#x27;s coaching slots while you were choosing")
+    # What the coach agreed, beside what the manager chose.
+    meanwhile = [(v.label, v.saved, v.typed) for v in refused.context["meanwhile"]]
+    assert meanwhile == [
+        ("Meeting", "Team huddle: Tuesday 09:00", "Thursday board round: Thursday 14:00"),
+        ("Dates not available", "None", "Thu 2 Oct 2025"),
+        ("Agreed by", "Cara Coach", "Mina Manager"),
+        ("Agreed on", "Mon 22 Sep 2025, 15:00", "When you confirm"),
+    ]
+    assertContains(refused, "Saved by someone else meanwhile")
+    assertInHTML(
+        "<tr><th scope='row'>Agreed by</th><td>Cara Coach</td><td>Mina Manager</td></tr>", refused.content.decode()
+    )
+    assertContains(refused, "Already agreed on <time")
+    # The manager's choice is kept, and the form now carries the version saved now.
+    assertInHTML(
+        f"""<input class="form-check-input" type="radio" name="meeting" id="meeting-{weekly.pk}"
+        value="{weekly.pk}" checked>""",
+        refused.content.decode(),
+    )
+    assertContains(refused, '<input type="hidden" name="unavailable" value="2025-10-02">', html=True)
+    assertContains(refused, '<input type="hidden" name="version" value="1">', html=True)
+    assertContains(refused, 'Thu 9 Oct 2025, 14:00</time><span class="visually-hidden"> for session 2</span>')
+    # Nothing of the manager's was saved.
+    assert CoachingAgreement.objects.values_list("meeting", "agreed_by", "version").get() == (
+        fortnightly.pk,
+        coach.pk,
+        1,
+    )
+    assert agreed(enrolment) == coach_agreed
+
+    # Confirming again, knowingly, replaces the coach's agreement.
+    again = form_data(enrolment, weekly, unavailable=[dt.date(2025, 10, 2)], version=1)
+    assert client.post(agreement_url(enrolment), again).status_code == 302
+    assert CoachingAgreement.objects.values_list("meeting", "agreed_by", "version").get() == (weekly.pk, manager.pk, 2)
+    assert agreed(enrolment)[:2] == ["09 Oct 14:00", "16 Oct 14:00"]
+
+
+def test_agreement_confirm_opened_before_an_admin_edit_is_refused(client, enrolment, fortnightly, admin_client):
+    agreement = factories.CoachingAgreementFactory(enrolment=enrolment, meeting=fortnightly)
+    url = reverse("admin:coaching_coachingagreement_change", args=[agreement.pk])
+    data = {
+        "enrolment": enrolment.pk,
+        "meeting": fortnightly.pk,
+        "skipped_dates": '["2025-10-21"]',
+        "agreed_at_0": "2025-09-22",
+        "agreed_at_1": "15:00:00",
+        "agreed_by": enrolment.coach.pk,
+    }
+    assertRedirects(admin_client.post(url, data), reverse("admin:coaching_coachingagreement_changelist"))
+    assert CoachingAgreement.objects.values_list("skipped_dates", "version").get() == (["2025-10-21"], 2)
+    client.force_login(enrolment.coach)
+    refused = client.post(agreement_url(enrolment), form_data(enrolment, fortnightly, version=1))
+    assertContains(refused, "Someone else agreed this team&#x27;s coaching slots while you were choosing")
+    assert CoachingAgreement.objects.values_list("skipped_dates", "version").get() == (["2025-10-21"], 2)
+
+
+@pytest.mark.parametrize("version", ["", "x", "-1"])
+def test_agreement_damaged_version_is_said_once_and_saves_nothing(client, enrolment, fortnightly, version):
+    client.force_login(enrolment.coach)
+    data = form_data(enrolment, fortnightly)
+    data["version"] = version
+    response = client.post(agreement_url(enrolment), data)
+    assert response.status_code == 200
+    assertContains(
+        response, "This form is damaged or out of date: reload the page and make your changes again.", count=1
+    )
+    assertContains(response, '<input type="hidden" name="version" value="0">', html=True)
+    assert not CoachingAgreement.objects.exists()

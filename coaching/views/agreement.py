@@ -5,6 +5,11 @@ session would get, each with a ticked box. Unticking dates and pressing Recalcul
 meeting date instead; Confirm saves. If what would be saved differs from what the page showed
 (a date unticked, another meeting chosen, a session recorded meanwhile), Confirm shows the new
 dates first and saves nothing, so a coach never agrees times they have not seen.
+
+The page carries the version of the agreement it was opened on (0: none yet), through Recalculate
+and adding a meeting. If someone else confirmed (or an admin edited the agreement) meanwhile,
+Confirm is refused with nothing saved and the page shows what is agreed now beside this person's
+choice, which it keeps; it then carries the version saved now, so confirming again replaces it knowingly.
 """
 
 from __future__ import annotations
@@ -23,14 +28,15 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from core.concurrency import SavedValue, StaleEdit
 from core.views import submit
 from programmes.access import get_enrolment_for_user
 from programmes.forms import TeamMeetingForm
 from programmes.models import Enrolment, TeamMeeting
 from programmes.services.scheduling import team_meeting_create
 
-from ..forms import AgreementForm, DateListField
-from ..models import SlotsState
+from ..forms import AgreementForm, DateListField, agreement_version_field
+from ..models import NO_AGREEMENT_VERSION, CoachingAgreement, SlotsState
 from ..recurrence import SLOT_WINDOW_DAYS, ProposedSlot
 from ..selectors import agreement_of, enrolment_slots
 from ..services import agreement_confirm, agreement_propose
@@ -41,10 +47,12 @@ AGREEMENT_RELATED = ("team__site", "cohort", "coach", "agreement__meeting", "agr
 
 @dataclass
 class Choice:
-    """What the coach has chosen so far: the meeting and the dates that will not work."""
+    """What the coach has chosen so far: the meeting and the dates that will not work, and the
+    version of the agreement the page was opened on (NO_AGREEMENT_VERSION: none yet)."""
 
     meeting: TeamMeeting | None
     unavailable: list[dt.date] = field(default_factory=list)
+    version: int = NO_AGREEMENT_VERSION
 
 
 def _offered(proposals: list[ProposedSlot]) -> set[dt.date]:
@@ -74,7 +82,55 @@ def _first_choice(request: HttpRequest, enrolment: Enrolment, meetings: list[Tea
             unavailable = DateListField().clean(request.GET.getlist("unavailable"))
         except (ValueError, ValidationError):
             pass  # a damaged address: show the defaults
-    return Choice(meeting=meeting, unavailable=unavailable)
+    return Choice(meeting=meeting, unavailable=unavailable, version=_opened_version(request.GET, existing))
+
+
+def _version_of(agreement: CoachingAgreement | None) -> int:
+    return agreement.version if agreement is not None else NO_AGREEMENT_VERSION
+
+
+def _opened_version(data, existing: CoachingAgreement | None) -> int:
+    """The version carried by the page that sent this request (adding a meeting carries it through
+    the address), else the one saved now: the page is opened afresh."""
+    if "version" in data:
+        try:
+            return agreement_version_field().clean(data["version"])
+        except ValidationError:
+            pass  # damaged: the page shows what is saved now, so it carries that version
+    return _version_of(existing)
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%a %-d %b %Y, %H:%M}"
+
+
+def _dates(days: Sequence[dt.date]) -> str:
+    return ", ".join(f"{day:%a %-d %b %Y}" for day in sorted(days)) or "None"
+
+
+def _meeting(meeting: TeamMeeting) -> str:
+    return f"{meeting.name}: {meeting.get_weekday_display()} {meeting.start_time:%H:%M}"
+
+
+def _saved_meanwhile(latest: CoachingAgreement | None, choice: Choice, user) -> list[SavedValue]:
+    """The agreement saved by someone else meanwhile beside what this person chose, for
+    core/_saved_meanwhile.html."""
+    if latest is None:  # agreed, then deleted in the admin meanwhile
+        return [SavedValue("Meeting", "No agreement", _meeting(choice.meeting))]
+    return [
+        SavedValue("Meeting", _meeting(latest.meeting), _meeting(choice.meeting)),
+        SavedValue(
+            "Dates not available",
+            _dates([dt.date.fromisoformat(d) for d in latest.skipped_dates]),
+            _dates(choice.unavailable),
+        ),
+        SavedValue(
+            "Agreed by",
+            latest.agreed_by.get_full_name() or latest.agreed_by.get_username(),
+            user.get_full_name() or user.get_username(),
+        ),
+        SavedValue("Agreed on", _when(latest.agreed_at), "When you confirm"),
+    ]
 
 
 def _render(
@@ -86,7 +142,11 @@ def _render(
     errors: Sequence[str] = (),
     notice: str = "",
     meeting_form: TeamMeetingForm | None = None,
+    meanwhile: list[SavedValue] | None = None,
+    agreement: CoachingAgreement | None = None,
 ) -> HttpResponse:
+    """meanwhile: after a refused stale confirm, what is agreed now beside the choice; agreement:
+    then the agreement read again (else the one loaded with the enrolment)."""
     today = timezone.localdate()
     proposals = []
     if choice.meeting is not None:
@@ -114,7 +174,8 @@ def _render(
         "missing": [p.number for p in proposals if p.start is None],
         "errors": list(errors),
         "notice": notice,
-        "agreement": agreement_of(enrolment),
+        "agreement": agreement if meanwhile is not None else agreement_of(enrolment),
+        "meanwhile": meanwhile,
         "session_1": session_1,
         "finished": enrolment.is_finished,
         "window_weeks": SLOT_WINDOW_DAYS // 7,
@@ -145,10 +206,14 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
     form = AgreementForm(request.POST, meetings=meetings)
     if not form.is_valid():
-        errors = [e for errs in form.errors.values() for e in errs]
+        # Once each: a damaged version is said both beside its hidden field and at the top.
+        errors = list(dict.fromkeys(e for errs in form.errors.values() for e in errs))
+        # The page goes back to what is saved now, so it carries the version saved now.
         return _render(request, enrolment, meetings, _first_choice(request, enrolment, meetings), errors=errors)
 
-    choice = Choice(meeting=form.cleaned_data["meeting"], unavailable=form.unavailable_dates())
+    choice = Choice(
+        meeting=form.cleaned_data["meeting"], unavailable=form.unavailable_dates(), version=form.cleaned_data["version"]
+    )
     proposals = agreement_propose(
         enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, not_before=timezone.localdate()
     )
@@ -171,8 +236,17 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         )
     try:
         agreement_confirm(
-            enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, user=request.user
+            enrolment=enrolment,
+            meeting=choice.meeting,
+            unavailable=choice.unavailable,
+            user=request.user,
+            version=choice.version,
         )
+    except StaleEdit as exc:
+        latest = CoachingAgreement.objects.select_related("meeting", "agreed_by").filter(enrolment=enrolment).first()
+        meanwhile = _saved_meanwhile(latest, choice, request.user)
+        choice.version = _version_of(latest)  # confirming again replaces it, knowingly
+        return _render(request, enrolment, meetings, choice, errors=exc.messages, meanwhile=meanwhile, agreement=latest)
     except ValidationError as exc:
         return _render(request, enrolment, meetings, choice, errors=exc.messages)
     messages.success(
@@ -192,13 +266,18 @@ def agreement_meeting(request: HttpRequest, pk: int) -> HttpResponse:
         unavailable = carried.clean(request.POST.getlist("unavailable"))
     except ValidationError:
         unavailable = []
+    version = _opened_version(request.POST, agreement_of(enrolment))
     form = TeamMeetingForm(request.POST, prefix=MEETING_PREFIX)
     done = submit(request, form, lambda data: team_meeting_create(team=enrolment.team, **data))
     if done.saved:
         meeting = done.result
         messages.success(request, f"Meeting {meeting.name} added to {enrolment.team.name}.")
-        query = urlencode({"meeting": meeting.pk, "unavailable": [d.isoformat() for d in unavailable]}, doseq=True)
+        query = urlencode(
+            {"meeting": meeting.pk, "unavailable": [d.isoformat() for d in unavailable], "version": version},
+            doseq=True,
+        )
         return redirect(f"{reverse('coaching:agreement', args=[enrolment.pk])}?{query}#dates")
     choice = _first_choice(request, enrolment, meetings)
     choice.unavailable = unavailable
+    choice.version = version
     return _render(request, enrolment, meetings, choice, meeting_form=form)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from core.access import coach_or_manager_required
 
 from ..selectors import my_team_rows
 
 
+@require_safe  # a page to read: GET and HEAD only
 @coach_or_manager_required  # coaches, and managers who also coach; leads coach no one
 def my_teams(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()

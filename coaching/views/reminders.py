@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.access import manager_required
 
@@ -19,6 +19,7 @@ from ..services import reminder_retry as reminder_retry_service
 PER_PAGE = 50
 
 
+@require_safe  # a page to read: GET and HEAD only
 @manager_required
 def reminder_list(request: HttpRequest) -> HttpResponse:
     form = ReminderFilterForm(request.GET or None)

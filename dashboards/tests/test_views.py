@@ -86,7 +86,7 @@ def test_dashboard_manager_sees_every_team_overdue_first_with_its_figures(login,
     assertInHTML(
         """<div class="progress" role="progressbar" aria-label="Programme week, Education support team"
              aria-valuenow="9" aria-valuemin="0" aria-valuemax="12" aria-valuetext="week 9 of 12">
-             <div class="progress-bar" style="width: 75%"></div></div>""",
+             <div class="progress-bar qms-week-9"></div></div>""",
         html,
     )
     session_5 = education.sessions.get(number=5)

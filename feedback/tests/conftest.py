@@ -1,25 +1,16 @@
-"""Fixtures for the feedback tests: a held session with an open feedback link, and a clean cache."""
+"""Fixtures for the feedback tests: a held session with an open feedback link."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 
 from feedback.models import FeedbackLink
 from programmes.models import Session
 from programmes.tests.fast_passwords import fast_passwords  # noqa: F401 (autouse: every feedback test)
 
 SESSION_1_HELD = dt.date(2025, 9, 22)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """The rate counters and form-token claims live in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

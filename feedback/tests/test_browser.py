@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from conftest import BrowserPage
 from feedback.models import FeedbackLink, FeedbackResponse
 from tests import factories
 
@@ -108,3 +109,45 @@ def test_staff_feedback_pages_are_accessible(browser_page, coached_session):
     ):
         page = browser_page.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1
+
+
+def test_coach_shares_one_tablet_and_two_attendees_answer_on_it(browser_page, chromium_browser, coached_session):
+    link = FeedbackLink.objects.create(session=coached_session)
+    browser_page.login("cara")
+    page = browser_page.goto(reverse("programmes:session", kwargs={"pk": coached_session.pk}))
+    page.get_by_role("button", name="Share one device").click()
+    page.wait_for_load_state("load")
+    browser_page.check_accessibility()
+    assert page.get_by_text("Shared device: on").is_visible()
+    assert page.url.endswith(reverse("programmes:session", kwargs={"pk": coached_session.pk}))
+
+    # The tablet: its own browser, with no login.
+    tablet = BrowserPage(
+        chromium_browser.new_context(viewport={"width": 820, "height": 1180}).new_page(), browser_page.base_url
+    )
+    try:
+        form = tablet.goto(reverse("feedback:form", kwargs={"token": link.token}))
+        for text in ("The first attendee's answer", "The second attendee's answer"):
+            assert form.get_by_text("This device is being passed round").is_visible()
+            assert form.get_by_label("What worked well?").input_value() == ""  # nothing left by the one before
+            form.get_by_role("group", name="As a result of this session").locator("label", has_text="Yes").click()
+            form.get_by_role("group", name="Overall, how would you rate").locator("label", has_text="5").click()
+            form.get_by_label("What worked well?").fill(text)
+            form.get_by_role("button", name="Send my feedback").click()
+            form.wait_for_url(lambda url: url.endswith("/thanks/"))
+            tablet.check_accessibility()
+            assert form.get_by_role("heading", level=1).inner_text() == "Thank you"
+            form.get_by_role("link", name="Next person").click()
+            form.wait_for_load_state("load")
+            tablet.check_accessibility()
+    finally:
+        tablet.page.context.close()
+    assert sorted(FeedbackResponse.objects.values_list("what_worked", flat=True)) == [
+        "The first attendee's answer",
+        "The second attendee's answer",
+    ]
+
+    page.get_by_role("button", name="Stop sharing a device").click()
+    page.wait_for_load_state("load")
+    browser_page.check_accessibility()
+    assert page.get_by_role("button", name="Share one device").is_visible()

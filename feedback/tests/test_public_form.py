@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
+import io
 import re
 
 import pytest
 import time_machine
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback import guards
-from feedback.models import FeedbackResponse
+from feedback.models import FeedbackResponse, FormTokenUse
+from feedback.services import feedback_shared_device_set
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +241,170 @@ def test_rate_limit_window_passes(client, link, settings):
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_other_methods_are_refused(client, link, method):
     assert getattr(client, method)(form_url(link)).status_code == 405
+
+
+# --- Past the rate limit: a page of its own, status 429 ------------------------------------------
+
+
+def test_past_the_rate_limit_a_friendly_429_page_keeps_the_answers(client, link, settings):
+    settings.QMS_FEEDBACK_RATE_LIMIT = 1
+    settings.QMS_FEEDBACK_RATE_WINDOW_SECONDS = 600
+    with time_machine.travel(dt.datetime(2025, 9, 22, 10, 3, 20, tzinfo=dt.UTC), tick=False):
+        assert client.post(form_url(link), answers(client, link)).status_code == 302
+        client.cookies.clear()
+        data = answers(client, link, what_better="Shorter breaks.")
+        refused = client.post(form_url(link), data)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "400"  # the window of 10:00 to 10:10 ends in 6 minutes 40 seconds
+    assert [t.name for t in refused.templates][0] == "feedback/rate_limited.html"
+    content = refused.content.decode()
+    assert "<title>Please try again in a few minutes – Feedback on this session" in content
+    assert '<h2 class="h5" id="busy-title">Please try again in a few minutes</h2>' in content
+    assert "Shorter breaks." in content
+    # The form it shows carries a fresh token, so pressing Send later sends what was kept.
+    assert re.search(r'name="form_token" value="([^"]+)"', content).group(1) != data["form_token"]
+    assert FeedbackResponse.objects.count() == 1
+
+
+def test_rate_limit_counts_every_post_to_the_link_in_the_database(client, link, settings):
+    settings.QMS_FEEDBACK_RATE_LIMIT = 2
+    with time_machine.travel(dt.datetime(2025, 9, 22, 10, 0, tzinfo=dt.UTC), tick=False):
+        client.post(form_url(link), {})  # an empty post counts too: a flood need not be valid
+        client.post(form_url(link), {})
+        assert client.post(form_url(link), answers(client, link)).status_code == 429
+    link.refresh_from_db()
+    assert (link.rate_window, link.rate_count) == (
+        int(dt.datetime(2025, 9, 22, 10, 0, tzinfo=dt.UTC).timestamp()) // 600,
+        3,
+    )
+
+
+# --- Replays: the one-time token is used up in the database ----------------------------------------
+
+
+def test_used_token_is_kept_as_a_hash_with_the_date_only(client, link):
+    data = answers(client, link)
+    with time_machine.travel(LONDON_EVENING, tick=False):
+        client.post(form_url(link), data)
+    nonce = guards.form_token_check(link, data["form_token"])
+    used = FormTokenUse.objects.get()
+    assert (used.token_hash, used.used_on) == (hashlib.sha256(nonce.encode()).hexdigest(), dt.date(2025, 9, 23))
+    assert nonce not in used.token_hash and data["form_token"] not in used.token_hash
+    # Nothing else: no time, no address, no link to the answer or the session.
+    assert {f.name for f in FormTokenUse._meta.get_fields()} == {"token_hash", "used_on"}
+
+
+def test_a_token_replayed_later_from_another_browser_saves_once(client, link):
+    data = answers(client, link)
+    with time_machine.travel(dt.datetime(2025, 9, 22, 10, 0, tzinfo=dt.UTC), tick=False):
+        assert client.post(form_url(link), data).status_code == 302
+    client.cookies.clear()
+    with time_machine.travel(dt.datetime(2025, 9, 22, 20, 0, tzinfo=dt.UTC), tick=False):
+        replay = client.post(form_url(link), data)
+    assert replay.status_code == 409
+    assert (FeedbackResponse.objects.count(), FormTokenUse.objects.count()) == (1, 1)
+
+
+def test_a_form_refused_for_bad_answers_keeps_its_token_unused(client, link):
+    data = answers(client, link, rating="")
+    assert client.post(form_url(link), data).status_code == 200
+    assert FormTokenUse.objects.count() == 0
+    assert client.post(form_url(link), {**data, "rating": "3"}).status_code == 302
+    assert FeedbackResponse.objects.get().rating == 3
+
+
+# --- A shared device: one tablet passed round the room ---------------------------------------------
+
+
+def share_device(link, *, on: bool = True, now: dt.datetime | None = None) -> None:
+    feedback_shared_device_set(session=link.session, on=on, now=now or timezone.now())
+
+
+def test_shared_device_takes_answers_one_after_another_from_one_browser_only_while_on(client, link):
+    assert client.post(form_url(link), answers(client, link, what_worked="First")).status_code == 302
+    assert client.post(form_url(link), answers(client, link, form_token=guards.form_token_new(link))).status_code == 409
+
+    share_device(link)
+    for text in ("Second", "Third"):
+        form = client.get(form_url(link))
+        assert "This device is being passed round" in form.content.decode()
+        assert client.post(form_url(link), answers(client, link, what_worked=text)).status_code == 302
+
+    share_device(link, on=False)
+    assert "We already have your feedback" in client.get(form_url(link)).content.decode()
+    assert client.post(form_url(link), answers(client, link, form_token=guards.form_token_new(link))).status_code == 409
+    assert sorted(FeedbackResponse.objects.values_list("what_worked", flat=True)) == ["First", "Second", "Third"]
+
+
+def test_shared_device_ends_by_itself_after_its_hours(client, link):
+    on_at = dt.datetime(2025, 9, 22, 9, 0, tzinfo=dt.UTC)
+    share_device(link, now=on_at)
+    with time_machine.travel(on_at + dt.timedelta(hours=3, minutes=59), tick=False):
+        assert client.post(form_url(link), answers(client, link)).status_code == 302
+        assert client.post(form_url(link), answers(client, link)).status_code == 302
+    with time_machine.travel(on_at + dt.timedelta(hours=4), tick=False):
+        # Back to one answer per device: the shared device was never marked, so it has one more.
+        assert "This device is being passed round" not in client.get(form_url(link)).content.decode()
+        assert client.post(form_url(link), answers(client, link)).status_code == 302
+        assert (
+            client.post(form_url(link), answers(client, link, form_token=guards.form_token_new(link))).status_code
+            == 409
+        )
+    assert FeedbackResponse.objects.count() == 3
+
+
+def test_shared_device_thanks_offers_the_next_person_a_fresh_form(client, link):
+    share_device(link)
+    data = answers(client, link, what_worked="Kept private")
+    response = client.post(form_url(link), data)
+    assert f"qms_feedback_{link.pk}" not in response.cookies  # the device is not marked "has answered"
+    thanks = client.get(response["Location"]).content.decode()
+    assert "Please pass this device to the next person." in thanks
+    assert f'<a class="btn btn-primary btn-lg" href="{form_url(link)}">Next person</a>' in thanks
+    following = client.get(form_url(link))
+    content = following.content.decode()
+    assert "Kept private" not in content
+    assert 'autocomplete="off"' in content
+    assert re.search(r'name="form_token" value="([^"]+)"', content).group(1) != data["form_token"]
+    # Nor may the browser keep the last person's page to show again with Back.
+    assert "no-store" in following["Cache-Control"]
+
+
+def test_shared_device_still_sends_each_form_once_and_keeps_the_rate_limit(client, link, settings):
+    settings.QMS_FEEDBACK_RATE_LIMIT = 3
+    share_device(link)
+    data = answers(client, link)
+    assert client.post(form_url(link), data).status_code == 302
+    replay = client.post(form_url(link), data)
+    assert replay.status_code == 409
+    assert "Next person" in replay.content.decode()
+    assert client.post(form_url(link), answers(client, link)).status_code == 302
+    assert client.post(form_url(link), answers(client, link)).status_code == 429  # the fourth post in the window
+    assert FeedbackResponse.objects.count() == 2
+
+
+def test_without_a_shared_device_thanks_says_close_the_page(client, link):
+    response = client.post(form_url(link), answers(client, link))
+    thanks = client.get(response["Location"]).content.decode()
+    assert "You can close this page now." in thanks
+    assert "Next person" not in thanks
+
+
+# --- Anonymity: ids say nothing about the order of answers ----------------------------------------
+
+
+def test_response_ids_are_random_and_lists_do_not_follow_the_order_of_answers(client, login, personas, link):
+    for n in range(12):
+        client.cookies.clear()
+        assert client.post(form_url(link), answers(client, link, what_worked=f"Answer {n}")).status_code == 302
+    in_order = [f"Answer {n}" for n in range(12)]
+    saved = FeedbackResponse.objects.values_list("id", "what_worked")
+    assert all(2**32 <= pk < 2**63 for pk, _ in saved)
+    by_id = [text for _, text in sorted(saved)]
+    assert sorted(by_id) == sorted(in_order) and by_id != in_order  # 1 chance in 12! of a false alarm
+
+    login("manager", personas)
+    export = b"".join(client.get("/exports/feedback.csv").streaming_content).decode("utf-8-sig")
+    assert [row[8] for row in list(csv.reader(io.StringIO(export)))[1:]] == by_id  # one date: then the random id
+    page = client.get(reverse("feedback:session", kwargs={"session_pk": link.session_id})).content.decode()
+    assert re.findall(r"<td>(Answer \d+)</td>", page) == by_id[::-1]  # newest date first, then by id

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PERSONAS, PERSONAS_AND_NO_ROLE
 from feedback.models import ChangeKind, ContentChange, FeedbackLink, FeedbackResponse
+from feedback.services import feedback_shared_device_set
 from tests import factories
 from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, THIS_TEAM_WRITE, persona_request
 
@@ -308,9 +315,10 @@ def test_manager_records_a_change_linked_to_feedback(client, login, personas, li
     [
         ({"section": ""}, "section", "This field is required."),
         ({"kind": "typo"}, "kind", "Select a valid choice. typo is not one of the available choices."),
-        # The service's rule (content_change_create), beside the field it names.
+        # The service's rule (content_change_create), beside the field it names; tomorrow, as further
+        # ahead than two years is core.forms' bound.
         (
-            {"made_on": "2099-01-01"},
+            {"made_on": (timezone.localdate() + dt.timedelta(days=1)).isoformat()},
             "made_on",
             "A change is recorded once it has been made: the date cannot be in the future.",
         ),
@@ -493,3 +501,128 @@ def test_session_page_include_renders_for_each_role(rf, personas, link, persona,
         assert text not in html
     if persona != "lead":
         assert f'name="next" value="/programmes/sessions/{link.session_id}/"' in html
+
+
+# --- The shared device switch: the session's coach and managers only -----------------------------
+
+SHARED_DEVICE_SWITCH = {**SESSION_WRITE, "no_role": 403}
+
+
+def shared_device_url(link, next_: str | None = None) -> str:
+    url = reverse("feedback:session_shared_device", kwargs={"session_pk": link.session_id})
+    return url if next_ is None else f"{url}?next={next_}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS_AND_NO_ROLE)
+def test_shared_device_switch_permissions(client, login, personas, link, persona):
+    allowed = persona in ("manager", "coach")
+    url = shared_device_url(link)
+    persona_request(login, personas, persona, url, SHARED_DEVICE_SWITCH, method="post", data={"shared_device": "on"})
+    link.refresh_from_db()
+    assert (link.shared_device_until is not None) is allowed
+    if not allowed:  # and nor can they turn off the one a coach turned on
+        feedback_shared_device_set(session=link.session, on=True, now=timezone.now())
+    persona_request(login, personas, persona, url, SHARED_DEVICE_SWITCH, method="post", data={"shared_device": "off"})
+    link.refresh_from_db()
+    assert (link.shared_device_until is None) is allowed
+
+
+def test_shared_device_switch_refuses_get(client, login, personas, link):
+    login("coach", personas)
+    assert client.get(shared_device_url(link)).status_code == 405
+
+
+def test_shared_device_switch_needs_the_csrf_token(personas, link):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(personas.coach)
+    session_page = reverse("programmes:session", kwargs={"pk": link.session_id})
+    assert browser.post(shared_device_url(link), {"shared_device": "on"}).status_code == 403
+    link.refresh_from_db()
+    assert link.shared_device_until is None
+    page = browser.get(session_page).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    action = re.search(r'<form method="post" action="([^"]+)">\s*<input type="hidden" name="csrfmiddlewaretoken"'
+                       r'[^>]*><input type="hidden" name="shared_device" value="on">', page).group(1)  # fmt: skip
+    response = browser.post(html.unescape(action), {"shared_device": "on", "csrfmiddlewaretoken": token})
+    assert (response.status_code, response["Location"]) == (302, session_page)
+    link.refresh_from_db()
+    assert link.shared_device_until is not None
+
+
+@time_machine.travel(dt.datetime(2025, 9, 22, 14, 5, tzinfo=dt.UTC), tick=False)
+def test_shared_device_on_for_four_hours_then_off_says_so(client, login, personas, link):
+    login("coach", personas)
+    response = client.post(shared_device_url(link), {"shared_device": "on"}, follow=True)
+    link.refresh_from_db()
+    assert link.shared_device_until == dt.datetime(2025, 9, 22, 18, 5, tzinfo=dt.UTC)
+    content = response.content.decode()
+    # 19:05 in London (British Summer Time).
+    assert "Shared device on for session 1 until 19:05: after each answer the form offers the next person" in content
+    assert "<strong>Shared device: on</strong> until 19:05." in content
+    assert "Stop sharing a device" in content
+    response = client.post(shared_device_url(link), {"shared_device": "off"}, follow=True)
+    assert "Shared device off for session 1." in response.content.decode()
+    assert "Share one device" in response.content.decode()
+    link.refresh_from_db()
+    assert link.shared_device_until is None
+
+
+@pytest.mark.parametrize("value", ["", "yes", "ON"])
+def test_shared_device_switch_with_a_bad_value_changes_nothing_and_says_so(client, login, personas, link, value):
+    login("coach", personas)
+    response = client.post(shared_device_url(link), {"shared_device": value}, follow=True)
+    assert response.status_code == 200
+    assert "Choose whether to turn the shared device on or off." in response.content.decode()
+    link.refresh_from_db()
+    assert link.shared_device_until is None
+
+
+def test_shared_device_needs_an_open_link(client, login, personas, session_1, link):
+    login("coach", personas)
+    client.post(reverse("feedback:session_close", kwargs={"session_pk": session_1.pk}))
+    response = client.post(shared_device_url(link), {"shared_device": "on"}, follow=True)
+    assert "The feedback form is closed: reopen it before sharing a device." in response.content.decode()
+    link.delete()
+    response = client.post(shared_device_url(link), {"shared_device": "on"}, follow=True)
+    assert "Open the feedback form first: a shared device answers its form." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("next_", "expected"),
+    [
+        ("/feedback/session/{pk}/", "/feedback/session/{pk}/"),
+        ("https://evil.example.com/", "/programmes/sessions/{pk}/"),
+        ("//evil.example.com/", "/programmes/sessions/{pk}/"),
+        ("oops", "/programmes/sessions/{pk}/"),
+        (None, "/programmes/sessions/{pk}/"),
+    ],
+)
+def test_shared_device_returns_to_its_page_but_never_off_site(client, login, personas, link, next_, expected):
+    login("manager", personas)
+    pk = link.session_id
+    url = shared_device_url(link, None if next_ is None else quote(next_.format(pk=pk), safe=""))
+    assert client.post(url, {"shared_device": "on"})["Location"] == expected.format(pk=pk)
+
+
+@pytest.mark.parametrize(
+    ("persona", "shows"),
+    [("coach", True), ("manager", True), ("lead", False)],
+)
+def test_session_page_offers_the_shared_device_switch_to_its_coach_and_managers(
+    client, login, personas, link, persona, shows
+):
+    login(persona, personas)
+    url = reverse("programmes:session", kwargs={"pk": link.session_id})
+    content = client.get(url).content.decode()
+    assert ("Share one device" in content) is shows
+    assert (f'action="{shared_device_url(link, quote(url, safe="/"))}"' in content) is shows
+
+
+def test_closed_link_offers_no_shared_device_and_closing_ends_it(client, login, personas, link):
+    login("coach", personas)
+    client.post(shared_device_url(link), {"shared_device": "on"})
+    client.post(reverse("feedback:session_close", kwargs={"session_pk": link.session_id}))
+    link.refresh_from_db()
+    assert link.shared_device_until is None
+    content = client.get(reverse("feedback:session", kwargs={"session_pk": link.session_id})).content.decode()
+    assert "Share one device" not in content and "Shared device: on" not in content

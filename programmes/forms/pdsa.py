@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.concurrency import VersionedModelForm
-from core.forms import DateInput
+from core.forms import BoundedDateField, DateInput, keep_saved_dates
 
 from ..models import Cohort, PdsaCycle, ProgrammeTemplate
 from ..services.pdsa import PDSA_FIELDS, PdsaEntry, pdsa_cycle_check
@@ -43,12 +43,14 @@ class PdsaCycleForm(VersionedModelForm):
             "started_on": DateInput(),
             "decided_on": DateInput(),
         }
+        field_classes = {"started_on": BoundedDateField, "decided_on": BoundedDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = Cohort.objects.order_by("-start_date", "name")
         self.fields["template"].queryset = ProgrammeTemplate.objects.order_by("name", "-created_at")
         self.fields["decision"].choices = [("", "Not decided yet"), *self.fields["decision"].choices[1:]]
+        keep_saved_dates(self)
 
     def clean(self):
         data = super().clean()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from core.concurrency import VersionedForm, VersionedModelForm, VersionField
-from core.forms import DateInput, DateTimeLocalInput, TimeInput
+from core.forms import BoundedDateField, BoundedDateTimeField, DateInput, TimeInput, keep_saved_dates
 from core.roles import Role
 
 from ..models import Cohort, EnrolmentStatus, Team, TeamMeeting
@@ -49,6 +49,11 @@ class TeamMeetingForm(VersionedModelForm):
         }
         help_texts = {"start_time": "Local time in London; it stays the same when the clocks change."}
         widgets = {"start_time": TimeInput(), "first_date": DateInput()}
+        field_classes = {"first_date": BoundedDateField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep_saved_dates(self)
 
 
 # --- Cohorts and enrolments -------------------------------------------------------------------
@@ -72,9 +77,11 @@ class CohortForm(VersionedModelForm):
         fields = ["name", "template", "owner", "start_date", "target_end_date"]
         labels = {"name": "Cohort name", "target_end_date": "Target end date"}
         widgets = {"start_date": DateInput(), "target_end_date": DateInput()}
+        field_classes = {"start_date": BoundedDateField, "target_end_date": BoundedDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        keep_saved_dates(self)
         if self.instance.pk:
             # A cohort follows the version it was created with.
             del self.fields["template"]
@@ -90,8 +97,8 @@ class CohortForm(VersionedModelForm):
 class EnrolmentCreateForm(forms.Form):
     team = forms.ModelChoiceField(label="Team", queryset=Team.objects.none(), empty_label="Choose a team")
     coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
-    session1_date = forms.DateField(
-        label="Session 1 date", widget=DateInput(), help_text="The other sessions are due from this date."
+    session1_date = BoundedDateField(
+        label="Session 1 date", what="Session 1", help_text="The other sessions are due from this date."
     )
 
     def __init__(self, *args, cohort: Cohort, **kwargs):
@@ -104,12 +111,16 @@ class EnrolmentCreateForm(forms.Form):
 
 class EnrolmentEditForm(VersionedForm):
     coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
-    session1_date = forms.DateField(
+    session1_date = BoundedDateField(
         label="Session 1 date",
-        widget=DateInput(),
+        what="Session 1",
         help_text="Moving session 1 moves the due date of every session; not possible once a session is held.",
     )
     version = VersionField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep_saved_dates(self)
 
 
 class EnrolmentStatusForm(VersionedForm):
@@ -133,9 +144,13 @@ class SessionForm(VersionedForm):
 
     version = VersionField()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep_saved_dates(self)
+
 
 class SessionHeldForm(SessionForm):
-    held_on = forms.DateField(label="Date held", widget=DateInput())
+    held_on = BoundedDateField(label="Date held")
     attendees = forms.IntegerField(
         label="Number of attendees",
         min_value=0,
@@ -152,9 +167,9 @@ class SessionCancelForm(SessionForm):
 
 
 class SessionMoveForm(SessionForm):
-    to_start = forms.DateTimeField(
+    to_start = BoundedDateTimeField(
         label="New date and time",
-        widget=DateTimeLocalInput(),
+        what="The new date",
         help_text="London time.",
     )
     reason = forms.CharField(label="Why is it moving?", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

@@ -7,9 +7,10 @@ their words, and leave the database as it was.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core.concurrency import claim_version
@@ -28,19 +29,41 @@ from ..models import (
     Weekday,
 )
 
+# Forms keep session 1 within two years of today (core.forms.BoundedDateField); a caller that
+# skips them still gets a ValidationError, not the OverflowError of a date past the calendar's end.
+OFF_THE_CALENDAR = "Session 1 cannot be that far from today: its sessions' due dates would fall off the calendar."
+
+
+def _off_the_calendar() -> ValidationError:
+    return ValidationError({"session1_date": ValidationError(OFF_THE_CALENDAR, code="out_of_range")})
+
 
 def sessions_for_enrolment_create(*, enrolment: Enrolment) -> list[Session]:
     """The enrolment's sessions from its cohort's template: due date = session 1 + week offset."""
     plans = enrolment.cohort.template.plans.order_by("number")
-    return Session.objects.bulk_create(
-        Session(
-            enrolment=enrolment,
-            plan=plan,
-            number=plan.number,
-            due_date=plan.due_date_for(enrolment.session1_date),
-        )
-        for plan in plans
-    )
+    try:
+        sessions = [
+            Session(
+                enrolment=enrolment, plan=plan, number=plan.number, due_date=plan.due_date_for(enrolment.session1_date)
+            )
+            for plan in plans
+        ]
+    except OverflowError:
+        raise _off_the_calendar() from None
+    return Session.objects.bulk_create(sessions)
+
+
+def _save_checked(instance: models.Model, check: Callable[[], None], **save: object) -> None:
+    """Saves the row in a savepoint. If another request saved a row with the same unique name in
+    the moment since `check` passed (two managers at once), runs `check` again: it sees that row
+    now (READ COMMITTED) and raises the ValidationError the person would have had a moment later,
+    never a 500. An integrity error that `check` does not explain is raised as it is."""
+    try:
+        with transaction.atomic():
+            instance.save(**save)
+    except IntegrityError:
+        check()
+        raise
 
 
 # --- Teams and their meetings ------------------------------------------------------------------
@@ -68,7 +91,7 @@ def team_create(
         board_location=board_location.strip(),
     )
     _full_clean(team)
-    team.save()
+    _save_checked(team, lambda: _full_clean(team))
     return team
 
 
@@ -90,7 +113,7 @@ def team_update(
     team.board_location = board_location.strip()
     _full_clean(team)
     claim_version(team, version)
-    team.save()
+    _save_checked(team, lambda: _full_clean(team))
     return team
 
 
@@ -177,7 +200,7 @@ def cohort_create(
         name=name.strip(), template=template, owner=owner, start_date=start_date, target_end_date=target_end_date
     )
     _full_clean(cohort)
-    cohort.save()
+    _save_checked(cohort, lambda: _full_clean(cohort))
     return cohort
 
 
@@ -194,18 +217,23 @@ def cohort_update(
     cohort.target_end_date = target_end_date
     _full_clean(cohort)
     claim_version(cohort, version)
-    cohort.save()
+    _save_checked(cohort, lambda: _full_clean(cohort))
     return cohort
+
+
+def _check_not_enrolled(cohort: Cohort, team: Team) -> None:
+    if Enrolment.objects.filter(cohort=cohort, team=team).exists():
+        raise ValidationError(f"{team.name} is already enrolled in {cohort.name}.", code="duplicate")
 
 
 @transaction.atomic
 def enrolment_create(*, cohort: Cohort, team: Team, coach, session1_date: dt.date) -> Enrolment:
     """Enrols a team and makes its sessions from the cohort's programme version."""
-    if Enrolment.objects.filter(cohort=cohort, team=team).exists():
-        raise ValidationError(f"{team.name} is already enrolled in {cohort.name}.", code="duplicate")
-    enrolment = Enrolment.objects.create(
+    _check_not_enrolled(cohort, team)
+    enrolment = Enrolment(
         cohort=cohort, team=team, coach=coach, session1_date=session1_date, status=EnrolmentStatus.PLANNED
     )
+    _save_checked(enrolment, lambda: _check_not_enrolled(cohort, team))
     sessions_for_enrolment_create(enrolment=enrolment)
     return enrolment
 
@@ -229,7 +257,11 @@ def enrolment_update(*, enrolment: Enrolment, version: int | None, coach, sessio
             )
         shift = session1_date - saved_session1_date
         for session in enrolment.sessions.select_for_update():  # locked: each claim wins
-            claim_version(session, session.version, due_date=session.due_date + shift, updated_at=timezone.now())
+            try:
+                due_date = session.due_date + shift
+            except OverflowError:
+                raise _off_the_calendar() from None
+            claim_version(session, session.version, due_date=due_date, updated_at=timezone.now())
     enrolment.coach = coach
     enrolment.session1_date = session1_date
     enrolment.save(update_fields=["coach", "session1_date", "version", "updated_at"])

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
+from conftest import skip_unless_postgresql
 from core.concurrency import (
     DAMAGED_MESSAGE,
     SavedValue,
@@ -93,8 +94,7 @@ def test_a_damaged_version_is_said_at_the_top_of_the_form(personas, version):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_saves_at_the_same_moment_from_one_version_exactly_one_wins():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
+    skip_unless_postgresql()
     team = factories.TeamFactory(department="Before")
     start = threading.Barrier(2)
     saved, refused, errors = [], [], []

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from core.access import manager_or_lead_required, manager_required
 from core.roles import is_manager
@@ -18,6 +19,7 @@ from ..selectors import cohort_rows, cohorts_overview
 from ..services.scheduling import cohort_create, cohort_update
 
 
+@require_safe  # a page to read: GET and HEAD only
 @manager_or_lead_required
 def cohort_list(request: HttpRequest) -> HttpResponse:
     return render(
@@ -55,6 +57,7 @@ def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programmes/cohort_form.html", context)
 
 
+@require_safe  # a page to read: GET and HEAD only
 @manager_or_lead_required
 def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort.objects.select_related("template", "owner"), pk=pk)

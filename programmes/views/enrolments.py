@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.access import can_change, manager_required
 from core.roles import is_manager
@@ -45,6 +45,7 @@ def enrolment_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programmes/enrolment_form.html", {"form": form, "cohort": cohort})
 
 
+@require_safe  # a page to read: GET and HEAD only
 @login_required
 def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_enrolment_for_user(request, pk, queryset=enrolment_page_queryset())

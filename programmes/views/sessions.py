@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from core.access import can_change
 from core.views import posted, submit
@@ -26,6 +27,7 @@ from ..signals import next_step_after_held
 SAVED_NOW = ("held_on", "attendees", "notes", "agreed_start", "cancelled", "cancelled_reason")
 
 
+@require_safe  # a page to read: GET and HEAD only
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for_user(request, pk, queryset=session_page_queryset())

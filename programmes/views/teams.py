@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from core.access import manager_or_lead_required, manager_required
 from core.roles import is_manager
@@ -20,6 +21,7 @@ from ..selectors import team_page, teams_overview
 from ..services.scheduling import team_create, team_meeting_create, team_meeting_update, team_update
 
 
+@require_safe  # a page to read: GET and HEAD only
 @manager_or_lead_required
 def team_list(request: HttpRequest) -> HttpResponse:
     return render(request, "programmes/team_list.html", {"teams": list(teams_overview())})
@@ -50,6 +52,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programmes/team_form.html", context)
 
 
+@require_safe  # a page to read: GET and HEAD only
 @login_required
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk)

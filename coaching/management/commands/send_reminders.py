@@ -50,7 +50,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(result.reminders)} reminders would be sent")
             return
         if result.requeued:
-            self.stderr.write(f"Queued again {len(result.requeued)} reminders left pending by an earlier run.")
+            self.stderr.write(f"Queued again {len(result.requeued)} reminders an earlier run left unsent.")
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(f"{len(result.reminders)} reminders sent")
             self.stderr.write("Handed to the Celery worker, which sends them and retries any that fail.")

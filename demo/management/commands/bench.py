@@ -58,6 +58,7 @@ class Command(BaseCommand):
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-only-not-secret",
             "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
             "CELERY_BROKER_URL": "",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }
