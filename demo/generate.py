@@ -33,3 +33,17 @@ def rising_levels(*, rng: random.Random, tool_names: Iterable[str], count: int) 
             row[name] = RatingValue(discussed=level > 0 or rng.random() < 0.5, level=level)
         rows.append(row)
     return rows
+
+
+def meeting_fields(meeting, *, set_up_from: dt.date) -> dict:
+    """A story meeting (demo.story.Meeting) as TeamMeeting fields, first held on the first such
+    weekday on or after the day the team is set up from."""
+    return {
+        "name": meeting.name,
+        "weekday": meeting.weekday,
+        "start_time": meeting.start_time,
+        "duration_minutes": meeting.minutes,
+        "every_weeks": meeting.every_weeks,
+        "first_date": first_on_weekday(set_up_from, meeting.weekday),
+        "location": meeting.location,
+    }

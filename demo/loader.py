@@ -69,7 +69,7 @@ from programmes.services import (
 from programmes.services.scheduling import team_create, team_meeting_create
 
 from . import story
-from .generate import first_on_weekday, monday, rising_levels
+from .generate import meeting_fields, monday, rising_levels
 from .scale import SCALE_COHORT, scale_add, scale_cohort_dates
 from .story import YES, Answer, CurrentTeam, Held, Move, TeamSpec, at
 
@@ -214,16 +214,7 @@ def _team_ensure(*, spec: TeamSpec, sites: dict[str, Site], meetings_from: dt.da
         board_location=spec.board_location,
     )
     for meeting in spec.meetings:
-        team_meeting_create(
-            team=team,
-            name=meeting.name,
-            weekday=meeting.weekday,
-            start_time=meeting.start_time,
-            duration_minutes=meeting.minutes,
-            every_weeks=meeting.every_weeks,
-            first_date=first_on_weekday(meetings_from, meeting.weekday),
-            location=meeting.location,
-        )
+        team_meeting_create(team=team, **meeting_fields(meeting, set_up_from=meetings_from))
     return team
 
 

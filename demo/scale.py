@@ -32,7 +32,7 @@ from programmes.models import (
     Weekday,
 )
 
-from .generate import first_on_weekday, monday, rising_levels
+from .generate import meeting_fields, monday, rising_levels
 from .story import AGREED_AT, CHECKLIST_DONE, TAUGHT_START, Meeting, at
 
 SCALE_COHORT = "Scale cohort"
@@ -124,17 +124,7 @@ def _unit_add(
     teams.update({(t.site_id, t.name): t for t in new_teams})
     oldest = this_monday - dt.timedelta(weeks=max(w for w, _ in SCALE_PROFILES))
     TeamMeeting.objects.bulk_create(
-        TeamMeeting(
-            team=team,
-            name=SCALE_MEETING.name,
-            weekday=SCALE_MEETING.weekday,
-            start_time=SCALE_MEETING.start_time,
-            duration_minutes=SCALE_MEETING.minutes,
-            every_weeks=SCALE_MEETING.every_weeks,
-            first_date=first_on_weekday(oldest, SCALE_MEETING.weekday),
-            location=SCALE_MEETING.location,
-        )
-        for team in new_teams
+        TeamMeeting(team=team, **meeting_fields(SCALE_MEETING, set_up_from=oldest)) for team in new_teams
     )
 
     enrolled = set(
