@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -30,6 +32,12 @@ class LoginForm(AuthenticationForm):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        """The safe `next` address, but never the login page itself: a signed-in person sent back
+        to it would loop (Django raises ValueError there), so they go to the home page instead."""
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import RequestFactory
 
 from core.views import safe_next
@@ -46,3 +47,10 @@ def test_on_https_an_http_address_of_this_site_is_not_followed():
     assert safe_next(plain, BACK) == BACK
     secure = factory.post("/x/", {"next": "https://testserver/programmes/"}, secure=True)
     assert safe_next(secure, BACK) == "https://testserver/programmes/"
+
+
+@pytest.mark.django_db
+def test_login_page_with_next_pointing_at_itself_sends_a_signed_in_person_home(client):
+    client.force_login(User.objects.create_user("cara"))
+    response = client.get("/accounts/login/?next=/accounts/login/")
+    assert (response.status_code, response["Location"]) == (302, "/")
