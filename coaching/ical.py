@@ -8,11 +8,38 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from programmes.models import EnrolmentStatus, Session
 
 DEFAULT_LENGTH = dt.timedelta(minutes=60)
+
+LONDON = "Europe/London"
+
+
+def london_vtimezone() -> Timezone:
+    """Europe/London as two yearly rules (the UK's since 1996), not icalendar's lists of dates.
+
+    Some clients (Mozilla's ical.js, so Thunderbird) read only the first date of an RDATE that lists
+    several, and would put most winter sessions an hour out; every client reads RRULE observances.
+    """
+    tz = Timezone()
+    tz.add("tzid", LONDON)
+    daylight = TimezoneDaylight()  # last Sunday of March, 01:00 GMT -> 02:00 BST
+    daylight.add("tzname", "BST")
+    daylight.add("tzoffsetfrom", dt.timedelta(0))
+    daylight.add("tzoffsetto", dt.timedelta(hours=1))
+    daylight.add("dtstart", dt.datetime(1970, 3, 29, 1, 0))  # noqa: DTZ001 - local time of the rule
+    daylight.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1SU"})
+    standard = TimezoneStandard()  # last Sunday of October, 02:00 BST -> 01:00 GMT
+    standard.add("tzname", "GMT")
+    standard.add("tzoffsetfrom", dt.timedelta(hours=1))
+    standard.add("tzoffsetto", dt.timedelta(0))
+    standard.add("dtstart", dt.datetime(1970, 10, 25, 2, 0))  # noqa: DTZ001 - local time of the rule
+    standard.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1SU"})
+    tz.add_component(daylight)
+    tz.add_component(standard)
+    return tz
 
 
 def session_uid(session: Session) -> str:
@@ -23,9 +50,11 @@ def session_uid(session: Session) -> str:
 def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) -> bytes:
     """One VEVENT per session with an agreed start.
 
-    Each session must carry `move_count` (its SessionChange rows; SEQUENCE rises with each move)
-    and have plan, enrolment__team__site and enrolment__agreement__meeting loaded (feed_sessions
-    does all of that).
+    Each session must have plan, enrolment__team__site and enrolment__agreement__meeting loaded
+    (feed_sessions does).
+
+    SEQUENCE is the session's version plus its enrolment's: both are bumped on every save (a move,
+    a cancellation, a withdrawal, a reopening), so it rises with each change and never goes back.
     """
     cal = Calendar()
     cal.add("prodid", "-//QMS Coach//Coaching sessions//EN")
@@ -48,7 +77,7 @@ def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) 
         event.add("dtstamp", now)
         event.add("dtstart", start)
         event.add("dtend", start + length)
-        event.add("sequence", session.move_count)
+        event.add("sequence", session.version + enrolment.version)
         event.add("summary", f"QMS {session.plan.title} – {team.name} ({team.site.code})")
         if meeting and meeting.location:
             event.add("location", meeting.location)
@@ -59,8 +88,10 @@ def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) 
         event.add("status", "CANCELLED" if called_off else "CONFIRMED")
         cal.add_component(event)
         starts.append(start.date())
-    if starts:
-        # A VTIMEZONE for Europe/London covering just the feed's years keeps the feed small.
+    if starts and settings.TIME_ZONE == LONDON:
+        cal.subcomponents.insert(0, london_vtimezone())  # before the events that name it
+    elif starts:
+        # Another zone: icalendar's definition covering just the feed's years keeps the feed small.
         year = dt.timedelta(days=366)
         cal.add_missing_timezones(first_date=min(starts) - year, last_date=max(starts) + year)
     return cal.to_ical()

@@ -3,6 +3,9 @@
 The response streams, so an export of any size is written as the rows are read: pass rows as an
 iterator over a single query (QuerySet.iterator()), and the number of queries stays the same
 whatever the number of rows.
+
+The first bytes are a UTF-8 byte-order mark (EF BB BF): without it Excel on Windows reads the file as
+Windows-1252 and shows "café" as "cafÃ©". Read an export with encoding "utf-8-sig".
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from django.http import StreamingHttpResponse
 # A cell starting with one of these is read as a formula by spreadsheet programs; exports are opened
 # in Excel, and comments are typed by people, so such cells are prefixed with an apostrophe.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# The byte-order mark, the stream's first chunk (encoded as UTF-8 by the response: EF BB BF).
+BOM = "\ufeff"
 
 
 class _Echo:
@@ -36,6 +42,7 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     writer = csv.writer(_Echo())
 
     def lines():
+        yield BOM
         yield writer.writerow(header)
         for row in rows:
             yield writer.writerow([safe_cell(value) for value in row])

@@ -53,6 +53,8 @@ class FeedbackFigures:
 
     withheld: bool = False
     min_group: int | None = None  # set when withheld, for the page to say why
+    # Withheld though it has the minimum itself: shown, it would give a smaller group's answers away.
+    protects_smaller: bool = False
     responses: int | None = None
     yes: int | None = None
     not_sure: int | None = None
@@ -97,7 +99,7 @@ class _Tally:
 
     def figures(self, *, withheld: bool) -> FeedbackFigures:
         if withheld:
-            return FeedbackFigures(withheld=True, min_group=min_group())
+            return FeedbackFigures(withheld=True, min_group=min_group(), protects_smaller=not self.too_small)
         mean = None
         if self.responses:
             mean = (Decimal(self.rating_total) / Decimal(self.responses)).quantize(_TENTH, rounding=ROUND_HALF_UP)

@@ -18,7 +18,7 @@ HEADER = ["team", "site", "cohort", "session_number", "session_date", "tool", "d
 
 def read_csv(response) -> list[list[str]]:
     assert isinstance(response, StreamingHttpResponse)
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from programmes.models import EnrolmentStatus, Session
 
@@ -15,7 +15,7 @@ def feed_lookup(token: str) -> CalendarFeed | None:
 
 
 def feed_sessions(feed: CalendarFeed) -> QuerySet[Session]:
-    """One query: the sessions a feed shows, each with what build_calendar reads and its move count.
+    """One query: the sessions a feed shows, each with what build_calendar reads.
 
     A coach's feed: the sessions of the enrolments they coach that are planned or active.
     A team's feed: every session of the team's enrolments.
@@ -23,7 +23,6 @@ def feed_sessions(feed: CalendarFeed) -> QuerySet[Session]:
     sessions = (
         Session.objects.filter(agreed_start__isnull=False)
         .select_related("plan", "enrolment__team__site", "enrolment__agreement__meeting")
-        .annotate(move_count=Count("changes"))
         .order_by("agreed_start", "pk")
     )
     if feed.coach_id is not None:

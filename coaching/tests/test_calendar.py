@@ -1,10 +1,12 @@
-"""Calendar feeds: RFC 5545 made with icalendar, read back with icalendar; the secret address;
-resetting it."""
+"""Calendar feeds: RFC 5545 made with icalendar, read back with icalendar and with vobject; the
+secret address; resetting it."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
+import vobject
 from django.urls import reverse
 from icalendar import Calendar
 from pytest_django.asserts import assertRedirects
@@ -15,7 +17,12 @@ from coaching.selectors import feed_sessions
 from coaching.services import agreement_confirm, calendar_feed_for_coach, calendar_feed_for_team
 from conftest import PERSONAS
 from programmes.models import EnrolmentStatus, Session
-from programmes.services.scheduling import enrolment_set_status, session_cancel, session_move
+from programmes.services.scheduling import (
+    enrolment_set_status,
+    session_cancel,
+    session_move,
+    session_record_held,
+)
 from tests import factories
 from tests.helpers import MANAGERS_ONLY, persona_request
 
@@ -72,7 +79,7 @@ def test_calendar_coach_feed_parses_with_one_event_per_scheduled_session(client,
     assert start == dt.datetime(2025, 10, 21, 9, 0, tzinfo=LONDON)
     assert start.tzinfo.key == "Europe/London"
     assert event.decoded("DTEND") - start == dt.timedelta(minutes=30)
-    assert event["SEQUENCE"] == 0
+    assert event["SEQUENCE"] == 3  # session version 2 (its time agreed) + enrolment version 1
     assert str(event["STATUS"]) == "CONFIRMED"
     assert str(event["LOCATION"]) == "Seminar room 2"
     assert str(event["SUMMARY"]) == (
@@ -108,7 +115,7 @@ def test_calendar_moved_session_keeps_its_uid_with_a_higher_sequence(client, per
         user=personas.coach,
     )
     after = events(client.get(feed_url(feed)))[uid]
-    assert (before["SEQUENCE"], after["SEQUENCE"]) == (0, 1)
+    assert (before["SEQUENCE"], after["SEQUENCE"]) == (3, 4)
     assert after.decoded("DTSTART") == dt.datetime(2025, 11, 5, 14, 0, tzinfo=LONDON)
 
 
@@ -120,6 +127,107 @@ def test_calendar_cancelled_session_is_status_cancelled(client, personas):
     found = events(client.get(feed_url(feed)))
     assert str(found[f"qms-session-{session_5.pk}@qms-coach"]["STATUS"]) == "CANCELLED"
     assert [str(e["STATUS"]) for e in found.values()].count("CANCELLED") == 1
+
+
+def test_calendar_cancelling_raises_sequence_and_nothing_lowers_it(client, personas):
+    agree(personas.enrolment)
+    feed = calendar_feed_for_team(team=personas.enrolment.team)
+    session_5 = personas.enrolment.sessions.get(number=5)
+    session_6 = personas.enrolment.sessions.get(number=6)
+    uid_5, uid_6 = (f"qms-session-{s.pk}@qms-coach" for s in (session_5, session_6))
+
+    def seen():
+        found = events(client.get(feed_url(feed)))
+        return [(found[uid]["SEQUENCE"], str(found[uid]["STATUS"])) for uid in (uid_5, uid_6)]
+
+    assert seen() == [(3, "CONFIRMED"), (3, "CONFIRMED")]
+    session_cancel(session=session_5, version=session_5.version, reason="Ward closed")
+    assert seen() == [(4, "CANCELLED"), (3, "CONFIRMED")]
+    # A cancelled session later recorded as held after all: confirmed again, and still no lower.
+    session_5.refresh_from_db()
+    session_record_held(
+        session=session_5, version=session_5.version, held_on=dt.date(2025, 11, 18), attendees=5, notes="",
+        today=dt.date(2025, 11, 18),
+    )  # fmt: skip
+    assert seen() == [(5, "CONFIRMED"), (3, "CONFIRMED")]
+    enrolment_set_status(enrolment=personas.enrolment, status=EnrolmentStatus.WITHDRAWN)
+    assert seen() == [(6, "CONFIRMED"), (4, "CANCELLED")]  # held stays held; to come is called off
+    enrolment_set_status(enrolment=personas.enrolment, status=EnrolmentStatus.ACTIVE)
+    assert seen() == [(7, "CONFIRMED"), (5, "CONFIRMED")]
+
+
+# Summer and winter sessions over several years: London wall-clock times and the UTC instants they
+# are. With the Sundays the clocks change (26 Oct 2025 back at 02:00, 29 Mar 2026 forward at 01:00)
+# and the days either side of a change (25 Mar 2028, before BST; 30 Oct 2028, after it).
+ACROSS_YEARS = [
+    (dt.datetime(2025, 10, 26, 9, 0, tzinfo=LONDON), dt.datetime(2025, 10, 26, 9, 0, tzinfo=dt.UTC)),
+    (dt.datetime(2026, 1, 13, 9, 0, tzinfo=LONDON), dt.datetime(2026, 1, 13, 9, 0, tzinfo=dt.UTC)),
+    (dt.datetime(2026, 3, 29, 9, 0, tzinfo=LONDON), dt.datetime(2026, 3, 29, 8, 0, tzinfo=dt.UTC)),
+    (dt.datetime(2026, 7, 14, 14, 30, tzinfo=LONDON), dt.datetime(2026, 7, 14, 13, 30, tzinfo=dt.UTC)),
+    (dt.datetime(2027, 2, 9, 9, 0, tzinfo=LONDON), dt.datetime(2027, 2, 9, 9, 0, tzinfo=dt.UTC)),
+    (dt.datetime(2027, 8, 10, 9, 0, tzinfo=LONDON), dt.datetime(2027, 8, 10, 8, 0, tzinfo=dt.UTC)),
+    (dt.datetime(2028, 3, 25, 9, 0, tzinfo=LONDON), dt.datetime(2028, 3, 25, 9, 0, tzinfo=dt.UTC)),
+    (dt.datetime(2028, 10, 30, 9, 0, tzinfo=LONDON), dt.datetime(2028, 10, 30, 9, 0, tzinfo=dt.UTC)),
+]
+
+
+def test_calendar_feed_times_read_alike_by_icalendar_and_vobject_across_years(client, personas):
+    agree(personas.enrolment)
+    sessions = list(personas.enrolment.sessions.filter(number__gte=2).order_by("number"))[: len(ACROSS_YEARS)]
+    for session, (local, _utc) in zip(sessions, ACROSS_YEARS, strict=True):
+        Session.objects.filter(pk=session.pk).update(agreed_start=local)
+    expected = {
+        f"qms-session-{s.pk}@qms-coach": s.agreed_start for s in Session.objects.filter(pk__in=[s.pk for s in sessions])
+    }
+    assert sorted(expected.values()) == [utc for _local, utc in ACROSS_YEARS]
+    body = client.get(feed_url(calendar_feed_for_team(team=personas.enrolment.team))).content
+
+    # icalendar: DTSTART as it reads it, and the wall-clock time through the feed's own VTIMEZONE.
+    calendar = Calendar.from_ical(body)
+    (vtimezone,) = calendar.walk("VTIMEZONE")
+    own_zone = vtimezone.to_tz(lookup_tzid=False)
+    by_icalendar = {}
+    by_icalendar_vtimezone = {}
+    for event in calendar.walk("VEVENT"):
+        uid = str(event["UID"])
+        if uid not in expected:
+            continue
+        by_icalendar[uid] = event.decoded("DTSTART").astimezone(dt.UTC)
+        wall = event.decoded("DTSTART").replace(tzinfo=None)
+        by_icalendar_vtimezone[uid] = wall.replace(tzinfo=own_zone).astimezone(dt.UTC)
+    # vobject, which reads the feed's VTIMEZONE with dateutil.
+    vcal = vobject.readOne(body.decode())
+    vobject_zone = vcal.vtimezone.gettzinfo()
+    by_vobject = {}
+    by_vobject_vtimezone = {}
+    for vevent in vcal.vevent_list:
+        uid = vevent.uid.value
+        if uid not in expected:
+            continue
+        by_vobject[uid] = vevent.dtstart.value.astimezone(dt.UTC)
+        wall = vevent.dtstart.value.replace(tzinfo=None)
+        by_vobject_vtimezone[uid] = wall.replace(tzinfo=vobject_zone).astimezone(dt.UTC)
+    assert by_icalendar == expected
+    assert by_icalendar_vtimezone == expected
+    assert by_vobject == expected
+    assert by_vobject_vtimezone == expected
+
+
+def test_calendar_vtimezone_is_two_yearly_rules_without_lists_of_dates(client, personas):
+    agree(personas.enrolment)
+    text = client.get(feed_url(calendar_feed_for_coach(coach=personas.coach))).content.decode()
+    block = re.search(r"BEGIN:VTIMEZONE\r\n.*?END:VTIMEZONE\r\n", text, re.DOTALL).group(0)
+    assert re.search(r"^RDATE[^\r\n]*,", text, re.MULTILINE) is None
+    assert "RDATE" not in block
+    assert block == (
+        "BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n"
+        "BEGIN:DAYLIGHT\r\nDTSTART:19700329T010000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\n"
+        "TZNAME:BST\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\nEND:DAYLIGHT\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:19701025T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\n"
+        "TZNAME:GMT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nEND:STANDARD\r\n"
+        "END:VTIMEZONE\r\n"
+    )
+    assert text.index("BEGIN:VTIMEZONE") < text.index("BEGIN:VEVENT")
 
 
 def test_calendar_team_feed_shows_a_withdrawn_teams_sessions_as_cancelled(client, personas):
@@ -165,7 +273,7 @@ def test_calendar_feed_query_count_does_not_grow_with_sessions(client, django_as
         )
     feed = calendar_feed_for_coach(coach=coach)
     # 1 the feed with its coach (or team and site), 2 its sessions with plan, team, site,
-    # agreement and meeting, and their move counts.
+    # agreement and meeting.
     with django_assert_num_queries(2):
         response = client.get(feed_url(feed))
     assert len(events(response)) == 9 * teams

@@ -204,6 +204,8 @@ def test_lead_sees_no_responses_as_none(personas):
 # --- A small group cannot be worked out from the figures around it --------------------------------
 
 WITHHELD = FeedbackFigures(withheld=True, min_group=5)
+# Big enough itself, hidden so that a smaller group cannot be worked out.
+PROTECTING = FeedbackFigures(withheld=True, min_group=5, protects_smaller=True)
 
 
 def test_small_session_and_its_smallest_sibling_are_hidden_from_a_lead(personas):
@@ -213,7 +215,7 @@ def test_small_session_and_its_smallest_sibling_are_hidden_from_a_lead(personas)
     answer(small, "no", 1, n=3)
     report = feedback_report(user=personas.lead)
     assert report.for_session(small.session_id) == WITHHELD
-    assert report.for_session(big.session_id) == WITHHELD  # else 10 - 7 gives the small one away
+    assert report.for_session(big.session_id) == PROTECTING  # else 10 - 7 gives the small one away
     assert report.for_enrolment(personas.enrolment.pk).positive_pct == Decimal("70.0")
     assert feedback_report(user=personas.manager).for_session(big.session_id).responses == 7
 
@@ -233,8 +235,8 @@ def test_hidden_team_is_not_rebuilt_from_its_sessions(personas, link, other_link
     answer(other_link, "no", 1)
     report = feedback_report(user=personas.lead)
     assert report.for_enrolment(personas.other_enrolment.pk) == WITHHELD
-    assert report.for_enrolment(personas.enrolment.pk) == WITHHELD  # else 6 - 5 gives the other team away
-    assert report.for_session(link.session_id) == WITHHELD  # and its only session would show it
+    assert report.for_enrolment(personas.enrolment.pk) == PROTECTING  # else 6 - 5 gives the other team away
+    assert report.for_session(link.session_id) == PROTECTING  # and its only session would show it
     assert report.for_cohort(personas.enrolment.cohort_id).responses == 6
     assert report.overall.positive_pct == Decimal("83.3")
 
@@ -257,5 +259,5 @@ def test_lead_panel_hides_what_the_report_hides(personas):
     small = FeedbackLink.objects.create(session=held(personas.enrolment, 2, attendees=8))
     answer(big, "yes", 5, n=7)
     answer(small, "no", 1, n=3)
-    assert session_feedback_panel(session=big.session, user=personas.lead).figures == WITHHELD
+    assert session_feedback_panel(session=big.session, user=personas.lead).figures == PROTECTING
     assert session_feedback_panel(session=big.session, user=personas.coach).figures.responses == 7

@@ -216,6 +216,18 @@ def test_overview_coach_sees_own_team_only(client, login, personas, link, other_
     assert reverse("feedback:session", kwargs={"session_pk": link.session_id}) in content
 
 
+def test_overview_lead_is_told_why_each_group_is_hidden(client, login, personas, link, other_link):
+    for _ in range(5):
+        factories.FeedbackResponseFactory(link=link)
+    factories.FeedbackResponseFactory(link=other_link, could_improve="no")
+    login("lead", personas)
+    content = client.get(reverse("feedback:overview")).content.decode()
+    # The other team's 1 response is under the minimum; this team's 5 are hidden only to protect it.
+    assert content.count('<td colspan="5">Not shown: fewer than 5 responses</td>') == 2  # its team and session
+    protecting = '<td colspan="5">Not shown, so that a smaller group’s answers cannot be worked out</td>'
+    assert content.count(protecting) == 2  # this team and its session
+
+
 def test_overview_lead_sees_withheld_small_groups_and_no_links(client, login, personas, link, other_link):
     for _ in range(5):
         factories.FeedbackResponseFactory(link=link)
@@ -394,7 +406,7 @@ def test_two_managers_editing_one_change_the_second_is_refused(client, login, pe
 
 
 def _rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 HEADER = [

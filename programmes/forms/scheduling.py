@@ -36,6 +36,17 @@ class TeamMeetingForm(VersionedModelForm):
         choices=[("", "Choose a day")] + [(v, label) for v, label in TeamMeeting._meta.get_field("weekday").choices],
         error_messages={"required": "Choose the day of the week the meeting is held on."},
     )
+    # The same range as the table's check (programmes_teammeeting_duration_range), so 0 is a form error.
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)",
+        initial=60,
+        min_value=1,
+        max_value=24 * 60,
+        error_messages={
+            "min_value": "A meeting lasts between 1 minute and 24 hours.",
+            "max_value": "A meeting lasts between 1 minute and 24 hours.",
+        },
+    )
 
     class Meta:
         model = TeamMeeting
@@ -43,7 +54,6 @@ class TeamMeetingForm(VersionedModelForm):
         labels = {
             "name": "Meeting name",
             "start_time": "Start time",
-            "duration_minutes": "Length (minutes)",
             "every_weeks": "How often",
             "first_date": "A date it is held on",
         }

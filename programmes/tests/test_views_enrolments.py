@@ -89,6 +89,7 @@ def test_enrolment_page_shows_agreement_and_move_history(login, personas):
     )
     response = login("lead", personas).get(reverse("programmes:enrolment", args=[enrolment.pk]))
     html = response.content.decode()
+    changed_at = timezone.localtime(SessionChange.objects.latest("pk").changed_at)
     assertContains(response, "Coaching slots: <strong>Agreed at session 1</strong>")
     assertContains(response, "Coaching rides on <strong>Team huddle</strong>")
     assertContains(response, "1 session moved, 2 moves in all.")
@@ -99,8 +100,8 @@ def test_enrolment_page_shows_agreement_and_move_history(login, personas):
           <td><time datetime="2025-11-04T14:30:00+00:00">Tue 4 Nov 2025, 14:30</time></td>
           <td>Clinic overran</td>
           <td>Mina Manager</td>"""
-        + f"""<td><time datetime="{timezone.localtime(SessionChange.objects.latest("pk").changed_at).isoformat()}">"""
-        + f"""{timezone.localtime(SessionChange.objects.latest("pk").changed_at):%a %-d %b %Y, %H:%M}</time></td>
+        + f"""<td><time datetime="{changed_at.replace(microsecond=0).isoformat()}">"""
+        + f"""{changed_at:%a %-d %b %Y, %H:%M}</time></td>
         </tr>""",
         html,
     )
