@@ -7,7 +7,7 @@ PIP := PIP_CONSTRAINT=constraints-build.txt $(BIN)/pip install --quiet --disable
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run migrate seed test lint format worker beat bench clean
+.PHONY: help install install-dev vnu run migrate seed test lint format worker beat bench clean
 
 help:
 	@echo "make run     install, migrate the SQLite default, load demo data, serve http://$(HOST):$(PORT)"
@@ -30,10 +30,25 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints-build.
 
 install: $(VENV)/.installed
 
-install-dev: $(VENV)/.installed-dev
+# The Nu HTML checker (npm's vnu-jar, pinned in package-lock.json) for the HTML validity tests; they
+# run it with the machine's Java. Scripts off: its postinstall would download a Java. Without npm,
+# `make install-dev` leaves it out and the tests skip the check (CI installs npm and fails instead).
+NPM ?= npm
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
+
+$(VNU_JAR): package.json package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+vnu: $(VNU_JAR)
+
+install-dev: $(VENV)/.installed-dev $(if $(shell command -v $(NPM) 2>/dev/null),$(VNU_JAR))
 
 # `make run` is for a developer's machine: debug on (demo logins work) unless told otherwise.
 run: export DJANGO_DEBUG ?= 1
+# The feedback links and QR posters print the address the app is served at, unless told another
+# (QMS_SITE_URL: the address phones reach, e.g. make run HOST=0.0.0.0 QMS_SITE_URL=http://10.1.2.3:8000).
+run: export QMS_SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -67,4 +82,4 @@ bench: install-dev
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only $(BIN)/python manage.py bench
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.contrib.auth.models import User
 
 from programmes.models import Enrolment
 from tests import factories
+from tests.html_checker import NuChecker, checker_missing, describe
 
 
 def require_service(name: str, available: bool, why: str = "") -> None:
@@ -144,15 +146,65 @@ def chromium_browser():
         browser.close()
 
 
-class BrowserPage:
-    """A Playwright page that insists every page it loads is checked with axe-core."""
+@pytest.fixture(scope="session")
+def html_checker():
+    """The Nu HTML checker's service, one JVM for the whole run (tests/html_checker.py), or None
+    with a warning when Java or vnu.jar is missing here (a failure in CI)."""
+    why = checker_missing()
+    if why:
+        if os.environ.get("QMS_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Nu HTML checker is not available: {why} (QMS_REQUIRE_SERVICES=1)", pytrace=False)
+        warnings.warn(f"HTML validity is not checked: {why}", stacklevel=1)
+        yield None
+        return
+    checker = NuChecker()
+    # Ready before any page loads: a JVM starting beside the first page (two CPUs) made it time out.
+    checker.wait_ready()
+    yield checker
+    checker.close()
 
-    def __init__(self, page, base_url: str):
+
+class BrowserPage:
+    """A Playwright page that insists every page it loads is checked with axe-core, and that every
+    HTML document the live server sends it is valid HTML (the Nu checker, when there is one)."""
+
+    def __init__(self, page, base_url: str, html_checker: NuChecker | None = None):
         self.page = page
         self.base_url = base_url
         self.loaded: list[str] = []
         self.checked: set[str] = set()
+        self.html_checker = html_checker
+        self.documents: list[tuple[str, str]] = []  # (url, HTML) not yet validated
         page.on("load", lambda p: self.loaded.append(self._path(p.url)))
+        if html_checker is not None:
+            page.on("response", self._keep_document)
+
+    def _keep_document(self, response) -> None:
+        """Keep the HTML of each page the server sends the main frame: every navigation, clicks and
+        form posts included. Redirects have no body; downloads (CSV, PDF, iCalendar) are not HTML."""
+        request = response.request
+        if request.resource_type != "document" or request.frame != self.page.main_frame:
+            return
+        if not response.url.startswith(self.base_url) or 300 <= response.status < 400:
+            return
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            return
+        html = response.text()
+        self.html_checker.submit(html)  # checked in the background while the test goes on
+        self.documents.append((response.url, html))
+
+    def check_html(self) -> None:
+        """Errors from the Nu HTML checker in any document received since the last check fail the test."""
+        documents, self.documents = self.documents, []
+        if self.html_checker is None:
+            return
+        report = [
+            f"{self._path(url)}:\n{describe(errors)}"
+            for url, html in dict.fromkeys(documents)
+            if (errors := self.html_checker.errors(html))
+        ]
+        if report:
+            pytest.fail("Invalid HTML (Nu HTML checker):\n" + "\n".join(report), pytrace=False)
 
     def _path(self, url: str) -> str:
         return url.removeprefix(self.base_url).split("#")[0]
@@ -175,6 +227,7 @@ class BrowserPage:
             )
             pytest.fail(f"Accessibility violations on {self.page.url}:\n{details}", pytrace=False)
         self.checked.add(self._path(self.page.url))
+        self.check_html()
 
     def login(self, username: str, password: str = factories.DEFAULT_PASSWORD) -> None:
         page = self.goto("/accounts/login/")
@@ -186,13 +239,14 @@ class BrowserPage:
 
 
 @pytest.fixture
-def browser_page(chromium_browser, live_server):
+def browser_page(chromium_browser, live_server, html_checker):
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.set_default_timeout(15_000)
     page = context.new_page()
-    wrapper = BrowserPage(page, live_server.url)
+    wrapper = BrowserPage(page, live_server.url, html_checker)
     yield wrapper
     context.close()
+    wrapper.check_html()  # documents that came after the last accessibility check
     unchecked = [path for path in dict.fromkeys(wrapper.loaded) if path not in wrapper.checked]
     if unchecked:
         pytest.fail(f"Pages loaded but not checked with axe-core: {unchecked}", pytrace=False)

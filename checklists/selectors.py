@@ -283,28 +283,67 @@ class TeamChecklistSummary:
 def team_checklist_summary(*, enrolment: Enrolment, run_length: int) -> TeamChecklistSummary:
     """The team's checklists as a tools x sessions heatmap, with sustainment, adoption and notes.
 
-    Three queries whatever the number of tools and sessions: the sessions with their plan rows and
-    checklists (and each checklist's coach), the ratings, the tools.
+    Three queries whatever the number of tools and sessions (team_checklist_summaries).
     """
-    sessions = list(
-        enrolment.sessions.select_related("plan", "checklist__coach").chronological()  # query 1
-    )
+    return team_checklist_summaries(enrolments=[enrolment], run_length=run_length)[0]
+
+
+def team_checklist_summaries(*, enrolments: list[Enrolment], run_length: int) -> list[TeamChecklistSummary]:
+    """team_checklist_summary for each of these enrolments, in their order: the team page shows one
+    per cohort the team was enrolled in.
+
+    Three queries whatever the number of enrolments, tools and sessions: the sessions with their
+    plan rows and checklists (and each checklist's coach), the ratings, the tools. None without
+    enrolments.
+    """
+    if not enrolments:
+        return []
+    by_pk = {e.pk: e for e in enrolments}
+    sessions_of: dict[int, list[Session]] = {pk: [] for pk in by_pk}
+    for session in (  # query 1
+        Session.objects.filter(enrolment_id__in=by_pk).select_related("plan", "checklist__coach").chronological()
+    ):
+        session.enrolment = by_pk[session.enrolment_id]  # no query when a page reads session.enrolment
+        sessions_of[session.enrolment_id].append(session)
     ratings = list(  # query 2
-        ToolRating.objects.filter(checklist__session__enrolment=enrolment).only(
+        ToolRating.objects.filter(checklist__session__enrolment_id__in=by_pk).only(
             "checklist_id", "tool_id", "discussed", "level", "comment"
         )
     )
-    rated_tool_ids = {r.tool_id for r in ratings}
-    tools = [t for t in Tool.objects.order_by("order", "name") if t.active or t.pk in rated_tool_ids]  # query 3
-
+    all_tools = list(Tool.objects.order_by("order", "name"))  # query 3
     by_checklist: dict[int, dict[int, RatingValue]] = {}
     for r in ratings:
         by_checklist.setdefault(r.checklist_id, {})[r.tool_id] = r.value
+    return [
+        _team_checklist_summary(
+            enrolment=enrolment,
+            sessions=sessions_of[enrolment.pk],
+            by_checklist=by_checklist,
+            all_tools=all_tools,
+            run_length=run_length,
+        )
+        for enrolment in enrolments
+    ]
 
+
+def _team_checklist_summary(
+    *,
+    enrolment: Enrolment,
+    sessions: list[Session],
+    by_checklist: dict[int, dict[int, RatingValue]],
+    all_tools: list[Tool],
+    run_length: int,
+) -> TeamChecklistSummary:
+    """One enrolment's summary from rows already loaded: no queries. by_checklist: checklist id ->
+    tool id -> rating (of these and other enrolments' checklists); all_tools: every tool, in order."""
     held = sorted(
         (s for s in sessions if s.is_held or session_checklist(s) is not None),
         key=_session_order,
     )
+    rated_tool_ids = {
+        tool_id for s in held if (c := session_checklist(s)) is not None for tool_id in by_checklist.get(c.pk, {})
+    }
+    tools = [t for t in all_tools if t.active or t.pk in rated_tool_ids]
     history: dict[int, list[int]] = {tool.pk: [] for tool in tools}  # levels so far, oldest first
     columns = []
     for session in held:

@@ -4,7 +4,7 @@ team's checklist summary, tool management for managers and the ratings CSV."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from core.access import can_change, manager_required, staff_role_required
 from core.concurrency import StaleEdit, refuse_stale
 from core.exports import csv_response
-from core.views import posted, submit
+from core.views import posted, safe_next, submit
 from programmes.access import get_enrolment_for_user, get_session_for_user
 from programmes.models import Enrolment
 
@@ -66,11 +66,19 @@ def checklist_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
     if done.saved:
         messages.success(request, f"Checklist for session {session.number} saved.")
         summary = reverse("checklists:enrolment_summary", args=[session.enrolment_id])
-        return redirect(f"{summary}#session-{session.pk}")
+        # Back where the button was (the session page, whose next step is then the feedback link).
+        return HttpResponseRedirect(safe_next(request, f"{summary}#session-{session.pk}"))
     return render(
         request,
         "checklists/checklist_form.html",
-        {**context, "form": form, "form_data": data, "conflict": done.meanwhile, "levels": UsageLevel.choices},
+        {
+            **context,
+            "form": form,
+            "form_data": data,
+            "conflict": done.meanwhile,
+            "levels": UsageLevel.choices,
+            "back": safe_next(request, reverse("checklists:enrolment_summary", args=[session.enrolment_id])),
+        },
     )
 
 

@@ -79,8 +79,8 @@ def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) 
         event.add("dtend", start + length)
         event.add("sequence", session.version + enrolment.version)
         event.add("summary", f"QMS {session.plan.title} – {team.name} ({team.site.code})")
-        if meeting and meeting.location:
-            event.add("location", meeting.location)
+        if session.location or (meeting and meeting.location):
+            event.add("location", session.location or meeting.location)
         event.add("description", f"Session {session.number} of the QMS programme for {team.name}.")
         event.add("url", settings.SITE_URL + reverse("programmes:enrolment", args=[enrolment.pk]))
         # A withdrawn team's sessions still to come will not happen.

@@ -21,7 +21,11 @@ class CoachingAgreement(models.Model):
     skipped_dates = models.JSONField(
         default=list, blank=True, help_text="ISO dates of the meeting the coach marked unavailable."
     )
-    agreed_at = models.DateTimeField()
+    agreed_at = models.DateTimeField(help_text="When the agreement was recorded here.")
+    agreed_on = models.DateField(
+        help_text="The day the slots were agreed with the team (London): the day it was recorded, or an earlier "
+        'day the coach gave, not before session 1 was held. Decides "agreed at session 1".'
+    )
     agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Bumped by every confirm and admin save (core.concurrency): the agreement page carries the
     # version it was opened on, 0 for "no agreement yet" (NO_AGREEMENT_VERSION).
@@ -33,10 +37,34 @@ class CoachingAgreement(models.Model):
     def __str__(self) -> str:
         return f"Coaching agreement for enrolment {self.enrolment_id}"
 
+    def save(self, *args, **kwargs):
+        # A row made without the day (the app's own steps, tests) was agreed the day it was recorded.
+        if self.agreed_on is None and self.agreed_at is not None:
+            self.agreed_on = self.recorded_on
+        super().save(*args, **kwargs)
+
     @property
-    def agreed_on(self) -> dt.date:
-        """The day it was agreed, in London."""
+    def recorded_on(self) -> dt.date:
+        """The day it was recorded here, in London (agreed_on may be earlier)."""
         return timezone.localdate(self.agreed_at)
+
+
+def agreed_on_error(agreed_on: dt.date, *, today: dt.date, session_1_held_on: dt.date | None) -> str | None:
+    """The one rule for the day a coach says the slots were agreed (the agreement form and
+    agreement_confirm both use it): today, or an earlier day on or after the day session 1 was
+    held; never in the future. The message to show, or None when the day is fine."""
+    if agreed_on > today:
+        return f"The day the slots were agreed cannot be in the future (today is {today:%a %-d %b %Y})."
+    if agreed_on < today:
+        if session_1_held_on is None:
+            return (
+                "Session 1 is not recorded as held yet, so the slots can only be recorded as agreed today. "
+                "Record session 1 as held first to give an earlier day."
+            )
+        if agreed_on < session_1_held_on:
+            held = f"{session_1_held_on:%a %-d %b %Y}"
+            return f"The slots cannot have been agreed before session 1, which was held on {held}."
+    return None
 
 
 class SlotsState(models.TextChoices):
@@ -52,8 +80,9 @@ def slots_state(*, agreement: CoachingAgreement | None, session_1_held_on: dt.da
     """The one rule for "slots agreed at session 1", used by every page, the reminders and the exports.
 
     Before session 1 is held: not yet (even if agreed already: it counts once session 1 is held on
-    or after that day). Then: agreed at session 1 when agreed on or before the day it was held,
-    agreed later when agreed after it, not agreed while there is no agreement.
+    or after that day). Then: agreed at session 1 when the agreement's day (agreed_on: the day the
+    coach says it was agreed, not the day it was typed in) is on or before the day it was held,
+    agreed later when after it, not agreed while there is no agreement.
     """
     if session_1_held_on is None:
         return SlotsState.NOT_YET
@@ -67,6 +96,7 @@ def slots_state(*, agreement: CoachingAgreement | None, session_1_held_on: dt.da
 class ReminderKind(models.TextChoices):
     OVERDUE = "overdue", "Session overdue"
     ESCALATION = "escalation", "Escalation to improvement manager"
+    SLIPPING = "slipping", "Session agreed past its due date"
     SLOTS_NOT_AGREED = "slots_not_agreed", "Coaching slots not agreed"
     UPCOMING = "upcoming", "Upcoming session without an agreed time"
 

@@ -170,8 +170,9 @@ def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
         figure=figure,
         detail=detail,
         how=(
-            "Teams that have held session 1; counted when their coaching agreement was made on or before the "
-            "day session 1 was held, on a meeting the team already holds."
+            "Teams that have held session 1; counted when their coaching slots were agreed, on a meeting the team "
+            "already holds, on or before the day session 1 was held (the day the coach says they were agreed, "
+            "which may be before the day they were typed in)."
         ),
         numerator=len(agreed),
         denominator=len(started),
@@ -265,9 +266,38 @@ class CohortMeasures:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A deadline as seen on one day: how many days are left, or how long ago it passed."""
+
+    date: dt.date
+    today: dt.date
+
+    @property
+    def days_left(self) -> int:
+        """Days to go (0 on the day itself); negative once the deadline has passed."""
+        return (self.date - self.today).days
+
+    @property
+    def passed(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def words(self) -> str:
+        when = f"{self.date:%-d %B %Y}"
+        days = abs(self.days_left)
+        plural = "" if days == 1 else "s"
+        if self.passed:
+            return f"The deadline, {when}, passed {days} day{plural} ago."
+        if days == 0:
+            return f"The deadline, {when}, is today."
+        return f"The deadline is {when}: {days} day{plural} to go."
+
+
+@dataclass(frozen=True)
 class AimPage:
     aim: str
     aim_date: dt.date
+    deadline: Deadline  # the aim's deadline, seen today
     measures: list[Measure]  # every team this user may see
     cohorts: list[CohortMeasures]
     programmes: list[ProgrammeVersions]
@@ -294,6 +324,7 @@ def aim_page(*, user, today: dt.date, run_length: int) -> AimPage:
     return AimPage(
         aim=AIM,
         aim_date=AIM_DATE,
+        deadline=Deadline(date=AIM_DATE, today=today),
         measures=measures_for(
             facts,
             feedback=data.feedback.overall if data.feedback.sessions else None,
@@ -381,6 +412,13 @@ class CohortPage:
     @property
     def overdue(self) -> int:
         return sum(r.team_row.overdue_count for r in self.rows)
+
+    @property
+    def scheduled_late(self) -> int:
+        """Open sessions agreed past their due date plus the grace days (slipping, not yet overdue)."""
+        return sum(
+            1 for r in self.rows if not r.team_row.is_finished for s in r.team_row.sessions if s.days_scheduled_late
+        )
 
     @property
     def overdue_teams(self) -> int:

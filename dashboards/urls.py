@@ -9,4 +9,5 @@ urlpatterns = [
     path("aim/", views.aim, name="aim"),
     path("cohorts/<int:pk>/", views.cohort, name="cohort"),
     path("cohorts/<int:pk>/report/", views.cohort_report, name="cohort_report"),
+    path("cohorts/<int:pk>/report.pdf", views.cohort_report_pdf, name="cohort_report_pdf"),
 ]

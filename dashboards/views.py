@@ -1,13 +1,15 @@
 """Dashboards and reports, all read-only: the progress dashboard (managers, coaches for their own
 teams, leads), the programme's aim and a cohort's measures and heatmap and its printable PDSA
-report (managers and leads), and the sessions CSV."""
+report (managers and leads) with its A4 PDF, and the sessions CSV."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_safe
 
 from checklists.sustainment import sustained_run_length
 from core.access import manager_or_lead_required, staff_role_required
@@ -17,6 +19,7 @@ from programmes.models import Cohort
 
 from .forms import ProgressFilterForm
 from .measures import AIM, aim_page, cohort_page
+from .pdf import pdf_document, pdf_response
 from .selectors import SESSIONS_CSV_HEADER, filter_choices, progress_rows, sessions_export_rows, sort_rows
 
 
@@ -64,15 +67,29 @@ def cohort(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dashboards/cohort.html", {"page": page, "cohort": page.cohort, "today": today})
 
 
-@manager_or_lead_required
-@require_GET
-def cohort_report(request: HttpRequest, pk: int) -> HttpResponse:
+def _cohort_report_context(request: HttpRequest, pk: int) -> dict:
+    """The report page's context, for the page and its PDF alike."""
     today = timezone.localdate()
     page = cohort_page(
         cohort=_cohort(pk), user=request.user, today=today, run_length=sustained_run_length(), report=True
     )
-    context = {"page": page, "cohort": page.cohort, "today": today, "aim": AIM}
-    return render(request, "dashboards/cohort_report.html", context)
+    return {"page": page, "cohort": page.cohort, "today": today, "aim": AIM}
+
+
+@manager_or_lead_required
+@require_GET
+def cohort_report(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "dashboards/cohort_report.html", _cohort_report_context(request, pk))
+
+
+@manager_or_lead_required
+@require_safe
+def cohort_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same page as a PDF download, laid out for A4 by its print stylesheet."""
+    context = _cohort_report_context(request, pk)
+    html = render_to_string("dashboards/cohort_report.html", context, request=request)
+    pdf = pdf_document(html, base_url=request.build_absolute_uri("/")).write_pdf()
+    return pdf_response(pdf, filename=f"{slugify(context['cohort'].name) or 'cohort'}-report.pdf")
 
 
 @staff_role_required

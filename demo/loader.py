@@ -29,10 +29,12 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.test.utils import override_settings  # the seed's emails into memory (_reminder_sweeps_run)
+from django.utils import timezone
 
 from checklists.models import Checklist, RatingValue, Tool, ToolRating, UsageLevel
 from checklists.services import checklist_save
-from coaching.services import agreement_confirm
+from coaching.services import agreement_confirm, reminders_sweep
 from core.roles import Role
 from feedback.models import FeedbackResponse
 from feedback.services import (
@@ -107,7 +109,8 @@ class DemoSummary:
 
 
 def seed_demo(*, today: dt.date, scale: int = 0, on_progress: Callable[[int], None] | None = None) -> DemoSummary:
-    """Load the demo data in one transaction; safe to run again with the same arguments.
+    """Load the demo data in one transaction, then run the reminder sweep for the current cohort's
+    days (_reminder_sweeps_run, without --scale); safe to run again with the same arguments.
 
     on_progress(n) is called after each unit of --scale with the number of teams it covered.
     """
@@ -146,6 +149,8 @@ def seed_demo(*, today: dt.date, scale: int = 0, on_progress: Callable[[int], No
                 )
         except ValidationError as exc:
             raise DemoDataError(f"The demo data breaks a rule of the app: {'; '.join(exc.messages)}") from exc
+    if not scale:
+        _reminder_sweeps_run(today=today)
     return DemoSummary(
         sites=Site.objects.count(),
         teams=Team.objects.count(),
@@ -158,6 +163,25 @@ def seed_demo(*, today: dt.date, scale: int = 0, on_progress: Callable[[int], No
         scale_teams_added=added,
         demo_logins=debug,
     )
+
+
+def _reminder_sweeps_run(*, today: dt.date) -> None:
+    """The reminder log as the daily sweep would have left it: the real sweep (the one Celery beat and
+    `send_reminders` run), once for each day from the current cohort's start to today. Run after the
+    data commit, as the sweep sends each email after its own claim commits. Again with the same
+    today it adds nothing: each reminder is claimed once (the Reminder log's unique constraint).
+
+    The emails go to Django's in-memory backend while seeding (the demo's people are made up, and a
+    console backend would fill the terminal of `make run` with them); the log records them as sent.
+    With a Celery broker configured, the worker sends them through its own email settings; called
+    inside a transaction (not so by seed_demo's command), they are sent when that one commits.
+    --scale data is left out (see seed_demo): a benchmark measures the sweep on its own data."""
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        day = current_cohort_start(today)
+        while day <= today:
+            now = min(timezone.now(), dt.datetime.combine(day, dt.time(8), tzinfo=story.LONDON))
+            reminders_sweep(today=day, now=now)
+            day += dt.timedelta(days=1)
 
 
 # --- People and places -------------------------------------------------------------------------
@@ -455,8 +479,14 @@ def _current_enrolment_build(*, enrolment: Enrolment, spec: CurrentTeam, today: 
         meeting = enrolment.team.meetings.order_by("pk").first()
         notes = story.ON_TRACK_SESSION_1_NOTES.format(meeting=meeting.name.lower())
         first = _hold(first, Held(first.due_date, rng.randint(8, 12), notes), today=today)
+        typed_in = min(first.held_on + dt.timedelta(days=spec.typed_in_days_later), today)
         agreement_confirm(
-            enrolment=enrolment, meeting=meeting, unavailable=(), user=coach, now=at(first.held_on, story.AGREED_AT)
+            enrolment=enrolment,
+            meeting=meeting,
+            unavailable=(),
+            user=coach,
+            now=at(typed_in, story.AGREED_AT),
+            agreed_on=first.held_on,  # agreed in the room at session 1, whenever it was typed in
         )
         for session in list(_sessions(enrolment).values())[1:]:
             day = session.agreed_start.astimezone(story.LONDON).date()

@@ -178,6 +178,7 @@ def _unit_add(
                     enrolment=enrolment,
                     meeting=meeting,
                     agreed_at=at(enrolment.session1_date, AGREED_AT),
+                    agreed_on=enrolment.session1_date,
                     agreed_by=enrolment.coach,
                 )
             )

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
+from core.dates import LONDON
 from core.roles import Role
 from feedback.models import ChangeKind, CouldImprove
 from programmes.models import ImprovementBoard, PdsaDecision, Weekday
 
-LONDON = ZoneInfo("Europe/London")
 YES = CouldImprove.YES
 
 # --- People and places -------------------------------------------------------------------------
@@ -363,6 +362,9 @@ class CurrentTeam:
     start_week: int  # session 1 in this week of the cohort (0: the cohort's first week)
     held_through: int = 0  # overdue teams: the last session held
     days_late: int = 0  # overdue teams: how late the coaching sessions they did hold were
+    # On-track teams: the coach agreed the slots in the room at session 1 and typed them in this many
+    # days later, giving session 1's day as the day they were agreed (CoachingAgreement.agreed_on).
+    typed_in_days_later: int = 0
 
 
 WARD_22 = TeamSpec(
@@ -377,7 +379,7 @@ CURRENT_TEAMS = (
             "Pharmacy dispensary team", "PRH", "Pharmacy", ImprovementBoard.PHYSICAL, "Dispensary office wall",
             (Meeting("Weekly team meeting", Weekday.WEDNESDAY, dt.time(13, 30), 45, 1, "Dispensary office"),),
         ),
-        "coach2", ON_TRACK, 1,
+        "coach2", ON_TRACK, 1, typed_in_days_later=3,
     ),
     CurrentTeam(
         TeamSpec(

@@ -43,6 +43,7 @@ from .services import (
     feedback_response_create,
     feedback_shared_device_set,
 )
+from .site_address import site_address_note
 
 # --- The public form: no login ---------------------------------------------------------------
 
@@ -124,7 +125,13 @@ def session_feedback(request: HttpRequest, session_pk: int) -> HttpResponse:
     return render(
         request,
         "feedback/session.html",
-        {"session": session, "panel": panel, "responses": responses, "today": timezone.localdate()},
+        {
+            "session": session,
+            "panel": panel,
+            "responses": responses,
+            "today": timezone.localdate(),
+            "site_note": site_address_note(request),
+        },
     )
 
 
@@ -204,7 +211,8 @@ def session_feedback_poster(request: HttpRequest, session_pk: int) -> HttpRespon
     if panel.link is None:
         messages.error(request, "Open the feedback link first; the poster shows its QR code.")
         return redirect("feedback:session", session_pk=session.pk)
-    return render(request, "feedback/poster.html", {"session": session, "panel": panel})
+    context = {"session": session, "panel": panel, "site_note": site_address_note(request)}
+    return render(request, "feedback/poster.html", context)
 
 
 # --- Figures for everyone with a role ---------------------------------------------------------

@@ -6,7 +6,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from core.dates import LONDON
 
 
 class Site(models.Model):
@@ -268,6 +272,14 @@ class Enrolment(models.Model):
         ordering = ["cohort", "team__site__code", "team__name"]
         constraints = [
             models.UniqueConstraint(fields=["team", "cohort"], name="programmes_enrolment_unique_team_per_cohort"),
+            # A team is in one cohort at a time, under one coach: withdraw or complete it before enrolling it again.
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=Q(status__in=EnrolmentStatus.current()),
+                name="programmes_enrolment_one_current_per_team",
+                violation_error_message="This team is already planned or active in another cohort. "
+                "Withdraw it there first, or complete it, then enrol it again.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,9 +307,40 @@ def grace_days() -> int:
     return settings.QMS_SESSION_GRACE_DAYS
 
 
+# --- The overdue rule: the one home of "overdue", "days overdue" and "scheduled late" ---------
+# A session may be held up to the grace days after the later of its due date and its agreed (or
+# moved) start's London date: that day is its last on-time day. Not held nor cancelled by then,
+# it is overdue from the next day, and "days overdue" counts from there: 1 on the first overdue
+# day. Escalation counts on the same scale (coaching.selectors.reminders). An agreed start past
+# the due date plus the grace days is not overdue before it comes, but it is slipping: "scheduled
+# N days late", N counted from the due date.
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment, LONDON).date()
+
+
+def last_on_time_day(*, due_date: dt.date, agreed_start: dt.datetime | None) -> dt.date:
+    """The last day the session is not yet overdue: max(due date, agreed start's date) + grace."""
+    anchor = due_date if agreed_start is None else max(due_date, _local_date(agreed_start))
+    return anchor + dt.timedelta(days=grace_days())
+
+
 def overdue_cutoff(today: dt.date) -> dt.date:
-    """A session not held whose due date is before this date is overdue."""
+    """An open session whose due date and agreed start's London date are both before this date is
+    overdue on `today` (as last_on_time_day() < today)."""
     return today - dt.timedelta(days=grace_days())
+
+
+def days_scheduled_late(*, due_date: dt.date, agreed_start: dt.datetime | None) -> int:
+    """For a session agreed past its due date plus the grace days: the days from its due date to
+    its agreed start ("scheduled N days late"); else 0."""
+    if agreed_start is None:
+        return 0
+    agreed_on = _local_date(agreed_start)
+    if agreed_on <= due_date + dt.timedelta(days=grace_days()):
+        return 0
+    return (agreed_on - due_date).days
 
 
 def session_status(
@@ -305,13 +348,13 @@ def session_status(
 ) -> SessionStatus:
     """The one rule for a session's status; status is never stored.
 
-    cancelled > held > overdue (due date + grace passed) > scheduled (agreed time) > planned.
+    cancelled > held > overdue (last_on_time_day() passed) > scheduled (agreed time) > planned.
     """
     if cancelled:
         return SessionStatus.CANCELLED
     if held_on is not None:
         return SessionStatus.HELD
-    if due_date < overdue_cutoff(today):
+    if last_on_time_day(due_date=due_date, agreed_start=agreed_start) < today:
         return SessionStatus.OVERDUE
     if agreed_start is not None:
         return SessionStatus.SCHEDULED
@@ -324,8 +367,22 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(held_on__isnull=True, cancelled=False)
 
     def overdue(self, today: dt.date):
-        """The same rule as session_status(), as a filter."""
-        return self.open().filter(due_date__lt=overdue_cutoff(today))
+        """The same rule as session_status(), as a filter: open, and the due date and the agreed
+        start's London date both before overdue_cutoff(today)."""
+        cutoff = overdue_cutoff(today)
+        start_of_cutoff = dt.datetime.combine(cutoff, dt.time.min, tzinfo=LONDON)
+        return self.open().filter(
+            Q(agreed_start__isnull=True) | Q(agreed_start__lt=start_of_cutoff), due_date__lt=cutoff
+        )
+
+    def scheduled_late(self):
+        """Open sessions agreed past their due date plus the grace days (as days_scheduled_late() > 0).
+        The agreed start's London date, in SQL on PostgreSQL and SQLite alike."""
+        return (
+            self.open()
+            .annotate(_agreed_day=TruncDate("agreed_start", tzinfo=LONDON))
+            .filter(_agreed_day__gt=F("due_date") + dt.timedelta(days=grace_days()))
+        )
 
     def held(self):
         """Held (as Session.is_held)."""
@@ -358,6 +415,7 @@ class Session(models.Model):
     notes = models.TextField(blank=True)
     cancelled = models.BooleanField(default=False)
     cancelled_reason = models.CharField(max_length=500, blank=True)
+    location = models.CharField(max_length=200, blank=True, help_text="Where the session is held, if agreed.")
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -399,10 +457,19 @@ class Session(models.Model):
         )
 
     def days_overdue(self, today: dt.date) -> int:
-        """Days past the due date for an overdue session, else 0."""
+        """For an overdue session, the days since its last on-time day (1 on the first overdue
+        day: the scale escalation counts on); else 0."""
         if self.status(today) != SessionStatus.OVERDUE:
             return 0
-        return (today - self.due_date).days
+        return (today - last_on_time_day(due_date=self.due_date, agreed_start=self.agreed_start)).days
+
+    @property
+    def days_scheduled_late(self) -> int:
+        """Open and agreed past its due date plus the grace days: the days from the due date to
+        the agreed start; else 0."""
+        if not self.is_open:
+            return 0
+        return days_scheduled_late(due_date=self.due_date, agreed_start=self.agreed_start)
 
 
 class SessionChange(models.Model):

@@ -320,6 +320,9 @@ QMS_SESSION_GRACE_DAYS = env_int("QMS_SESSION_GRACE_DAYS", 7)
 QMS_ESCALATION_DAYS = env_int("QMS_ESCALATION_DAYS", 14)
 QMS_SUSTAINED_RUN_LENGTH = env_int("QMS_SUSTAINED_RUN_LENGTH", 2)
 QMS_FEEDBACK_MIN_GROUP = env_int("QMS_FEEDBACK_MIN_GROUP", 5)
+# Proposed coaching slots keep at least the plan's gap between sessions less this many weeks,
+# never under one week (coaching.recurrence.min_gap_weeks).
+QMS_SLOT_MIN_GAP_WEEKS_LESS = max(0, env_int("QMS_SLOT_MIN_GAP_WEEKS_LESS", 1))
 # The public feedback form takes at most this many answers per link per window (flood protection).
 QMS_FEEDBACK_RATE_LIMIT = env_int("QMS_FEEDBACK_RATE_LIMIT", 100)
 QMS_FEEDBACK_RATE_WINDOW_SECONDS = env_int("QMS_FEEDBACK_RATE_WINDOW_SECONDS", 600)
@@ -350,6 +353,9 @@ LOGGING = {
         "django.request": {"filters": ["requests"]},
         "django.security.csrf": {"filters": ["requests"]},
         "axes": {"level": "ERROR"},
+        # WeasyPrint logs each step of every PDF at INFO, and each CSS rule it skips at WARNING.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
         "qms.security": {"level": "INFO"},
     },
 }

@@ -80,6 +80,7 @@ URL_ARGS = {
     "feedback:thanks": ["link"],
     "dashboards:cohort": ["pk:cohort"],
     "dashboards:cohort_report": ["pk:cohort"],
+    "dashboards:cohort_report_pdf": ["pk:cohort"],
 }
 # The objects that are the coach's team's own records: another coach must never reach them.
 TEAM_RECORDS = {"pk:team", "meeting", "pk:enrolment", "pk:session"}

@@ -640,3 +640,33 @@ def test_checklist_form_other_methods_are_refused(personas, held_session, login)
     assert client.put(reverse("checklists:checklist", args=[held_session.pk])).status_code == 405
     assert client.delete(reverse("checklists:checklist", args=[held_session.pk])).status_code == 405
     assert Checklist.objects.count() == 0
+
+
+# --- Offered only where the plan has a checklist due -----------------------------------------------
+
+
+def test_checklist_offered_only_for_sessions_whose_plan_has_one_due(login, personas):
+    """Session 1 (taught) has no checklist in the plan; session 3 (coaching) has: held, only session 3
+    is offered on the team's checklist page (timeline and heatmap) and on each session's page."""
+    first = hold(session_number(personas.enrolment, 1))
+    third = hold(session_number(personas.enrolment, 3))
+    assert (first.plan.checklist_due, third.plan.checklist_due) == (False, True)
+    client = login("coach", personas)
+    summary = client.get(reverse("checklists:enrolment_summary", args=[personas.enrolment.pk]))
+    assertNotContains(summary, f'href="/checklists/session/{first.pk}/"')
+    assertContains(summary, f'href="/checklists/session/{third.pk}/"', count=2)  # timeline and heatmap
+    assertNotContains(client.get(reverse("programmes:session", args=[first.pk])), "tool checklist")
+    assertContains(client.get(reverse("programmes:session", args=[third.pk])), "Fill in the tool checklist")
+
+
+def test_checklist_saved_goes_back_to_next_on_this_site_only(login, personas, tools):
+    session = hold(session_number(personas.enrolment, 3))
+    client = login("coach", personas)
+    url = reverse("checklists:checklist", args=[session.pk])
+    back = reverse("programmes:session", args=[session.pk])
+    assertContains(client.get(f"{url}?next={back}"), f'<a class="btn btn-link" href="{back}">Cancel</a>', html=True)
+    response = client.post(f"{url}?next={back}", form_post(tools))
+    assertRedirects(response, back, fetch_redirect_response=False)
+    elsewhere = client.post(f"{url}?next=https://evil.example.com/", form_post(tools, version=1))
+    summary = reverse("checklists:enrolment_summary", args=[personas.enrolment.pk])
+    assertRedirects(elsewhere, f"{summary}#session-{session.pk}", fetch_redirect_response=False)

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from django import forms
 
 from core.concurrency import VersionedForm, VersionField
+from core.forms import BoundedDateField
 from programmes.models import TeamMeeting
 
-from ..models import NO_AGREEMENT_VERSION
+from ..models import NO_AGREEMENT_VERSION, agreed_on_error
 
 RECALCULATE = "recalculate"
 CONFIRM = "confirm"
@@ -49,7 +50,8 @@ class AgreementForm(VersionedForm):
     meeting: the meeting the slots ride on. meeting_shown: the one the dates on the page were
     worked out for. shown: every date the page offered with a box; available: those still ticked.
     unavailable: the dates unticked before, carried in hidden inputs. version: the agreement's
-    version the page was opened on (see agreement_version_field).
+    version the page was opened on (see agreement_version_field). agreed_on: the day the slots were
+    agreed with the team, today when left empty (coaching.models.agreed_on_error says which days may be given).
     """
 
     meeting = forms.ModelChoiceField(
@@ -64,10 +66,32 @@ class AgreementForm(VersionedForm):
     unavailable = DateListField(required=False)
     action = forms.ChoiceField(choices=[(RECALCULATE, "Recalculate"), (CONFIRM, "Confirm")], required=False)
     version = agreement_version_field()
+    agreed_on = BoundedDateField(
+        required=False,
+        label="Day the slots were agreed with the team",
+        what="The day the slots were agreed",
+        error_messages={"invalid": "Enter the day the slots were agreed as a date."},
+    )
 
-    def __init__(self, *args, meetings: Iterable[TeamMeeting], **kwargs):
+    def __init__(
+        self,
+        *args,
+        meetings: Iterable[TeamMeeting],
+        today: dt.date,
+        session_1_held_on: dt.date | None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["meeting"].queryset = TeamMeeting.objects.filter(pk__in=[m.pk for m in meetings])
+        self.today = today
+        self.session_1_held_on = session_1_held_on
+
+    def clean_agreed_on(self) -> dt.date:
+        agreed_on = self.cleaned_data.get("agreed_on") or self.today
+        problem = agreed_on_error(agreed_on, today=self.today, session_1_held_on=self.session_1_held_on)
+        if problem:
+            raise forms.ValidationError(problem, code="agreed_on")
+        return agreed_on
 
     @property
     def wants_confirm(self) -> bool:

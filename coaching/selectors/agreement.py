@@ -41,9 +41,19 @@ def agreement_of(enrolment: Enrolment) -> CoachingAgreement | None:
         return None
 
 
+def slot_sessions(enrolment: Enrolment) -> tuple[list[Session], Session | None]:
+    """Every session after session 1 that is still to happen, and the session held last before the
+    first of them (the slots keep their spacing from it), each with its plan row. One query."""
+    sessions = list(enrolment.sessions.select_related("plan").chronological())
+    needing = [s for s in sessions if s.number > 1 and s.is_open]
+    first = needing[0].number if needing else None
+    held = [s for s in sessions if first is not None and s.number < first and s.held_on is not None]
+    return needing, (held[-1] if held else None)
+
+
 def sessions_needing_slots(enrolment: Enrolment) -> list[Session]:
     """Every session after session 1 that is still to happen. Reads the enrolment's sessions: one query."""
-    return [s for s in enrolment.sessions.chronological() if s.number > 1 and s.is_open]
+    return slot_sessions(enrolment)[0]
 
 
 def enrolment_slots(enrolment: Enrolment, *, session_1: Session | None = None) -> Slots:

@@ -6,10 +6,14 @@ The rules, for a given day in Europe/London (an argument, so tests fix it); only
 are current (EnrolmentStatus.current(): planned or active) get reminders:
 
 - overdue: a session overdue by the one rule (Session.objects.overdue: neither held nor cancelled,
-  due date + grace QMS_SESSION_GRACE_DAYS passed) -> its coach, once per session and due date.
-  A team with no coach: the cohort's improvement manager, so that someone hears of it.
-- escalation: already overdue QMS_ESCALATION_DAYS ago and still open -> the cohort's improvement
+  and the later of its due date and its agreed start, plus the grace QMS_SESSION_GRACE_DAYS, has
+  passed) -> its coach, once per session and due date. A team with no coach: the cohort's
+  improvement manager, so that someone hears of it.
+- escalation: on the day a session is QMS_ESCALATION_DAYS overdue (Session.days_overdue, the
+  number the pages show: 1 on the first overdue day) and still open -> the cohort's improvement
   manager (Cohort.owner), once.
+- slipping: a session agreed (or moved) past its due date plus the grace days
+  (Session.objects.scheduled_late) -> the cohort's improvement manager, once.
 - slots_not_agreed: session 1 held AGREEMENT_REMINDER_DAYS or more ago and no coaching agreement
   -> the coach, once.
 - upcoming: a session due within UPCOMING_REMINDER_DAYS with no agreed time -> the coach, once.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from programmes.models import EnrolmentStatus, Session
 
@@ -74,8 +79,12 @@ def _overdue(today: dt.date) -> QuerySet[Session]:
 
 
 def _escalation(today: dt.date) -> QuerySet[Session]:
-    # Overdue on the day escalation_days() ago, and not held or cancelled since.
-    return _of_current_teams(Session.objects.overdue(today - dt.timedelta(days=escalation_days())))
+    # N days overdue today <=> overdue (1 day) on the day N - 1 days ago, and not held or cancelled since.
+    return _of_current_teams(Session.objects.overdue(today - dt.timedelta(days=max(escalation_days(), 1) - 1)))
+
+
+def _slipping(today: dt.date) -> QuerySet[Session]:
+    return _of_current_teams(Session.objects.scheduled_late())
 
 
 def _slots_not_agreed(today: dt.date) -> QuerySet[Session]:
@@ -102,6 +111,7 @@ def _upcoming(today: dt.date) -> QuerySet[Session]:
 _RULES = (
     _Rule(ReminderKind.OVERDUE, _overdue),
     _Rule(ReminderKind.ESCALATION, _escalation, to_manager=True),
+    _Rule(ReminderKind.SLIPPING, _slipping, to_manager=True),
     _Rule(ReminderKind.SLOTS_NOT_AGREED, _slots_not_agreed),
     _Rule(ReminderKind.UPCOMING, _upcoming),
 )
@@ -123,6 +133,10 @@ def _candidates(rule: _Rule, today: dt.date) -> QuerySet[Session]:
         .select_related("plan", "enrolment__team__site", "enrolment__cohort__owner", "enrolment__coach")
         .order_by("pk")
     )
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -151,8 +165,10 @@ class PlannedReminder:
             days = (session.due_date - self.today).days
             when = {0: "due today", 1: "due tomorrow"}.get(days, f"due in {days} days")
             return f"{when}, no agreed time"
-        days = (self.today - session.due_date).days
-        return f"{days} days late"
+        if self.kind == ReminderKind.SLIPPING:
+            agreed_on = timezone.localdate(session.agreed_start).isoformat()
+            return f"agreed for {agreed_on}, {_days(session.days_scheduled_late)} after its due date"
+        return f"{_days(session.days_overdue(self.today))} overdue"
 
     def describe(self) -> str:
         """One line for the send_reminders command."""
@@ -168,8 +184,8 @@ class PlannedReminder:
 
 
 def reminders_due(*, today: dt.date) -> Iterator[list[PlannedReminder]]:
-    """The reminders due on `today` and not yet claimed, rule by rule (overdue, escalation, slots not
-    agreed, upcoming), in batches of up to BATCH_SIZE: one query per batch.
+    """The reminders due on `today` and not yet claimed, rule by rule (overdue, escalation, slipping,
+    slots not agreed, upcoming), in batches of up to BATCH_SIZE: one query per batch.
 
     A batch holds one rule's reminders, so (session, recipient, kind) is unique within it. Claim a
     batch before reading the next: the read skips only what is already claimed.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,9 +13,9 @@ from django.utils import timezone
 from core.concurrency import StaleEdit, claim_version
 from programmes.models import Enrolment, Session, SessionChange, TeamMeeting
 
-from ..models import NO_AGREEMENT_VERSION, CoachingAgreement
-from ..recurrence import MeetingPattern, ProposedSlot, SlotRequest, propose_slots
-from ..selectors.agreement import sessions_needing_slots
+from ..models import NO_AGREEMENT_VERSION, CoachingAgreement, agreed_on_error
+from ..recurrence import MeetingPattern, ProposedSlot, SlotAnchor, SlotRequest, propose_slots
+from ..selectors.agreement import sessions_needing_slots, slot_sessions
 
 RE_AGREED_REASON = "Coaching slots re-agreed"
 STALE_AGREEMENT_MESSAGE = (
@@ -31,14 +32,23 @@ def agreement_propose(
     unavailable: Iterable[dt.date] = (),
     not_before: dt.date | None = None,
 ) -> list[ProposedSlot]:
-    """The slot each later session would get on this meeting, skipping unavailable dates and,
-    given not_before (today), never proposing a day already gone. One query (the sessions)."""
-    sessions = sessions_needing_slots(enrolment)
+    """The slot each later session would get on this meeting: skipping unavailable dates and bank
+    holidays, keeping at least the plan's spacing less QMS_SLOT_MIN_GAP_WEEKS_LESS weeks (never under
+    one) from the session before, marking a slot after the cohort's end, and, given not_before
+    (today), never proposing a day already gone. One query (the sessions with their plan rows);
+    reads enrolment.cohort (none when loaded with it)."""
+    needing, held_before = slot_sessions(enrolment)
+    after = None
+    if held_before is not None:
+        after = SlotAnchor(held_before.held_on, held_before.plan.week_offset, held_before.due_date)
     return propose_slots(
         MeetingPattern.of(meeting),
-        [SlotRequest(s.number, s.due_date) for s in sessions],
+        [SlotRequest(s.number, s.due_date, s.plan.week_offset) for s in needing],
         unavailable=unavailable,
         not_before=not_before,
+        min_gap_weeks_less=settings.QMS_SLOT_MIN_GAP_WEEKS_LESS,
+        after=after,
+        ends_on=enrolment.cohort.target_end_date,
     )
 
 
@@ -51,8 +61,13 @@ def agreement_confirm(
     user,
     now: dt.datetime | None = None,
     version: int | None = None,
+    agreed_on: dt.date | None = None,
 ) -> CoachingAgreement:
     """Agrees the coaching slots: fills the agreed start of every later session from the meeting.
+
+    agreed_on: the day the slots were agreed with the team (default: today, in London, from now);
+    refused unless coaching.models.agreed_on_error allows it (not in the future, not before
+    session 1 was held). It, not the day it is recorded, decides "agreed at session 1".
 
     Refused, with nothing saved, if any session would be left without a date. A session that
     already had a different agreed time keeps the move as a SessionChange.
@@ -70,19 +85,22 @@ def agreement_confirm(
             code="finished",
         )
     now = now or timezone.now()
+    today = timezone.localdate(now)
+    agreed_on = agreed_on or today
     unavailable = sorted(set(unavailable))
     # Lock the enrolment so two people agreeing at once queue rather than interleave, and its
     # sessions so that a session being recorded as held at this moment is read once it is saved.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
-    list(Session.objects.select_for_update().filter(enrolment=enrolment).values_list("pk", flat=True))
+    held = dict(Session.objects.select_for_update().filter(enrolment=enrolment).values_list("number", "held_on"))
+    problem = agreed_on_error(agreed_on, today=today, session_1_held_on=held.get(1))
+    if problem:
+        raise ValidationError({"agreed_on": problem})
     # Under the enrolment's lock a confirm saved meanwhile is seen here (each statement reads what
     # is committed by then), so the second of two confirms opened on one version is refused.
     existing = CoachingAgreement.objects.filter(enrolment=enrolment).first()
     if version is not None and (existing.version if existing else NO_AGREEMENT_VERSION) != version:
         raise StaleEdit(STALE_AGREEMENT_MESSAGE)
-    proposals = agreement_propose(
-        enrolment=enrolment, meeting=meeting, unavailable=unavailable, not_before=timezone.localdate(now)
-    )
+    proposals = agreement_propose(enrolment=enrolment, meeting=meeting, unavailable=unavailable, not_before=today)
     missing = [p.number for p in proposals if p.start is None]
     if missing:
         listed = ", ".join(str(n) for n in missing)
@@ -117,6 +135,7 @@ def agreement_confirm(
         "meeting": meeting,
         "skipped_dates": [d.isoformat() for d in unavailable],
         "agreed_at": now,
+        "agreed_on": agreed_on,
         "agreed_by": user,
     }
     if existing is None:

@@ -92,7 +92,7 @@ def test_overdue_with_no_coach_goes_to_the_improvement_manager(programme):
     assert [key(p) for p in result.reminders] == [("overdue", "Coachless", 7, "helen")]
     site = result.reminders[0].session.enrolment.team.site.code
     assert result.reminders[0].describe() == (
-        f'Session overdue: Coachless ({site}), session 7 "12-week review" due 2025-12-08, 8 days late '
+        f'Session overdue: Coachless ({site}), session 7 "12-week review" due 2025-12-08, 1 day overdue '
         "-> Helen Morris (helen), no coach assigned"
     )
 
@@ -103,9 +103,9 @@ def test_overdue_with_no_coach_goes_to_the_improvement_manager(programme):
 @pytest.mark.django_db
 def test_escalation_after_escalation_days_overdue(programme):
     programme.enrol(held_through=6, team_name="PRH education")
-    # Overdue from 16 December; 14 days later, on 30 December, the manager hears of it.
-    assert due(dt.date(2025, 12, 29)) == [("overdue", "PRH education", 7, "rachel")]
-    assert due(dt.date(2025, 12, 30)) == [
+    # Overdue from 16 December (1 day overdue); on 29 December, 14 days overdue, the manager hears of it.
+    assert due(dt.date(2025, 12, 28)) == [("overdue", "PRH education", 7, "rachel")]
+    assert due(dt.date(2025, 12, 29)) == [
         ("overdue", "PRH education", 7, "rachel"),
         ("escalation", "PRH education", 7, "helen"),
     ]
@@ -115,8 +115,8 @@ def test_escalation_after_escalation_days_overdue(programme):
 def test_escalation_follows_the_setting(programme, settings):
     settings.QMS_ESCALATION_DAYS = 3
     programme.enrol(held_through=6, team_name="PRH education")
-    assert due(dt.date(2025, 12, 18)) == [("overdue", "PRH education", 7, "rachel")]
-    assert due(dt.date(2025, 12, 19))[-1] == ("escalation", "PRH education", 7, "helen")
+    assert due(dt.date(2025, 12, 17)) == [("overdue", "PRH education", 7, "rachel")]
+    assert due(dt.date(2025, 12, 18))[-1] == ("escalation", "PRH education", 7, "helen")
 
 
 @pytest.mark.django_db
@@ -129,10 +129,10 @@ def test_each_reminder_is_sent_once_across_daily_sweeps(programme, mailoutbox, d
         with django_capture_on_commit_callbacks(execute=True):
             sent_per_day.append((day, len(reminders_sweep(today=day).reminders)))
         day += dt.timedelta(days=1)
-    assert [(d, n) for d, n in sent_per_day if n] == [(dt.date(2025, 12, 16), 1), (dt.date(2025, 12, 30), 1)]
+    assert [(d, n) for d, n in sent_per_day if n] == [(dt.date(2025, 12, 16), 1), (dt.date(2025, 12, 29), 1)]
     assert [(m.to, m.subject) for m in mailoutbox] == [
-        (["rachel@example.nhs.uk"], f"Session 7 for PRH education ({site}) is 8 days overdue"),
-        (["helen@example.nhs.uk"], f"Still overdue: session 7 for PRH education ({site}), 22 days late"),
+        (["rachel@example.nhs.uk"], f"Session 7 for PRH education ({site}) is 1 day overdue"),
+        (["helen@example.nhs.uk"], f"Still overdue: session 7 for PRH education ({site}), 14 days overdue"),
     ]
     assert rows() == [
         ("escalation", 7, "helen", dt.date(2025, 12, 8), "sent"),
@@ -344,10 +344,10 @@ def test_sweep_queries_do_not_grow_with_sessions_needing_no_reminder(programme, 
         programme.enrol(held_through=6, status=EnrolmentStatus.WITHDRAWN)
     large = _sweep_queries(today, dry_run=dry_run)
     assert len(large) == len(small)
-    # Dry run: one SELECT per rule (overdue, escalation, slots not agreed, upcoming). Sweep: the same,
+    # Dry run: one SELECT per rule (overdue, escalation, slipping, slots not agreed, upcoming). Sweep: the same,
     # and for the one rule with a batch, SAVEPOINT + INSERT ... RETURNING + RELEASE, then the SELECT
     # of reminders left behind (stale pending or sending).
-    assert len(small) == (4 if dry_run else 4 + 3 + 1)
+    assert len(small) == (5 if dry_run else 5 + 3 + 1)
 
 
 @pytest.mark.django_db
@@ -361,7 +361,7 @@ def test_sweep_queries_per_batch_not_per_session(programme, monkeypatch):
     for _ in range(6):
         programme.enrol(held_through=6)  # 9 overdue: still one batch
     large = _sweep_queries(today, dry_run=False)
-    assert len(large) == len(small) == 4 + 3 + 1
+    assert len(large) == len(small) == 5 + 3 + 1
     assert Reminder.objects.count() == 9
 
 
@@ -414,3 +414,38 @@ def test_two_sweeps_in_parallel_threads_send_each_email_once(programme, mailoutb
     assert len(mailoutbox) == expected
     assert len({(tuple(m.to), m.subject) for m in mailoutbox}) == expected
     assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == expected
+
+
+# --- The overdue rule counts from the agreed time; slipping tells the manager once ----------------
+
+
+def review_due(today: dt.date) -> list[tuple[str, str, int, str]]:
+    """What a dry run finds for the 12-week review (session 7) only."""
+    return [k for k in due(today) if k[2] == 7]
+
+
+@pytest.mark.django_db
+def test_agreed_start_past_due_plus_grace_delays_overdue_and_escalation_and_tells_the_manager_once(programme):
+    # The review (7) was due on Monday 8 December; agreed for Monday 12 January, 35 days later.
+    _, sessions = programme.enrol(held_through=6, team_name="PRH education")
+    review = sessions[7]
+    Session.objects.filter(pk=review.pk).update(agreed_start=dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC))
+    # Slipping from the day it is agreed: the manager hears once; no overdue reminder to the coach.
+    assert review_due(dt.date(2025, 12, 16)) == [("slipping", "PRH education", 7, "helen")]
+    reminders_sweep(today=dt.date(2025, 12, 16))
+    assert review_due(dt.date(2025, 12, 17)) == []
+    assert review_due(dt.date(2026, 1, 19)) == []  # the last day of grace after the agreed day
+    assert review_due(dt.date(2026, 1, 20)) == [("overdue", "PRH education", 7, "rachel")]  # 1 day overdue
+    assert review_due(dt.date(2026, 2, 1)) == [("overdue", "PRH education", 7, "rachel")]  # 13 days overdue
+    assert review_due(dt.date(2026, 2, 2))[-1] == ("escalation", "PRH education", 7, "helen")  # 14 days overdue
+    review.refresh_from_db()
+    assert review.days_overdue(dt.date(2026, 2, 2)) == 14
+
+
+@pytest.mark.django_db
+def test_agreed_within_grace_is_not_slipping(programme):
+    _, sessions = programme.enrol(held_through=6, team_name="PRH education")
+    # 15 December: the last day of the 7 days' grace after the due date, 8 December.
+    Session.objects.filter(pk=sessions[7].pk).update(agreed_start=dt.datetime(2025, 12, 15, 10, tzinfo=dt.UTC))
+    assert review_due(dt.date(2025, 12, 10)) == []
+    assert review_due(dt.date(2025, 12, 23)) == [("overdue", "PRH education", 7, "rachel")]

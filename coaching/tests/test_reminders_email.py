@@ -33,11 +33,11 @@ def test_overdue_email_to_coach_links_to_session_team_and_calendar_feed(
     token = CalendarFeed.objects.get(coach=programme.coach).token
     base = "https://qms.example.nhs.uk"
     assert message.to == ["rachel@example.nhs.uk"]
-    assert message.subject == f"Session 7 for Education support team ({site}) is 8 days overdue"
+    assert message.subject == f"Session 7 for Education support team ({site}) is 1 day overdue"
     assert message.body == (
         "Dear Rachel Evans,\n\n"
         f"Session 7 (12-week review) with Education support team at {site} was due on Monday 8 December 2025 "
-        "and has not been recorded as held. It is now 8 days late.\n\n"
+        "and has not been recorded as held. It is now 1 day overdue, after the 7 days' grace.\n\n"
         "If it has happened, please record it. If not, please book it with the team as soon as you can, "
         "ideally at one of their existing meetings.\n\n"
         f"Record the session: {base}/programmes/sessions/{sessions[7].pk}/\n"
@@ -52,7 +52,7 @@ def test_overdue_email_to_coach_links_to_session_team_and_calendar_feed(
     html = html_of(message)
     assert f'<a href="{base}/programmes/sessions/{sessions[7].pk}/" style="color:#005eb8;">' in html
     assert f'<a href="{base}/coaching/calendar/{token}.ics" style="color:#005eb8;">' in html
-    assert "It is now <strong>8 days late</strong>." in html
+    assert "It is now <strong>1 day overdue</strong>, after the 7 days' grace." in html
     assert '<html lang="en-GB">' in html
 
 
@@ -63,12 +63,12 @@ def test_escalation_email_to_manager_names_the_coach_and_has_no_calendar_link(
     enrolment, _ = programme.enrol(held_through=6, team_name="Education support team")
     send(dt.date(2025, 12, 16), django_capture_on_commit_callbacks)
     mailoutbox.clear()
-    send(dt.date(2025, 12, 30), django_capture_on_commit_callbacks)
+    send(dt.date(2025, 12, 29), django_capture_on_commit_callbacks)
     (message,) = mailoutbox
     assert message.to == ["helen@example.nhs.uk"]
     assert (
         message.subject
-        == f"Still overdue: session 7 for Education support team ({enrolment.team.site.code}), 22 days late"
+        == f"Still overdue: session 7 for Education support team ({enrolment.team.site.code}), 14 days overdue"
     )
     assert "Its coach, Rachel Evans, was reminded when it became overdue." in message.body
     assert "calendar" not in message.body
@@ -122,3 +122,22 @@ def test_slots_not_agreed_and_upcoming_emails(
     ]
     assert "had session 1 on Thursday 25 September 2025, 2 days ago, but its coaching times" in mailoutbox[0].body
     assert "is due in 2 days, on Monday 29 September 2025, and no time has been agreed" in mailoutbox[1].body
+
+
+@pytest.mark.django_db
+def test_slipping_email_tells_the_manager_when_and_how_late_the_session_was_agreed(
+    programme, no_email_links, mailoutbox, django_capture_on_commit_callbacks
+):
+    enrolment, sessions = programme.enrol(held_through=6, team_name="Education support team")
+    Session.objects.filter(pk=sessions[7].pk).update(agreed_start=dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC))
+    send(dt.date(2025, 12, 10), django_capture_on_commit_callbacks)
+    (message,) = mailoutbox
+    assert message.to == ["helen@example.nhs.uk"]
+    assert message.subject == (
+        f"Agreed late: session 7 for Education support team ({enrolment.team.site.code}), 35 days after it was due"
+    )
+    assert (
+        "was due on Monday 8 December 2025 and has been agreed for Monday 12 January 2026, 10:00: "
+        "35 days after its due date, beyond the 7 days' grace." in message.body
+    )
+    assert "You may want to talk to its coach, Rachel Evans, about an earlier date." in message.body

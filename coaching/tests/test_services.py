@@ -122,9 +122,11 @@ def test_agreement_confirm_unticked_date_takes_the_next_occurrence(enrolment, fo
         5: "Tue 02 Dec 2025",
         6: "Tue 16 Dec 2025",
         7: "Tue 30 Dec 2025",
-        8: "Tue 13 Jan 2026",
-        9: "Tue 10 Feb 2026",
-        10: "Tue 10 Mar 2026",
+        # The sustain checks keep at least the plan's gap less a week from the session before
+        # (3, 3 and 4 weeks), so they move on too rather than squeeze up to the review.
+        8: "Tue 27 Jan 2026",
+        9: "Tue 24 Feb 2026",
+        10: "Tue 24 Mar 2026",
     }
     assert agreement.skipped_dates == ["2025-10-21"]
 
@@ -202,13 +204,16 @@ def test_agreement_confirm_again_keeps_each_move(enrolment, fortnightly):
         (5, dt.date(2025, 11, 18), dt.date(2025, 12, 2)),
         (6, dt.date(2025, 12, 2), dt.date(2025, 12, 16)),
         (7, dt.date(2025, 12, 16), dt.date(2025, 12, 30)),
+        (8, dt.date(2026, 1, 13), dt.date(2026, 1, 27)),
+        (9, dt.date(2026, 2, 10), dt.date(2026, 2, 24)),
+        (10, dt.date(2026, 3, 10), dt.date(2026, 3, 24)),
     ]
     assert {c.reason for c in changes} == {RE_AGREED_REASON}
     assert {c.changed_by for c in changes} == {manager}
     assert CoachingAgreement.objects.get() == agreement
     assert agreement.agreed_by == manager
     # Moved sessions were saved again (version 3); the others kept their first agreement (version 2).
-    assert dict(enrolment.sessions.filter(number__in=[2, 3, 8]).values_list("number", "version")) == {2: 2, 3: 3, 8: 2}
+    assert dict(enrolment.sessions.filter(number__in=[2, 3, 8]).values_list("number", "version")) == {2: 2, 3: 3, 8: 3}
 
 
 def test_agreement_confirm_on_another_teams_meeting_is_refused(enrolment):

@@ -313,7 +313,7 @@ def test_sweep_task_in_eager_mode_sends_in_process(overdue_reminder, mailoutbox,
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_reminders.delay(DAY).get() == 1
     assert [m.subject for m in mailoutbox] == [
-        f"Session 7 for PRH education ({overdue_reminder.session.enrolment.team.site.code}) is 8 days overdue"
+        f"Session 7 for PRH education ({overdue_reminder.session.enrolment.team.site.code}) is 1 day overdue"
     ]
 
 

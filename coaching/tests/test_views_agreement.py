@@ -246,7 +246,7 @@ def test_agreement_again_records_moves_and_says_so(client, enrolment, fortnightl
     client.force_login(enrolment.coach)
     client.post(agreement_url(enrolment), form_data(enrolment, fortnightly))
     response = client.get(agreement_url(enrolment))
-    assertContains(response, "Already agreed on <time")
+    assertContains(response, "Already agreed with the team on <time")
     assertContains(response, "Confirming again moves any session whose time changes, and each move is kept.")
 
 
@@ -393,13 +393,14 @@ def test_agreement_second_confirm_at_once_shows_what_was_agreed_meanwhile_and_ke
         ("Meeting", "Team huddle: Tuesday 09:00", "Thursday board round: Thursday 14:00"),
         ("Dates not available", "None", "Thu 2 Oct 2025"),
         ("Agreed by", "Cara Coach", "Mina Manager"),
-        ("Agreed on", "Mon 22 Sep 2025, 15:00", "When you confirm"),
+        ("Agreed with the team on", "Mon 22 Sep 2025", "Today"),
+        ("Recorded", "Mon 22 Sep 2025, 15:00", "When you confirm"),
     ]
     assertContains(refused, "Saved by someone else meanwhile")
     assertInHTML(
         "<tr><th scope='row'>Agreed by</th><td>Cara Coach</td><td>Mina Manager</td></tr>", refused.content.decode()
     )
-    assertContains(refused, "Already agreed on <time")
+    assertContains(refused, "Already agreed with the team on <time")
     # The manager's choice is kept, and the form now carries the version saved now.
     assertInHTML(
         f"""<input class="form-check-input" type="radio" name="meeting" id="meeting-{weekly.pk}"
@@ -433,6 +434,7 @@ def test_agreement_confirm_opened_before_an_admin_edit_is_refused(client, enrolm
         "skipped_dates": '["2025-10-21"]',
         "agreed_at_0": "2025-09-22",
         "agreed_at_1": "15:00:00",
+        "agreed_on": "2025-09-22",
         "agreed_by": enrolment.coach.pk,
     }
     assertRedirects(admin_client.post(url, data), reverse("admin:coaching_coachingagreement_changelist"))

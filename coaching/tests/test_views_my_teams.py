@@ -45,7 +45,7 @@ def test_my_teams_lists_overdue_first_then_slots_to_agree(client, coach):
     on_track = enrol(coach, "On track", held_up_to=1, session1=dt.date(2025, 11, 3))
     factories.CoachingAgreementFactory(enrolment=on_track)
     slots = enrol(coach, "Slots to agree", held_up_to=1, session1=dt.date(2025, 11, 3))
-    overdue = enrol(coach, "Overdue team", held_up_to=2)  # session 3 due 13 Oct: 28 days late
+    overdue = enrol(coach, "Overdue team", held_up_to=2)  # session 3 due 13 Oct: 21 days overdue after the grace
     factories.CoachingAgreementFactory(enrolment=overdue)
     finished = enrol(coach, "Finished team", held_up_to=10, status=EnrolmentStatus.COMPLETED)
     enrol(factories.CoachFactory(), "Someone else's team", held_up_to=0)
@@ -68,7 +68,7 @@ def test_my_teams_lists_overdue_first_then_slots_to_agree(client, coach):
         <a href="/coaching/enrolments/{slots.pk}/agreement/">Agree the coaching slots</a></li>""",
         response.content.decode(),
     )
-    assertContains(response, "Overdue by 28 days", count=1)
+    assertContains(response, "Overdue by 21 days", count=1)
     assertContains(response, "None: completed")
 
 

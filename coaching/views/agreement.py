@@ -4,7 +4,9 @@ The page works without JavaScript. It shows, for the chosen meeting, the date an
 session would get, each with a ticked box. Unticking dates and pressing Recalculate takes the next
 meeting date instead; Confirm saves. If what would be saved differs from what the page showed
 (a date unticked, another meeting chosen, a session recorded meanwhile), Confirm shows the new
-dates first and saves nothing, so a coach never agrees times they have not seen.
+dates first and saves nothing, so a coach never agrees times they have not seen. The coach says
+which day the slots were agreed with the team (today unless they give an earlier one, from
+session 1's held date on): a wrong day is said beside it, every other choice kept.
 
 The page carries the version of the agreement it was opened on (0: none yet), through Recalculate
 and adding a meeting. If someone else confirmed (or an admin edited the agreement) meanwhile,
@@ -47,12 +49,14 @@ AGREEMENT_RELATED = ("team__site", "cohort", "coach", "agreement__meeting", "agr
 
 @dataclass
 class Choice:
-    """What the coach has chosen so far: the meeting and the dates that will not work, and the
-    version of the agreement the page was opened on (NO_AGREEMENT_VERSION: none yet)."""
+    """What the coach has chosen so far: the meeting and the dates that will not work, the version
+    of the agreement the page was opened on (NO_AGREEMENT_VERSION: none yet), and the day they say
+    the slots were agreed, as typed ("": today)."""
 
     meeting: TeamMeeting | None
     unavailable: list[dt.date] = field(default_factory=list)
     version: int = NO_AGREEMENT_VERSION
+    agreed_on: str = ""
 
 
 def _offered(proposals: list[ProposedSlot]) -> set[dt.date]:
@@ -112,6 +116,13 @@ def _meeting(meeting: TeamMeeting) -> str:
     return f"{meeting.name}: {meeting.get_weekday_display()} {meeting.start_time:%H:%M}"
 
 
+def _typed_day(typed: str) -> str:
+    try:
+        return f"{dt.date.fromisoformat(typed):%a %-d %b %Y}"
+    except ValueError:
+        return "Today"
+
+
 def _saved_meanwhile(latest: CoachingAgreement | None, choice: Choice, user) -> list[SavedValue]:
     """The agreement saved by someone else meanwhile beside what this person chose, for
     core/_saved_meanwhile.html."""
@@ -129,7 +140,8 @@ def _saved_meanwhile(latest: CoachingAgreement | None, choice: Choice, user) -> 
             latest.agreed_by.get_full_name() or latest.agreed_by.get_username(),
             user.get_full_name() or user.get_username(),
         ),
-        SavedValue("Agreed on", _when(latest.agreed_at), "When you confirm"),
+        SavedValue("Agreed with the team on", f"{latest.agreed_on:%a %-d %b %Y}", _typed_day(choice.agreed_on)),
+        SavedValue("Recorded", _when(latest.agreed_at), "When you confirm"),
     ]
 
 
@@ -144,9 +156,11 @@ def _render(
     meeting_form: TeamMeetingForm | None = None,
     meanwhile: list[SavedValue] | None = None,
     agreement: CoachingAgreement | None = None,
+    agreed_on_error: str = "",
 ) -> HttpResponse:
     """meanwhile: after a refused stale confirm, what is agreed now beside the choice; agreement:
-    then the agreement read again (else the one loaded with the enrolment)."""
+    then the agreement read again (else the one loaded with the enrolment); agreed_on_error: what
+    is wrong with the day the slots were agreed, shown beside it."""
     today = timezone.localdate()
     proposals = []
     if choice.meeting is not None:
@@ -164,6 +178,7 @@ def _render(
         for p in proposals
     ]
     session_1 = sessions.get(1)
+    held_on = session_1.held_on if session_1 is not None else None
     context = {
         "enrolment": enrolment,
         "team": enrolment.team,
@@ -181,6 +196,12 @@ def _render(
         "window_weeks": SLOT_WINDOW_DAYS // 7,
         "meeting_form": meeting_form or TeamMeetingForm(prefix=MEETING_PREFIX),
         "today": today,
+        "cohort_ends": enrolment.cohort.target_end_date,
+        "after_end": [p.number for p in proposals if p.after_end],
+        "agreed_on": choice.agreed_on or today.isoformat(),
+        "agreed_on_error": agreed_on_error,
+        # An earlier day may be given once session 1 is held, back to the day it was held.
+        "agreed_on_min": min(held_on, today) if held_on else today,
     }
     return render(request, "coaching/agreement.html", context)
 
@@ -204,16 +225,31 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _render(request, enrolment, meetings, _first_choice(request, enrolment, meetings))
 
-    form = AgreementForm(request.POST, meetings=meetings)
-    if not form.is_valid():
+    session_1 = enrolment.sessions.filter(number=1).only("held_on").first()
+    form = AgreementForm(
+        request.POST,
+        meetings=meetings,
+        today=timezone.localdate(),
+        session_1_held_on=session_1.held_on if session_1 is not None else None,
+    )
+    typed_day = request.POST.get("agreed_on", "")[:20]
+    if not form.is_valid() and set(form.errors) != {"agreed_on"}:
         # Once each: a damaged version is said both beside its hidden field and at the top.
         errors = list(dict.fromkeys(e for errs in form.errors.values() for e in errs))
         # The page goes back to what is saved now, so it carries the version saved now.
-        return _render(request, enrolment, meetings, _first_choice(request, enrolment, meetings), errors=errors)
+        choice = _first_choice(request, enrolment, meetings)
+        choice.agreed_on = typed_day
+        return _render(request, enrolment, meetings, choice, errors=errors)
 
     choice = Choice(
-        meeting=form.cleaned_data["meeting"], unavailable=form.unavailable_dates(), version=form.cleaned_data["version"]
+        meeting=form.cleaned_data["meeting"],
+        unavailable=form.unavailable_dates(),
+        version=form.cleaned_data["version"],
+        agreed_on=typed_day,
     )
+    if form.errors:  # only the day the slots were agreed is wrong: every other choice is kept
+        problem = form.errors["agreed_on"][0]
+        return _render(request, enrolment, meetings, choice, errors=[problem], agreed_on_error=problem)
     proposals = agreement_propose(
         enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, not_before=timezone.localdate()
     )
@@ -241,6 +277,7 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             unavailable=choice.unavailable,
             user=request.user,
             version=choice.version,
+            agreed_on=form.cleaned_data["agreed_on"],
         )
     except StaleEdit as exc:
         latest = CoachingAgreement.objects.select_related("meeting", "agreed_by").filter(enrolment=enrolment).first()
@@ -248,7 +285,8 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         choice.version = _version_of(latest)  # confirming again replaces it, knowingly
         return _render(request, enrolment, meetings, choice, errors=exc.messages, meanwhile=meanwhile, agreement=latest)
     except ValidationError as exc:
-        return _render(request, enrolment, meetings, choice, errors=exc.messages)
+        day_error = exc.message_dict.get("agreed_on", [""])[0] if hasattr(exc, "error_dict") else ""
+        return _render(request, enrolment, meetings, choice, errors=exc.messages, agreed_on_error=day_error)
     messages.success(
         request,
         f"Coaching slots agreed for {len(proposals)} sessions on {choice.meeting.name}. {_slots_message(enrolment)}",

@@ -13,7 +13,7 @@ from pytest_django.asserts import assertContains, assertInHTML
 
 from coaching.services import calendar_feed_for_team
 from dashboards.svg import PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, ChartMarker, ChartPoint, run_chart_svg
-from programmes.models import PdsaCycle, PdsaDecision, SessionKind
+from programmes.models import Enrolment, EnrolmentStatus, PdsaCycle, PdsaDecision, SessionKind
 from tests import factories
 
 from .helpers import checklist, hold, session
@@ -127,6 +127,8 @@ def long_programme(personas):
             week_offset=number - 1,
         )
     cohort = factories.CohortFactory(name="Weekly cohort", template=template)
+    # A team is in one cohort at a time: it finished the autumn one first.
+    Enrolment.objects.filter(pk=personas.enrolment.pk).update(status=EnrolmentStatus.COMPLETED)
     enrolment = factories.EnrolmentFactory(
         cohort=cohort, coach=personas.coach, team=personas.enrolment.team, session1_date=dt.date(2026, 1, 5)
     )

@@ -95,8 +95,9 @@ def test_dashboard_manager_sees_every_team_overdue_first_with_its_figures(login,
         due <time datetime="2025-11-10">Mon 10 Nov 2025</time></td>""",
         html,
     )
-    assertInHTML('<td class="text-end"><strong>9 days</strong></td>', html)
-    assertInHTML('<td class="text-end"><strong>51 days</strong></td>', html)
+    # Days overdue count from the end of the 7 days' grace: due 10 Nov and 29 Sep, today 19 Nov.
+    assertInHTML('<td class="text-end"><strong>2 days</strong></td>', html)
+    assertInHTML('<td class="text-end"><strong>44 days</strong></td>', html)
     assertInHTML('<td class="text-end">4 / 5</td>', html)  # held / due by today
     assertInHTML('<td class="text-end">1 / 5</td>', html)
     assertInHTML("<td>Agreed at session 1</td>", html)

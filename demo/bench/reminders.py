@@ -105,6 +105,7 @@ def _build(*, sessions: int, teams_needing: int, today: dt.date) -> int:
             enrolment=e,
             meeting=m,
             agreed_at=dt.datetime.combine(session1, dt.time(12), tzinfo=dt.UTC),
+            agreed_on=session1,
             agreed_by=e.coach,
         )
         for e, m in zip(enrolments, meetings, strict=True)

@@ -38,7 +38,10 @@ def test_story_measures_for_the_test_bed(story):
     assert measures["version"].detail.endswith("This cohort follows version 0.9.")
     rows = {r.enrolment.team.site.code: r for r in page.rows}
     assert rows["PRH"].week_label == "week 16 (past 12)"
-    assert rows["PRH"].is_overdue is True
+    # PRH's review, due 8 December, was moved to 21 January: not overdue yet, but slipping.
+    assert rows["PRH"].is_overdue is False
+    assert rows["PRH"].team_row.next_session.number == 7
+    assert rows["PRH"].team_row.next_session.days_scheduled_late == 44
     assert rows["RSH"].week_label == "completed"
 
 

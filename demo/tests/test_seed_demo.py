@@ -82,7 +82,7 @@ def test_seed_demo_twice_with_scale_same_counts():
 
 @pytest.mark.parametrize("today", [WEEK_15, TODAY])
 @pytest.mark.django_db
-def test_prh_twelve_week_session_overdue_from_week_15(today):
+def test_prh_twelve_week_session_slipping_in_week_15_then_overdue(today):
     seed_demo(today=today)
     prh = _test_bed("PRH")
     review = prh.sessions.get(number=7)
@@ -91,8 +91,14 @@ def test_prh_twelve_week_session_overdue_from_week_15(today):
     assert review.due_date == dt.date(2025, 12, 8)
     assert review.held_on is None
     assert review.cancelled is False
-    assert review.status(today) == SessionStatus.OVERDUE
     assert review.changes.count() == 2
+    # Moved to 21 January 2026, 44 days after its due date: in week 15 it is slipping, not overdue;
+    # overdue from 29 January, after the 7 days' grace.
+    assert review.days_scheduled_late == 44
+    assert review.status(WEEK_15) == SessionStatus.SCHEDULED
+    assert review.status(dt.date(2026, 1, 28)) == SessionStatus.SCHEDULED
+    assert review.status(dt.date(2026, 1, 29)) == SessionStatus.OVERDUE
+    assert review.days_overdue(dt.date(2026, 1, 29)) == 1
 
 
 @pytest.mark.django_db
@@ -242,7 +248,9 @@ def test_current_cohort_on_track_agreed_at_session_1(today):
         session_1 = enrolment.sessions.get(number=1)
         # "Agreed at session 1" is derived: the agreement's date on or before session 1's held date.
         assert slots_state(agreement=agreement, session_1_held_on=session_1.held_on) == SlotsState.AGREED_AT_SESSION_1
-        assert agreement.agreed_at.date() == session_1.held_on
+        assert agreement.agreed_on == session_1.held_on
+        typed_in = {"Ward 22 nursing team": 0, "Pharmacy dispensary team": 3}[enrolment.team.name]
+        assert agreement.recorded_on == session_1.held_on + dt.timedelta(days=typed_in)
         meeting = agreement.meeting
         for session in enrolment.sessions.filter(number__gt=1):
             local = session.agreed_start.astimezone(story.LONDON)
@@ -258,7 +266,10 @@ def test_current_cohort_stable_when_today_moves():
     seed_demo(today=TODAY)
     counts = _row_counts()
     seed_demo(today=TODAY + dt.timedelta(days=10))
-    assert _row_counts() == counts
+    later = _row_counts()
+    # The reminder log alone grows: the sweep runs for the ten new days too, as the daily sweep would.
+    assert later.pop("coaching.Reminder") >= counts.pop("coaching.Reminder")
+    assert later == counts
 
 
 @pytest.mark.django_db
@@ -280,3 +291,25 @@ def test_seed_demo_scale_1_adds_one_unit_with_progress_bar():
     assert "Scale teams" in err.getvalue()
     assert "12/12" in err.getvalue()
     assert out.getvalue().startswith("Demo data ready: 2 sites, 20 teams, 3 cohorts")
+
+
+# --- The reminder log ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # committed as `manage.py seed_demo` commits: the sweep's sends run
+def test_seed_demo_fills_the_reminder_log_from_the_sweep_without_printing_emails(settings, capsys):
+    """The real sweep, run for each day of the current cohort: the reminders page has entries, and the
+    console backend prints none of them. (Run twice it adds nothing: test_seed_demo_twice_same_counts
+    counts the Reminder rows too.)"""
+    from coaching.models import Reminder, ReminderKind, ReminderStatus
+    from coaching.services import reminders_sweep
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    seed_demo(today=TODAY)
+    assert capsys.readouterr().out == ""
+    reminders = list(Reminder.objects.all())
+    assert reminders
+    assert {r.status for r in reminders} == {ReminderStatus.SENT}
+    assert ReminderKind.OVERDUE in {r.kind for r in reminders}
+    # Nothing left for today's real sweep to send: the log is the sweep's own.
+    assert reminders_sweep(today=TODAY, dry_run=True).reminders == []

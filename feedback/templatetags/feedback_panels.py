@@ -3,6 +3,7 @@ lower app), so its templates ask these tags.
 
 {% load feedback_panels %}
 {% session_feedback session %}             the session page: the feedback link, QR code and figures
+{% session_feedback_step session primary=True %}  the session page: "Show the feedback link / QR poster"
 {% cohort_feedback cycle.cohort %}         a PDSA cycle's Study: the linked cohort's figures
 {% version_content_changes template %}     a version's page: its content changes
 {% content_change_count row.template %}    the versions page: each version's number of changes
@@ -14,7 +15,13 @@ from django import template
 
 from programmes.models import Cohort, ProgrammeTemplate, Session
 
-from ..selectors import content_change_counts, content_changes, feedback_report, session_feedback_panel
+from ..selectors import (
+    can_manage_feedback,
+    content_change_counts,
+    content_changes,
+    feedback_report,
+    session_feedback_panel,
+)
 
 register = template.Library()
 
@@ -31,7 +38,35 @@ def session_feedback(context, session: Session) -> dict:
 
     One query for the session's coach or a manager; three for anyone else, whose figures come from
     their whole report (feedback.selectors.session_feedback_panel)."""
-    return _page(context, panel=session_feedback_panel(session=session, user=context["request"].user))
+    return _page(context, panel=_session_panel(context, session))
+
+
+def _session_panel(context, session: Session):
+    """session_feedback_panel, once per session per page: the session page's next-step button and
+    its feedback panel share it."""
+    key = ("feedback.session_feedback_panel", session.pk)
+    panel = context.render_context.get(key)
+    if panel is None:
+        panel = context.render_context[key] = session_feedback_panel(session=session, user=context["request"].user)
+    return panel
+
+
+@register.inclusion_tag("feedback/_session_feedback_step.html", takes_context=True)
+def session_feedback_step(context, session: Session, primary: bool = True) -> dict:
+    """After a session is held, its coach's (or a manager's) step to the feedback link: one press to
+    the poster, which shows the link and its QR code, opening the link first when there is none yet.
+    Nothing for others, before the session is held, when it was cancelled, or while its link is
+    closed (the feedback panel offers to reopen it). primary: whether this is the page's next step
+    (the session page passes False while a checklist is still to fill in).
+
+    Reads session.enrolment (load it). No query of its own for a held session: it reads the page's
+    feedback panel (session_feedback), and the panel then costs nothing more."""
+    show = session.held_on is not None and not session.cancelled
+    show = show and can_manage_feedback(context["request"].user, session)
+    link = _session_panel(context, session).link if show else None
+    if link is not None and not link.is_open:
+        show = False
+    return _page(context, session=session, show=show, has_open_link=link is not None, primary=primary)
 
 
 @register.inclusion_tag("feedback/_cohort_feedback.html", takes_context=True)

@@ -151,3 +151,33 @@ def test_coach_shares_one_tablet_and_two_attendees_answer_on_it(browser_page, ch
     page.wait_for_load_state("load")
     browser_page.check_accessibility()
     assert page.get_by_role("button", name="Share one device").is_visible()
+
+
+def test_back_after_sending_fetches_the_form_afresh_and_sends_nothing_twice(browser_page, coached_session):
+    """Back from the thanks page, even past a page that answered a POST (the form with its errors),
+    is a plain visit: no "Confirm Form Resubmission" (Chromium's ERR_CACHE_MISS) and no second answer."""
+    link = FeedbackLink.objects.create(session=coached_session)
+    form_url = reverse("feedback:form", kwargs={"token": link.token})
+    page = browser_page.goto(form_url)
+    page.get_by_role("button", name="Send my feedback").click()  # nothing chosen: the errors answer the POST
+    page.wait_for_load_state("load")
+    browser_page.check_accessibility()
+    could_improve = page.get_by_role(
+        "group", name="As a result of this session I feel I could make improvements in my workplace"
+    )
+    could_improve.locator("label", has_text="Yes").click()
+    page.get_by_role("group", name="Overall, how would you rate this session?").locator("label", has_text="5").click()
+    page.get_by_role("button", name="Send my feedback").click()
+    page.wait_for_url(lambda url: url.endswith("/thanks/"))
+    browser_page.check_accessibility()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    back = page.go_back()  # raises net::ERR_CACHE_MISS if the browser had to post the answers again
+
+    assert back is not None and back.request.method == "GET" and back.status == 200
+    assert page.url == browser_page.base_url + form_url
+    browser_page.check_accessibility()
+    assert page.get_by_role("heading", level=1).inner_text() == "We already have your feedback"
+    assert dialogs == []
+    assert FeedbackResponse.objects.count() == 1

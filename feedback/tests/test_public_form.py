@@ -13,6 +13,7 @@ import time_machine
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
 
 from feedback import guards
 from feedback.models import FeedbackResponse, FormTokenUse
@@ -408,3 +409,10 @@ def test_response_ids_are_random_and_lists_do_not_follow_the_order_of_answers(cl
     assert [row[8] for row in list(csv.reader(io.StringIO(export)))[1:]] == by_id  # one date: then the random id
     page = client.get(reverse("feedback:session", kwargs={"session_pk": link.session_id})).content.decode()
     assert re.findall(r"<td>(Answer \d+)</td>", page) == by_id[::-1]  # newest date first, then by id
+
+
+def test_a_page_answering_a_post_drops_the_post_from_the_history(client, link):
+    """The form with its errors (and why answers were refused) answers a POST: its script makes the
+    history entry a plain visit, so that Back never asks to send the answers again. A GET has no need."""
+    assertNotContains(client.get(form_url(link)), "feedback/after_post.js")
+    assertContains(client.post(form_url(link), {}), "feedback/after_post.js")

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
 
 from conftest import PERSONAS, PERSONAS_AND_NO_ROLE
 from feedback.models import ChangeKind, ContentChange, FeedbackLink, FeedbackResponse
@@ -638,3 +639,49 @@ def test_closed_link_offers_no_shared_device_and_closing_ends_it(client, login, 
     assert link.shared_device_until is None
     content = client.get(reverse("feedback:session", kwargs={"session_pk": link.session_id})).content.decode()
     assert "Share one device" not in content and "Shared device: on" not in content
+
+
+# --- The site address note (feedback.site_address) ------------------------------------------------
+
+
+def _note_pages(client, session) -> list:
+    FeedbackLink.objects.get_or_create(session=session, defaults={"is_open": True})
+    return [
+        client.get(reverse("feedback:poster", kwargs={"session_pk": session.pk})),
+        client.get(reverse("feedback:session", kwargs={"session_pk": session.pk})),
+    ]
+
+
+def test_poster_and_session_feedback_warn_of_a_loopback_site_address(login, personas, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    session = personas.enrolment.sessions.get(number=1)
+    for response in _note_pages(login("coach", personas), session):
+        assert response.status_code == 200
+        assertContains(
+            response,
+            "This address (http://127.0.0.1:8000) works only on this computer: phones cannot reach it. "
+            "Set QMS_SITE_URL to the address staff use.",
+        )
+        assertContains(response, 'class="alert alert-warning d-print-none"')
+        # The test client's own address (testserver:80) is not the printed one either.
+        assertContains(response, "but you opened this page at http://testserver.")
+
+
+def test_no_note_when_the_site_address_is_the_one_in_use(login, personas, settings):
+    settings.SITE_URL = "http://testserver"
+    session = personas.enrolment.sessions.get(number=1)
+    for response in _note_pages(login("manager", personas), session):
+        assert response.status_code == 200
+        assertNotContains(response, 'id="site-address-note"')
+
+
+def test_note_when_another_reachable_address_is_in_use(login, personas, settings):
+    settings.SITE_URL = "https://qms.example.nhs.uk"
+    session = personas.enrolment.sessions.get(number=1)
+    for response in _note_pages(login("coach", personas), session):
+        assertNotContains(response, "works only on this computer")
+        assertContains(
+            response,
+            "The link and QR code use https://qms.example.nhs.uk, but you opened this page at http://testserver. "
+            "If attendees should use http://testserver, set QMS_SITE_URL to it.",
+        )

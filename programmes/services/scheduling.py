@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core.concurrency import claim_version
+from core.dates import non_working_reason
 
 from ..models import (
     Cohort,
@@ -188,6 +189,13 @@ def team_meeting_update(
 # --- Cohorts and enrolments -------------------------------------------------------------------
 
 
+def cohort_default_end_date(*, template: ProgrammeTemplate, start_date: dt.date) -> dt.date:
+    """A cohort's target end date when the manager gives none: the due date of its programme's last
+    session for a team whose session 1 is on the cohort's start date. One query."""
+    last = template.plans.order_by("-week_offset").first()
+    return last.due_date_for(start_date) if last else start_date
+
+
 @transaction.atomic
 def cohort_create(
     *, name: str, template: ProgrammeTemplate, owner, start_date: dt.date, target_end_date: dt.date
@@ -221,20 +229,114 @@ def cohort_update(
     return cohort
 
 
+def _day(day: dt.date) -> str:
+    return f"{day:%a %-d %b %Y}"
+
+
+def session1_date_warnings(*, cohort: Cohort, session1_date: dt.date, today: dt.date) -> list[str]:
+    """What is odd about a session 1 date, each in plain words ("It is a Saturday."): a date that may
+    be right, so the manager is asked to confirm it, not refused. Empty when nothing is odd."""
+    warnings = []
+    if session1_date < today:
+        warnings.append(f"It is in the past: today is {_day(today)}.")
+    if session1_date < cohort.start_date:
+        warnings.append(f"It is before the cohort starts ({_day(cohort.start_date)}).")
+    reason = non_working_reason(session1_date)
+    if reason:
+        warnings.append(f"It is {reason}.")
+    if session1_date > cohort.target_end_date:
+        warnings.append(f"It is after the cohort's target end date ({_day(cohort.target_end_date)}).")
+    return warnings
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def current_enrolment_elsewhere(*, team: Team, cohort: Cohort) -> Enrolment | None:
+    """The team's planned or active enrolment in another cohort, with its cohort and coach: at most
+    one (programmes_enrolment_one_current_per_team). One query."""
+    others = Enrolment.objects.current().filter(team=team).exclude(cohort=cohort)
+    return others.select_related("team", "cohort", "coach").first()
+
+
+def _check_not_current_elsewhere(cohort: Cohort, team: Team, *, field: str) -> None:
+    """A team is in one cohort at a time, under one coach (programmes_enrolment_one_current_per_team)."""
+    other = current_enrolment_elsewhere(team=team, cohort=cohort)
+    if other is None:
+        return
+    coach = f"coached by {_person(other.coach)}" if other.coach else "with no coach yet"
+    message = (
+        f"{team.name} is already {other.get_status_display().lower()} in {other.cohort.name}, {coach}. "
+        f"A team is in one cohort at a time: the manager must withdraw it from {other.cohort.name} first "
+        "(or mark it completed there)."
+    )
+    raise ValidationError({field: ValidationError(message, code="in_another_cohort")})
+
+
 def _check_not_enrolled(cohort: Cohort, team: Team) -> None:
     if Enrolment.objects.filter(cohort=cohort, team=team).exists():
-        raise ValidationError(f"{team.name} is already enrolled in {cohort.name}.", code="duplicate")
+        raise ValidationError(
+            {"team": ValidationError(f"{team.name} is already enrolled in {cohort.name}.", code="duplicate")}
+        )
+
+
+def enrolment_team_check(*, cohort: Cohort, team: Team) -> None:
+    """The rules for enrolling this team in this cohort, as the form and the service both apply them:
+    not in this cohort already, and not planned or active in another."""
+    _check_not_enrolled(cohort, team)
+    _check_not_current_elsewhere(cohort, team, field="team")
+
+
+def london_start(*, day: dt.date, time: dt.time, field: str) -> dt.datetime:
+    """A London wall-clock time on a day as an aware datetime; a time the clocks skip or repeat that
+    day (late March, late October) is refused in plain words, not guessed."""
+    london = timezone.get_default_timezone()
+    naive = dt.datetime.combine(day, time)
+    start = timezone.make_aware(naive, london)
+    skipped = start.astimezone(dt.UTC).astimezone(london).replace(tzinfo=None) != naive
+    repeated = naive.replace(tzinfo=london, fold=0).utcoffset() != naive.replace(tzinfo=london, fold=1).utcoffset()
+    if skipped or repeated:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    f"The clocks change at {time:%H:%M} on {_day(day)}, so that time happens "
+                    f"{'not at all' if skipped else 'twice'} that day. Choose another time.",
+                    code="clocks_change",
+                )
+            }
+        )
+    return start
 
 
 @transaction.atomic
-def enrolment_create(*, cohort: Cohort, team: Team, coach, session1_date: dt.date) -> Enrolment:
-    """Enrols a team and makes its sessions from the cohort's programme version."""
-    _check_not_enrolled(cohort, team)
+def enrolment_create(
+    *,
+    cohort: Cohort,
+    team: Team,
+    coach,
+    session1_date: dt.date,
+    session1_start: dt.time | None = None,
+    session1_location: str = "",
+) -> Enrolment:
+    """Enrols a team and makes its sessions from the cohort's programme version. session1_start
+    (London time) and session1_location, when given, are session 1's agreed start and place."""
+    enrolment_team_check(cohort=cohort, team=team)
+    agreed_start = None
+    if session1_start is not None:
+        agreed_start = london_start(day=session1_date, time=session1_start, field="session1_start")
     enrolment = Enrolment(
         cohort=cohort, team=team, coach=coach, session1_date=session1_date, status=EnrolmentStatus.PLANNED
     )
-    _save_checked(enrolment, lambda: _check_not_enrolled(cohort, team))
-    sessions_for_enrolment_create(enrolment=enrolment)
+    # Another manager enrolling the same team at the same moment: the constraints refuse the second
+    # save, and the check, run again, says why in the same words.
+    _save_checked(enrolment, lambda: enrolment_team_check(cohort=cohort, team=team))
+    sessions = sessions_for_enrolment_create(enrolment=enrolment)
+    location = session1_location.strip()
+    if sessions and (agreed_start is not None or location):
+        first = min(sessions, key=lambda session: session.number)
+        first.agreed_start, first.location = agreed_start, location
+        first.save(update_fields=["agreed_start", "location"])
     return enrolment
 
 
@@ -261,7 +363,12 @@ def enrolment_update(*, enrolment: Enrolment, version: int | None, coach, sessio
                 due_date = session.due_date + shift
             except OverflowError:
                 raise _off_the_calendar() from None
-            claim_version(session, session.version, due_date=due_date, updated_at=timezone.now())
+            moved = {}
+            if session.number == 1 and session.agreed_start is not None:
+                # Session 1's agreed time moves with its date, at the same London time.
+                agreed = timezone.localtime(session.agreed_start)
+                moved["agreed_start"] = london_start(day=session1_date, time=agreed.time(), field="session1_date")
+            claim_version(session, session.version, due_date=due_date, updated_at=timezone.now(), **moved)
     enrolment.coach = coach
     enrolment.session1_date = session1_date
     enrolment.save(update_fields=["coach", "session1_date", "version", "updated_at"])
@@ -277,9 +384,17 @@ def enrolment_set_status(*, enrolment: Enrolment, status: EnrolmentStatus, versi
     """
     if status not in EnrolmentStatus.values:
         raise ValidationError({"status": "Choose planned, active, completed or withdrawn."})
+    reopened = status in EnrolmentStatus.current() and not enrolment.is_current
+
+    def check() -> None:
+        # Reopened here while planned or active in another cohort: refused, as enrolling it would be.
+        if reopened:
+            _check_not_current_elsewhere(enrolment.cohort, enrolment.team, field="status")
+
+    check()
     claim_version(enrolment, version)
     enrolment.status = status
-    enrolment.save(update_fields=["status", "version", "updated_at"])
+    _save_checked(enrolment, check, update_fields=["status", "version", "updated_at"])
     return enrolment
 
 

@@ -57,7 +57,11 @@ def test_claim_version_uses_a_templates_revision_not_its_version_label():
 
 def test_saved_meanwhile_lists_the_fields_that_differ_as_the_pages_show_them(personas):
     enrolment = Enrolment.objects.select_related("coach").get(pk=personas.enrolment.pk)
-    form = EnrolmentEditForm({"coach": personas.other_coach.pk, "session1_date": "2025-09-22", "version": "1"})
+    form = EnrolmentEditForm(
+        {"coach": personas.other_coach.pk, "session1_date": "2025-09-22", "version": "1"},
+        initial={"session1_date": enrolment.session1_date},
+        cohort=enrolment.cohort,
+    )
     assert form.is_valid()
     assert saved_meanwhile(form, enrolment) == [SavedValue("Coach", "Cara Coach", "Omar Other")]
     assert saved_meanwhile(form, enrolment, also=("status",)) == [
@@ -87,7 +91,11 @@ def test_refuse_stale_keeps_the_input_and_carries_the_version_saved_now():
 
 @pytest.mark.parametrize("version", ["", "x", "0"])
 def test_a_damaged_version_is_said_at_the_top_of_the_form(personas, version):
-    form = EnrolmentEditForm({"coach": "", "session1_date": "2025-09-22", "version": version})
+    form = EnrolmentEditForm(
+        {"coach": "", "session1_date": "2025-09-22", "version": version},
+        initial={"session1_date": dt.date(2025, 9, 22)},
+        cohort=personas.enrolment.cohort,
+    )
     assert not form.is_valid()
     assert form.non_field_errors() == [DAMAGED_MESSAGE]
 

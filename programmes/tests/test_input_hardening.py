@@ -52,7 +52,7 @@ def test_enrolling_with_session_1_two_years_back_or_ahead_is_fine(login, persona
     team = factories.TeamFactory(name="Theatres")
     response = login("manager", personas).post(
         reverse("programmes:enrolment_create", args=[personas.enrolment.cohort_id]),
-        {"team": team.pk, "coach": "", "session1_date": day},
+        {"team": team.pk, "coach": "", "session1_date": day, "confirm": "on"},  # outside the cohort's dates
     )
     enrolment = Enrolment.objects.get(team=team)
     assert response["Location"] == reverse("programmes:enrolment", args=[enrolment.pk])

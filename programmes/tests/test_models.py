@@ -123,7 +123,9 @@ def test_session_status_around_due_date_and_grace(today, expected):
 def test_session_status_scheduled_when_agreed_and_not_overdue():
     agreed = dt.datetime(2025, 12, 9, 10, 0, tzinfo=LONDON)
     assert status(DUE, agreed_start=agreed) == SessionStatus.SCHEDULED
-    assert status(DUE + dt.timedelta(days=8), agreed_start=agreed) == SessionStatus.OVERDUE
+    # Agreed the day after its due date: the grace counts from the agreed day.
+    assert status(DUE + dt.timedelta(days=8), agreed_start=agreed) == SessionStatus.SCHEDULED
+    assert status(DUE + dt.timedelta(days=9), agreed_start=agreed) == SessionStatus.OVERDUE
 
 
 def test_session_status_held_late_is_held():
@@ -152,9 +154,10 @@ def test_overdue_queryset_agrees_with_status():
     assert sorted(Session.objects.overdue(today).values_list("number", flat=True)) == [3, 4, 5, 6, 7]
 
 
-def test_days_overdue_counts_from_due_date():
+def test_days_overdue_counts_from_the_last_on_time_day():
     session = factories.SessionFactory(due_date=DUE)
-    assert session.days_overdue(dt.date(2026, 1, 5)) == 28
+    assert session.days_overdue(DUE + dt.timedelta(days=8)) == 1  # the first overdue day
+    assert session.days_overdue(dt.date(2026, 1, 5)) == 21  # 28 days after the due date, 7 of them grace
     assert session.days_overdue(DUE + dt.timedelta(days=3)) == 0
 
 

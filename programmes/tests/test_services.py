@@ -259,7 +259,7 @@ def test_enrolment_create_session_1_on_a_weekend_is_fine(cohort):
 def test_enrolment_create_twice_is_refused(enrolment):
     with pytest.raises(ValidationError) as error:
         enrolment_create(cohort=enrolment.cohort, team=enrolment.team, coach=None, session1_date=SESSION_1)
-    assert error.value.code == "duplicate"
+    assert error.value.error_dict["team"][0].code == "duplicate"
     assert Enrolment.objects.count() == 1
 
 

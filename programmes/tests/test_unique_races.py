@@ -12,6 +12,7 @@ once both requests are waiting.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -106,7 +107,10 @@ def test_two_managers_enrolling_the_same_team_at_once_get_one_enrolment_and_one_
     url = reverse("programmes:enrolment_create", args=[cohort.pk])
 
     responses = post_twice_at_once(
-        user=manager, url=url, data={"team": team.pk, "coach": "", "session1_date": "2026-12-07"}, hold=locked(cohort)
+        user=manager,
+        url=url,
+        data={"team": team.pk, "coach": "", "session1_date": "2026-12-07", "confirm": "on"},
+        hold=locked(cohort),
     )
 
     enrolment = Enrolment.objects.get(cohort=cohort, team=team)
@@ -115,6 +119,34 @@ def test_two_managers_enrolling_the_same_team_at_once_get_one_enrolment_and_one_
         reverse("programmes:enrolment", args=[enrolment.pk])
     ]
     assert Session.objects.filter(enrolment__cohort=cohort).count() == cohort.template.plans.count() == 10
+
+
+def test_enrolling_a_team_while_another_manager_enrols_it_elsewhere_is_the_form_error_not_a_500():
+    """The check passes (the other enrolment is not committed yet); the partial unique constraint
+    (programmes_enrolment_one_current_per_team) refuses the insert; the check, run again, says why."""
+    manager = factories.ManagerFactory()
+    autumn = factories.CohortFactory(name="Autumn cohort", owner=manager)
+    winter = factories.CohortFactory(name="Winter cohort", owner=manager)
+    team = factories.TeamFactory(name="Education support team")
+    coach = factories.CoachFactory(first_name="Cara", last_name="Coach")
+    elsewhere = inserted(
+        Enrolment, team=team, cohort=autumn, coach=coach, session1_date=dt.date(2026, 12, 7), status="planned"
+    )
+
+    responses = post_twice_at_once(
+        user=manager,
+        url=reverse("programmes:enrolment_create", args=[winter.pk]),
+        data={"team": team.pk, "coach": "", "session1_date": "2026-12-08", "confirm": "on"},
+        hold=elsewhere,
+    )
+
+    message = (
+        "Education support team is already planned in Autumn cohort, coached by Cara Coach. A team is in one "
+        "cohort at a time: the manager must withdraw it from Autumn cohort first (or mark it completed there)."
+    )
+    assert _outcome(responses) == ([200, 200], [message, message])
+    assert list(Enrolment.objects.filter(team=team).values_list("cohort__name", flat=True)) == ["Autumn cohort"]
+    assert Session.objects.filter(enrolment__cohort=winter).count() == 0
 
 
 def test_two_managers_creating_the_same_team_at_once_get_one_team_and_one_form_error():

@@ -26,7 +26,8 @@ def test_enrolment_create_makes_the_sessions_and_shows_them(login, personas):
     client = login("manager", personas)
     response = client.post(
         reverse("programmes:enrolment_create", args=[cohort.pk]),
-        {"team": team.pk, "coach": personas.coach.pk, "session1_date": "2025-10-04"},  # a Saturday is fine
+        # A Saturday in the past is fine, once confirmed.
+        {"team": team.pk, "coach": personas.coach.pk, "session1_date": "2025-10-04", "confirm": "on"},
         follow=True,
     )
     enrolment = Enrolment.objects.get(team=team)
@@ -154,7 +155,12 @@ def test_enrolment_edit_moving_session_1_moves_due_dates(login, personas):
     form = client.get(reverse("programmes:enrolment_edit", args=[enrolment.pk])).context["form"]
     response = client.post(
         reverse("programmes:enrolment_edit", args=[enrolment.pk]),
-        {"coach": personas.other_coach.pk, "session1_date": "2025-09-29", "version": form.initial["version"]},
+        {
+            "coach": personas.other_coach.pk,
+            "session1_date": "2025-09-29",
+            "version": form.initial["version"],
+            "confirm": "on",  # in the past
+        },
     )
     assertRedirects(response, reverse("programmes:enrolment", args=[enrolment.pk]), fetch_redirect_response=False)
     enrolment.refresh_from_db()
@@ -171,7 +177,13 @@ def test_enrolment_edit_stale_form_is_refused_and_keeps_input(login, personas):
     first = client.post(url, {"coach": "", "session1_date": "2025-09-22", "version": opened["version"]})
     assert first.status_code == 302
     response = client.post(
-        url, {"coach": personas.other_coach.pk, "session1_date": "2025-09-29", "version": opened["version"]}
+        url,
+        {
+            "coach": personas.other_coach.pk,
+            "session1_date": "2025-09-29",
+            "version": opened["version"],
+            "confirm": "on",
+        },
     )
     assert response.status_code == 200
     assertContains(response, "Someone else saved this enrolment while you were editing it")
@@ -199,7 +211,7 @@ def test_enrolment_edit_session_1_date_after_a_held_session_is_a_field_error(log
     opened = client.get(reverse("programmes:enrolment_edit", args=[enrolment.pk])).context["form"].initial
     response = client.post(
         reverse("programmes:enrolment_edit", args=[enrolment.pk]),
-        {"coach": personas.coach.pk, "session1_date": "2025-09-29", "version": opened["version"]},
+        {"coach": personas.coach.pk, "session1_date": "2025-09-29", "version": opened["version"], "confirm": "on"},
     )
     assert response.context["form"].errors == {
         "session1_date": ["Session 1's date cannot change once a session has been held."]

@@ -46,14 +46,12 @@ def test_session_held_form_offers_today_at_the_latest(login, personas):
     assert later.initial["held_on"] == dt.date(2025, 11, 10)
 
 
-def test_session_held_saves_and_returns_to_the_enrolment(login, personas):
+def test_session_held_saves_and_goes_to_the_session_page(login, personas):
     third = session(personas, 3)
     response = login("coach", personas).post(
         url("session_held", third), {"version": 1, "held_on": "2025-10-14", "attendees": "6", "notes": "Huddle"}
     )
-    assertRedirects(
-        response, reverse("programmes:enrolment", args=[personas.enrolment.pk]), fetch_redirect_response=False
-    )
+    assertRedirects(response, reverse("programmes:session", args=[third.pk]), fetch_redirect_response=False)
     third.refresh_from_db()
     assert (third.held_on, third.attendees, third.notes, third.version) == (dt.date(2025, 10, 14), 6, "Huddle", 2)
 
@@ -70,14 +68,13 @@ def test_session_1_held_goes_straight_to_the_agreement(login, personas):
     assertContains(page, "Session 1 is recorded as held. Now agree the coaching slots with the team")
 
 
-def test_session_1_held_with_an_agreement_goes_to_the_enrolment(login, personas):
+def test_session_1_held_with_an_agreement_goes_to_the_session_page(login, personas):
     factories.CoachingAgreementFactory(enrolment=personas.enrolment)
+    first = session(personas, 1)
     response = login("coach", personas).post(
-        url("session_held", session(personas, 1)), {"version": 1, "held_on": "2025-09-22", "attendees": "9"}
+        url("session_held", first), {"version": 1, "held_on": "2025-09-22", "attendees": "9"}
     )
-    assertRedirects(
-        response, reverse("programmes:enrolment", args=[personas.enrolment.pk]), fetch_redirect_response=False
-    )
+    assertRedirects(response, reverse("programmes:session", args=[first.pk]), fetch_redirect_response=False)
 
 
 def test_session_1_held_of_a_planned_enrolment_makes_it_active(login, personas):
@@ -282,10 +279,9 @@ def test_session_page_of_a_held_coaching_session_links_its_checklist(login, pers
     third = session(personas, 3)
     Session.objects.filter(pk=third.pk).update(held_on=dt.date(2025, 10, 14))
     response = login("coach", personas).get(url("session", third))
-    assertContains(
-        response,
-        f'<a class="btn btn-outline-primary" href="/checklists/session/{third.pk}/">Tool-usage checklist</a>',
-        html=True,
-    )
+    # The coach's next step, first and the only primary button: back here once saved.
+    next_step = f"/checklists/session/{third.pk}/?next=%2Fprogrammes%2Fsessions%2F{third.pk}%2F"
+    assertContains(response, f'<a class="btn btn-primary" href="{next_step}">Fill in the tool checklist</a>', html=True)
+    assert response.content.decode().count("btn-primary") == 1
     assertContains(response, '<dt class="col-sm-4 col-lg-3">Session</dt>')
     assertContains(response, "Coaching: improvement board and huddle</dd>")

@@ -5,12 +5,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertInHTML, assertNotContains, assertRedirects
 
 from coaching.models import CalendarFeed
 from coaching.services import agreement_confirm, calendar_feed_for_team
-from programmes.models import ImprovementBoard, Session, Team, TeamMeeting
+from programmes.models import Enrolment, EnrolmentStatus, ImprovementBoard, Session, Team, TeamMeeting
 from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
@@ -243,6 +244,7 @@ def test_team_page_shows_timeline_meetings_and_feed(login, personas):
 
 def test_team_page_coach_sees_only_their_own_enrolments_of_the_team(login, personas):
     team = personas.enrolment.team
+    Enrolment.objects.filter(pk=personas.enrolment.pk).update(status=EnrolmentStatus.COMPLETED)  # one cohort at a time
     later = factories.EnrolmentFactory(
         team=team, coach=personas.other_coach, cohort=factories.CohortFactory(name="Spring cohort")
     )
@@ -262,7 +264,9 @@ def test_team_page_query_count_does_not_grow_with_enrolments(client, django_asse
     team = personas.enrolment.team
     agree(personas.enrolment)
     for n in range(enrolments - 1):
-        extra = factories.EnrolmentFactory(team=team, coach=personas.coach, cohort=factories.CohortFactory())
+        extra = factories.EnrolmentFactory(
+            team=team, coach=personas.coach, cohort=factories.CohortFactory(), status=EnrolmentStatus.COMPLETED
+        )
         factories.make_sessions(extra)
         factories.TeamMeetingFactory(team=team, name=f"Meeting {n}")
     calendar_feed_for_team(team=team)
@@ -285,3 +289,19 @@ def test_team_list_query_count_does_not_grow_with_teams(client, django_assert_nu
         response = client.get(reverse("programmes:teams"))
     assert len(response.context["teams"]) == teams + 2
     assertNotContains(response, "Add a team")  # leads read only
+
+
+@pytest.mark.django_db
+def test_a_session_agreed_past_due_plus_grace_shows_as_scheduled_late_until_it_is_overdue(client):
+    manager = factories.ManagerFactory()
+    enrolment = factories.EnrolmentFactory(session1_date=dt.date(2026, 9, 21))
+    factories.make_sessions(enrolment)
+    session_2 = enrolment.sessions.get(number=2)  # due 28 September
+    Session.objects.filter(pk=session_2.pk).update(agreed_start=dt.datetime(2026, 10, 20, 10, tzinfo=dt.UTC))
+    client.force_login(manager)
+    url = reverse("programmes:team", args=[enrolment.team_id])
+    with time_machine.travel(dt.datetime(2026, 10, 10, 12, tzinfo=dt.UTC), tick=False):
+        assertContains(client.get(url), "Scheduled 22 days late", count=1)
+    with time_machine.travel(dt.datetime(2026, 10, 28, 12, tzinfo=dt.UTC), tick=False):
+        response = client.get(url)
+    assertNotContains(response, "days late")

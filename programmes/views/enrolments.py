@@ -32,8 +32,19 @@ STATUS_CHANGES = {
 @manager_required
 def enrolment_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort.objects.select_related("template"), pk=pk)
-    form = EnrolmentCreateForm(posted(request), cohort=cohort)
-    done = submit(request, form, lambda data: enrolment_create(cohort=cohort, **data))
+    form = EnrolmentCreateForm(posted(request), cohort=cohort, today=timezone.localdate())
+
+    def enrol(data: dict):
+        return enrolment_create(
+            cohort=cohort,
+            team=data["team"],
+            coach=data["coach"],
+            session1_date=data["session1_date"],
+            session1_start=data["session1_start"],
+            session1_location=data["session1_location"],
+        )
+
+    done = submit(request, form, enrol)
     if done.saved:
         enrolment = done.result
         messages.success(
@@ -68,11 +79,15 @@ def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = EnrolmentEditForm(
         posted(request),
         initial={"coach": enrolment.coach_id, "session1_date": enrolment.session1_date, "version": enrolment.version},
+        cohort=enrolment.cohort,
+        today=timezone.localdate(),
     )
     done = submit(
         request,
         form,
-        lambda data: enrolment_update(enrolment=enrolment, **data),
+        lambda data: enrolment_update(
+            enrolment=enrolment, version=data["version"], coach=data["coach"], session1_date=data["session1_date"]
+        ),
         latest=lambda: Enrolment.objects.select_related("coach").get(pk=enrolment.pk),
     )
     if done.saved:

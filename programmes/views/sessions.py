@@ -78,8 +78,9 @@ def _after_held(request: HttpRequest, session: Session) -> HttpResponse:
             url, message = step
             messages.success(request, message)
             return redirect(url)
+    # The session's page, whose first buttons are the coach's next steps: the checklist, the feedback link.
     messages.success(request, f"Session {session.number} is recorded as held on {session.held_on:%a %-d %b %Y}.")
-    return redirect("programmes:enrolment", session.enrolment_id)
+    return redirect("programmes:session", session.pk)
 
 
 @login_required

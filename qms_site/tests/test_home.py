@@ -236,7 +236,7 @@ def test_home_coach_sees_own_teams_with_next_session(client, manager, cohort):
           <td>Active</td>
           <td><a href="/programmes/sessions/{session_3.pk}/">Session 3</a>:
             due <time datetime="2025-10-13">Mon 13 Oct 2025</time>
-            <span class="badge text-bg-danger">Overdue by 28 days</span></td>
+            <span class="badge text-bg-danger">Overdue by 21 days</span></td>
           <td><ul class="list-unstyled mb-0">
             <li><span class="badge text-bg-warning">Not agreed</span>
               <a href="/coaching/enrolments/{education.pk}/agreement/">Agree the coaching slots</a></li>
@@ -287,8 +287,9 @@ def test_home_coach_query_count_same_for_one_and_five_teams(client, django_asser
         enrol(f"Team {n}", cohort=cohort, coach=coach, held_up_to=n)
     client.force_login(coach)
     # 1 session, 2 user, 3 the user's groups (role, read once per request),
-    # 4 enrolments with team, site and cohort, 5 their sessions (prefetch), 6 their coaching agreements.
-    with django_assert_num_queries(6):
+    # 4 enrolments with team, site and cohort, 5 their sessions (prefetch), 6 their coaching agreements,
+    # the alerts (qms_site.views.home_alerts): 7 overdue sessions counted, 8 teams with slots not agreed.
+    with django_assert_num_queries(8):
         response = client.get("/")
     first = Enrolment.objects.get(team__name="Team 0")
     assertContains(response, f'<a href="/programmes/enrolments/{first.pk}/">Team 0</a>')
@@ -302,8 +303,9 @@ def test_home_manager_query_count_same_for_one_and_five_cohorts(client, django_a
     for n in range(cohorts):
         enrol(f"Team {n}", cohort=make_cohort(f"Cohort {n}", owner=manager), coach=coach)
     client.force_login(manager)
-    # 1 session, 2 user, 3 the user's groups, 4 cohorts with template, owner and team counts.
-    with django_assert_num_queries(4):
+    # 1 session, 2 user, 3 the user's groups, 4 cohorts with template, owner and team counts, the alerts
+    # (qms_site.views.home_alerts): 5 overdue sessions counted, 6 teams with slots not agreed, 7 reminders by status.
+    with django_assert_num_queries(7):
         response = client.get("/")
     assert len(response.context["cohorts"]) == cohorts
 
@@ -356,8 +358,8 @@ def test_team_row_next_session_skips_held_and_cancelled(manager, cohort):
 def test_team_row_overdue_after_grace_days(manager, cohort):
     enrol("Education support", cohort=cohort, coach=None, held_up_to=1)
     row = team_row(Enrolment.objects.prefetch_related("sessions").get(), today=dt.date(2025, 10, 7))
-    # Session 2 was due 29 Sep: 8 days ago, one more than the grace days.
-    assert (row.next_session.number, row.is_overdue, row.days_overdue) == (2, True, 8)
+    # Session 2 was due 29 Sep: 8 days ago, one more than the grace days: its first overdue day.
+    assert (row.next_session.number, row.is_overdue, row.days_overdue) == (2, True, 1)
 
 
 @pytest.mark.django_db

@@ -48,6 +48,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "dashboards:aim": {"get": (200, 403, 403, 200, 403, L), "post": (405, 403, 403, 405, 403, L)},
     "dashboards:cohort": {"get": (200, 403, 403, 200, 403, L), "post": (405, 403, 403, 405, 403, L)},
     "dashboards:cohort_report": {"get": (200, 403, 403, 200, 403, L), "post": (405, 403, 403, 405, 403, L)},
+    "dashboards:cohort_report_pdf": {"get": (200, 403, 403, 200, 403, L), "post": (405, 403, 403, 405, 403, L)},
     "dashboards:progress": {"get": (200, 200, 200, 200, 403, L), "post": (405, 405, 405, 405, 403, L)},
     "feedback:change_create": {"get": (200, 403, 403, 403, 403, L), "post": (200, 403, 403, 403, 403, L)},
     "feedback:change_edit": {"get": (200, 403, 403, 403, 403, L), "post": (200, 403, 403, 403, 403, L)},

@@ -405,6 +405,7 @@ def test_deploy_check_is_clean_with_production_environment():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="test-only-J8f3LmQ2vX9pR4sT7wY1zA6bC0dE5gH-_uNoPqRsTuVwXyZ",
         DJANGO_ALLOWED_HOSTS="qms.example.nhs.uk",
+        QMS_SITE_URL="https://qms.example.nhs.uk",  # a loopback site address is warned of (qms.W001)
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."

@@ -45,7 +45,7 @@ manager = factories.ManagerFactory()
 cohort = factories.CohortFactory(name="Autumn cohort", owner=manager)
 team = factories.TeamFactory(name="Education support team")
 url = reverse("programmes:enrolment_create", args=[cohort.pk])
-data = {"team": team.pk, "coach": "", "session1_date": "2026-12-07"}
+data = {"team": team.pk, "coach": "", "session1_date": "2026-12-07", "confirm": "on"}  # past the cohort's end
 clicks = threading.Barrier(2, timeout=30)
 results, failures = [], []
 
