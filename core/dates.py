@@ -39,9 +39,9 @@ def is_weekend(day: dt.date) -> bool:
 
 def non_working_reason(day: dt.date) -> str | None:
     """Why `day` is not a working day, in words ("a Saturday", "a bank holiday (Christmas Day)"), or None."""
-    if is_weekend(day):
-        return f"a {day:%A}"
     name = bank_holiday_name(day)
+    if is_weekend(day):
+        return f"a {day:%A} ({name})" if name else f"a {day:%A}"
     if name:
         return f"a bank holiday ({name})"
     return None

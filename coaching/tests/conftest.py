@@ -217,3 +217,17 @@ def celery_in_process(settings):
     test switches the Celery app itself to its Redis broker."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
+@pytest.fixture
+def fortnightly(enrolment):
+    """The team's huddle, Tuesdays at 09:00 every two weeks from 23 September 2025. Needs the test
+    module's own `enrolment` fixture."""
+    return factories.TeamMeetingFactory(
+        team=enrolment.team,
+        name="Team huddle",
+        weekday=1,
+        start_time=dt.time(9, 0),
+        every_weeks=2,
+        first_date=dt.date(2025, 9, 23),
+    )

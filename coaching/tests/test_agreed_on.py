@@ -17,7 +17,6 @@ from coaching.models import CoachingAgreement, SlotsState, agreed_on_error
 from coaching.selectors import enrolment_slots
 from coaching.services import agreement_confirm, agreement_propose
 from programmes.models import Session
-from tests import factories
 
 LONDON = ZoneInfo("Europe/London")
 SESSION_1 = dt.date(2025, 9, 22)
@@ -31,18 +30,6 @@ pytestmark = pytest.mark.django_db
 def enrolment(personas):
     Session.objects.filter(enrolment=personas.enrolment, number=1).update(held_on=SESSION_1, attendees=8)
     return personas.enrolment
-
-
-@pytest.fixture
-def fortnightly(enrolment):
-    return factories.TeamMeetingFactory(
-        team=enrolment.team,
-        name="Team huddle",
-        weekday=1,
-        start_time=dt.time(9, 0),
-        every_weeks=2,
-        first_date=dt.date(2025, 9, 23),
-    )
 
 
 def confirm(enrolment, meeting, **kwargs) -> CoachingAgreement:

@@ -48,13 +48,6 @@ def enrolment():
     return enrolment
 
 
-@pytest.fixture
-def fortnightly(enrolment):
-    return factories.TeamMeetingFactory(
-        team=enrolment.team, weekday=1, start_time=dt.time(9, 0), every_weeks=2, first_date=dt.date(2025, 9, 23)
-    )
-
-
 def agreed_starts(enrolment) -> dict[int, str]:
     return {
         s.number: s.agreed_start.astimezone(LONDON).strftime("%a %d %b %Y %H:%M %Z")

@@ -148,13 +148,6 @@ def enrolment(db):
     return enrolment
 
 
-@pytest.fixture
-def fortnightly(enrolment):
-    return factories.TeamMeetingFactory(
-        team=enrolment.team, weekday=TUESDAY, start_time=dt.time(9, 0), every_weeks=2, first_date=dt.date(2025, 9, 23)
-    )
-
-
 def test_agreement_propose_reads_the_min_gap_setting(enrolment, fortnightly, settings):
     unavailable = [dt.date(2025, 12, 16)]
     spaced = agreement_propose(enrolment=enrolment, meeting=fortnightly, unavailable=unavailable)

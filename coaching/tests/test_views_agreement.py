@@ -37,18 +37,6 @@ def enrolment(personas):
 
 
 @pytest.fixture
-def fortnightly(enrolment):
-    return factories.TeamMeetingFactory(
-        team=enrolment.team,
-        name="Team huddle",
-        weekday=1,
-        start_time=dt.time(9, 0),
-        every_weeks=2,
-        first_date=dt.date(2025, 9, 23),
-    )
-
-
-@pytest.fixture
 def weekly(enrolment):
     return factories.TeamMeetingFactory(
         team=enrolment.team,

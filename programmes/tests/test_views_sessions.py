@@ -46,6 +46,13 @@ def test_session_held_form_offers_today_at_the_latest(login, personas):
     assert later.initial["held_on"] == dt.date(2025, 11, 10)
 
 
+def test_session_held_form_offers_the_agreed_day_once_it_has_come(login, personas):
+    third = session(personas, 3)  # due 13 October; today is 10 November
+    Session.objects.filter(pk=third.pk).update(agreed_start=dt.datetime(2025, 10, 21, 23, 30, tzinfo=dt.UTC))
+    form = login("coach", personas).get(url("session_held", third)).context["form"]
+    assert form.initial["held_on"] == dt.date(2025, 10, 22)  # 00:30 on 22 October in London
+
+
 def test_session_held_saves_and_goes_to_the_session_page(login, personas):
     third = session(personas, 3)
     response = login("coach", personas).post(

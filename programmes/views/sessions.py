@@ -6,6 +6,8 @@ form comes back with what was typed, the latest saved values beside it (core.con
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -52,12 +54,19 @@ def _form_page(request: HttpRequest, session: Session, form_class, initial: dict
     return done, None if done.saved else render(request, template, context)
 
 
+def _expected_day(session: Session) -> dt.date:
+    if session.agreed_start is not None:
+        return timezone.localdate(session.agreed_start)
+    return max(session.due_date, session.enrolment.session1_date)
+
+
 @login_required
 def session_held(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_session_for_user(request, pk, write=True, queryset=session_page_queryset())
     today = timezone.localdate()
     initial = {
-        "held_on": session.held_on or min(today, max(session.due_date, session.enrolment.session1_date)),
+        # Its agreed day if it has one, else its due date; never a day still to come.
+        "held_on": session.held_on or min(today, _expected_day(session)),
         "attendees": session.attendees,
         "notes": session.notes,
     }
