@@ -7,7 +7,7 @@ PIP := PIP_CONSTRAINT=constraints-build.txt $(BIN)/pip install --quiet --disable
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev vnu run migrate seed test lint format worker beat bench clean
+.PHONY: help install install-dev vnu run migrate seed test lint format worker beat bench loadtest clean
 
 help:
 	@echo "make run     install, migrate the SQLite default, load demo data, serve http://$(HOST):$(PORT)"
@@ -15,7 +15,10 @@ help:
 	@echo "make lint    ruff check, ruff format --check, import layers, makemigrations --check"
 	@echo "make worker  Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat    Celery beat: the daily reminder sweep at 08:00 Europe/London"
-	@echo "make bench   page and task benchmarks, one JSON line each"
+	@echo "make bench   page and task benchmarks at scales 0, 30, 100, one JSON line each, then the verdict"
+	@echo "             (BENCH_ARGS=\"--scales 0,30 --repeats 25\")"
+	@echo "make loadtest  gunicorn + wrk on PostgreSQL (DATABASE_URL, default .../qms_load: rebuilt), the verdict"
+	@echo "             (LOADTEST_ARGS=\"--duration 10 --reuse\")"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,7 +82,13 @@ beat: install
 	$(BIN)/celery -A qms_site beat --loglevel=INFO --schedule=/tmp/qms-celerybeat-schedule
 
 bench: install-dev
-	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only $(BIN)/python manage.py bench
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=bench-only $(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# PostgreSQL only: its database is dropped and rebuilt (seed_demo --scale 30) unless LOADTEST_ARGS has
+# --reuse, so its name must end in _load. Needs wrk (Debian: apt-get install wrk).
+loadtest: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qms_load
+loadtest: install
+	$(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from programmes.models import Session
+from programmes.models import Enrolment, Session
 
 
 class ToolQuerySet(models.QuerySet):
@@ -99,3 +99,41 @@ class ToolRating(models.Model):
     @property
     def value(self) -> RatingValue:
         return RatingValue(discussed=self.discussed, level=self.level, comment=self.comment)
+
+
+class EnrolmentStanding(models.Model):
+    """Each enrolment's checklist standing, stored so that dashboards can sort and aggregate it in SQL.
+
+    Derived, never edited: the figures of checklists.selectors.standing_figures (checklist_standings
+    at the latest checklist, and at the 12-week review's own checklist), kept current in the same
+    transaction by every write that changes what they are computed from (checklists.services and
+    checklists.receivers). A row exists exactly for the enrolments with a standing (a rating on any
+    of their checklists). `run_length` is the one the row was computed with: when
+    QMS_SUSTAINED_RUN_LENGTH changes, the system check checklists.W001 asks for `manage.py
+    rebuild_standings`.
+    """
+
+    enrolment = models.OneToOneField(
+        Enrolment, primary_key=True, on_delete=models.CASCADE, related_name="checklist_standing"
+    )
+    # Deleting the session deletes the row, and the delete's receiver stores the new standing.
+    latest_session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    latest_session_number = models.PositiveSmallIntegerField()
+    latest_date = models.DateField(help_text="The day the latest checklist's session was held (or is due).")
+    adoption_score = models.FloatField(null=True, help_text="Of the latest checklist, 0-100.")
+    sustained_count = models.PositiveSmallIntegerField(help_text="Tools on the latest checklist sustained as of it.")
+    tool_count = models.PositiveSmallIntegerField(help_text="Tools the latest checklist rated.")
+    review_sustained_count = models.PositiveSmallIntegerField(
+        null=True, help_text="As sustained_count, at the 12-week review's checklist; empty when it has none."
+    )
+    review_tool_count = models.PositiveSmallIntegerField(null=True)
+    run_length = models.PositiveSmallIntegerField(help_text="The QMS_SUSTAINED_RUN_LENGTH it was computed with.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["adoption_score"], name="cl_standing_adoption_idx"),
+            models.Index(fields=["sustained_count"], name="cl_standing_sustained_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Checklist standing of enrolment {self.enrolment_id}"

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from programmes.access import sessions_visible_to
 from programmes.models import Enrolment, Session, SessionStatus
@@ -449,3 +450,172 @@ def ratings_export_rows(*, user) -> Iterator[list[str]]:
             labels[level],
             comment,
         ]
+
+
+# --- Each team's checklist standing, for many teams in one query --------------------------------
+
+
+@dataclass(frozen=True)
+class ToolStanding:
+    """One tool for one team: its latest rating's level and its sustainment status."""
+
+    level: int
+    status: Sustainment
+
+    @property
+    def level_label(self) -> str:
+        return UsageLevel(self.level).label
+
+
+@dataclass(frozen=True)
+class ChecklistStanding:
+    """A team's tool usage as of one checklist (its latest, or its 12-week review's).
+
+    The same figures as checklists.selectors.team_checklist_summary's column for that checklist:
+    adoption score of the checklist, tools on it sustained as of it, tools it rated; and each
+    tool's latest level and status as of it.
+    """
+
+    session_id: int
+    session_number: int
+    date: dt.date  # the day held (or due, for a checklist on a session not held)
+    adoption_score: float | None
+    sustained_count: int
+    tool_count: int
+    tools: dict[int, ToolStanding] = field(default_factory=dict)
+
+
+def _newest_first(prefix: str) -> list:
+    """The order sessions happened in, newest first: by the day held (or due), then by number;
+    as checklists.selectors orders a team's checklists."""
+    return [Coalesce(f"{prefix}held_on", f"{prefix}due_date").desc(), F(f"{prefix}number").desc()]
+
+
+def checklist_standings(
+    *, enrolments: QuerySet[Enrolment], run_length: int, up_to_review: bool = False
+) -> dict[int, ChecklistStanding]:
+    """Each enrolment's standing at its latest checklist (up_to_review: at its 12-week review's
+    checklist, counting only checklists up to it), by enrolment id. Enrolments without such a
+    checklist are absent (a checklist is seen through its ratings; the form rates every tool).
+
+    One query, whatever the number of teams and checklists: each tool's latest `run_length`
+    ratings per enrolment (a window numbering them newest first), which is all that
+    sustainment_status() reads.
+    """
+    ratings = ToolRating.objects.filter(checklist__session__enrolment__in=enrolments)
+    if up_to_review:
+        review = (
+            Session.objects.review().filter(enrolment_id=OuterRef("checklist__session__enrolment_id")).chronological()
+        )
+        ratings = ratings.annotate(
+            when=Coalesce("checklist__session__held_on", "checklist__session__due_date"),
+            review_number=Subquery(review.values("number")[:1]),
+            review_when=Subquery(review.annotate(when=Coalesce("held_on", "due_date")).values("when")[:1]),
+        ).filter(
+            Q(when__lt=F("review_when")) | Q(when=F("review_when"), checklist__session__number__lte=F("review_number"))
+        )
+    rows = (
+        ratings.annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("checklist__session__enrolment_id"), F("tool_id")],
+                order_by=_newest_first("checklist__session__"),
+            ),
+        )
+        .filter(newest__lte=run_length)
+        .order_by()
+        .values_list(
+            "checklist__session__enrolment_id",
+            "checklist__session_id",
+            "checklist__session__number",
+            Coalesce("checklist__session__held_on", "checklist__session__due_date"),
+            "tool_id",
+            "level",
+            "newest",
+        )
+    )
+    # enrolment -> tool -> [(newest, level, session key)], newest first once sorted
+    by_enrolment: dict[int, dict[int, list[tuple[int, int, tuple]]]] = {}
+    for enrolment_id, session_id, number, when, tool_id, level, newest in rows:
+        by_enrolment.setdefault(enrolment_id, {}).setdefault(tool_id, []).append(
+            (newest, level, (when, number, session_id))
+        )
+    standings = {}
+    for enrolment_id, tools in by_enrolment.items():
+        for ratings_of_tool in tools.values():
+            ratings_of_tool.sort()
+        latest = max(ratings_of_tool[0][2] for ratings_of_tool in tools.values())
+        when, number, session_id = latest
+        on_latest = {tool_id: r[0][1] for tool_id, r in tools.items() if r[0][2] == latest}
+        statuses = {
+            tool_id: sustainment_status([level for _, level, _ in reversed(r)], run_length=run_length)
+            for tool_id, r in tools.items()
+        }
+        standings[enrolment_id] = ChecklistStanding(
+            session_id=session_id,
+            session_number=number,
+            date=when,
+            adoption_score=adoption_score(list(on_latest.values())),
+            sustained_count=sum(1 for tool_id in on_latest if statuses[tool_id] == Sustainment.SUSTAINED),
+            tool_count=len(on_latest),
+            tools={tool_id: ToolStanding(level=r[0][1], status=statuses[tool_id]) for tool_id, r in tools.items()},
+        )
+    return standings
+
+
+@dataclass(frozen=True)
+class StandingFigures:
+    """What checklists.models.EnrolmentStanding stores for one enrolment, fresh: its standing at its
+    latest checklist and, when its 12-week review session has a checklist, at that checklist."""
+
+    latest_session_id: int
+    latest_session_number: int
+    latest_date: dt.date
+    adoption_score: float | None
+    sustained_count: int
+    tool_count: int
+    review_sustained_count: int | None  # None: no checklist on the review session
+    review_tool_count: int | None
+    run_length: int
+
+
+def review_session_ids(*, enrolments: QuerySet[Enrolment]) -> dict[int, int]:
+    """Each enrolment's 12-week review session, by enrolment id: its first session, in the order
+    sessions happen, whose plan row is of the review kind. Enrolments without one are absent. One query."""
+    rows = Session.objects.review().filter(enrolment__in=enrolments).chronological().values_list("enrolment_id", "pk")
+    reviews: dict[int, int] = {}
+    for enrolment_id, session_id in rows:  # each enrolment's sessions come in their order
+        reviews.setdefault(enrolment_id, session_id)
+    return reviews
+
+
+def standing_figures(*, enrolments: QuerySet[Enrolment], run_length: int) -> dict[int, StandingFigures]:
+    """The figures to store for each of these enrolments that has a standing (checklist_standings),
+    by enrolment id; the review figures count only when the standing up to the review is at the
+    review session's own checklist (as dashboards.measures.enrolment_facts reads them).
+
+    One query when none of the enrolments has a rating, else three: the latest standings, the
+    standings up to the review, the review sessions.
+    """
+    latest = checklist_standings(enrolments=enrolments, run_length=run_length)
+    if not latest:
+        return {}
+    at_review = checklist_standings(enrolments=enrolments, run_length=run_length, up_to_review=True)
+    reviews = review_session_ids(enrolments=enrolments) if at_review else {}
+    figures = {}
+    for enrolment_id, standing in latest.items():
+        review = at_review.get(enrolment_id)
+        if review is not None and review.session_id != reviews.get(enrolment_id):
+            review = None  # the review session has no checklist: the standing is at an earlier one
+        figures[enrolment_id] = StandingFigures(
+            latest_session_id=standing.session_id,
+            latest_session_number=standing.session_number,
+            latest_date=standing.date,
+            adoption_score=standing.adoption_score,
+            sustained_count=standing.sustained_count,
+            tool_count=standing.tool_count,
+            review_sustained_count=review.sustained_count if review else None,
+            review_tool_count=review.tool_count if review else None,
+            run_length=run_length,
+        )
+    return figures

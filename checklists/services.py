@@ -11,7 +11,8 @@ checklist's history says who changed which rating, and when.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,9 +20,12 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.concurrency import STALE_MESSAGE, StaleEdit, claim_version
-from programmes.models import Session
+from core.locks import advisory_xact_lock
+from programmes.models import Enrolment, Session
 
-from .models import Checklist, RatingValue, Tool, ToolRating, UsageLevel
+from .models import Checklist, EnrolmentStanding, RatingValue, Tool, ToolRating, UsageLevel
+from .selectors import StandingFigures, standing_figures
+from .sustainment import sustained_run_length
 
 COMMENT_MAX_LENGTH = ToolRating._meta.get_field("comment").max_length
 CULTURE_NOTE_MAX_LENGTH = 5000
@@ -88,6 +92,7 @@ def checklist_save(
         return _checklist_create(session=session, user=user, ratings=ratings, culture_note=culture_note)
     if version == 0:
         raise StaleEdit(CHECKLIST_STALE_MESSAGE)  # someone else filled it in first
+    checklist.session = session  # no query when the update reads it
     return _checklist_update(
         checklist=checklist, user=user, version=version, ratings=ratings, culture_note=culture_note
     )
@@ -122,6 +127,7 @@ def _checklist_create(*, session: Session, user, ratings: dict[int, RatingValue]
         default_user=user,
         default_date=timezone.now(),
     )
+    refresh_standings([session.enrolment_id])  # bulk writes send no post_save
     return checklist
 
 
@@ -131,6 +137,7 @@ def _checklist_update(
     current = {rating.tool_id: rating for rating in checklist.ratings.select_related("tool")}
     _check_ratings(ratings, sorted((rating.tool for rating in current.values()), key=lambda t: (t.order, t.name)))
     changed = [rating for tool_id, rating in current.items() if rating.value != ratings[tool_id]]
+    levels_changed = any(rating.level != ratings[rating.tool_id].level for rating in changed)
     if not changed and checklist.culture_note == culture_note:
         return checklist  # what was submitted is what is saved: nothing to do, whoever saved last
     claim_version(checklist, version)
@@ -145,6 +152,8 @@ def _checklist_update(
         bulk_update_with_history(
             changed, ToolRating, ["discussed", "level", "comment"], default_user=user, default_date=timezone.now()
         )
+    if levels_changed:  # a level is the one thing on a rating the standing reads
+        refresh_standings([checklist.session.enrolment_id])
     return checklist
 
 
@@ -190,3 +199,59 @@ def tool_update(*, tool: Tool, version: int, name: str, order: int, description:
     except IntegrityError:
         raise ValidationError({"name": f"There is already a tool called {name}."}) from None
     return tool
+
+
+# --- Stored checklist standings ------------------------------------------------------------------
+
+_STANDING_LOCK = 7_406_115  # advisory_xact_lock's namespace (core.locks): this app's stored standings
+_STANDING_COLUMNS = [f.name for f in dataclasses.fields(StandingFigures)]
+
+
+def _store_standings(figures: dict[int, StandingFigures], *, absent: Iterable[int]) -> None:
+    """Upserts the rows of `figures` and deletes those of `absent` (enrolments with no standing)."""
+    absent = list(absent)
+    for start in range(0, len(absent), 500):
+        EnrolmentStanding.objects.filter(enrolment_id__in=absent[start : start + 500]).delete()
+    if figures:
+        EnrolmentStanding.objects.bulk_create(
+            [
+                EnrolmentStanding(enrolment_id=enrolment_id, **dataclasses.asdict(values))
+                for enrolment_id, values in figures.items()
+            ],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["enrolment"],
+            update_fields=_STANDING_COLUMNS,
+        )
+
+
+@transaction.atomic(savepoint=False)
+def refresh_standings(enrolment_ids: Iterable[int | None], *, run_length: int | None = None) -> None:
+    """Recomputes these enrolments' stored checklist standings (EnrolmentStanding), in the caller's
+    transaction: upserts a row for each with a standing, deletes the row of each without one.
+
+    Called by every write that changes what a standing is computed from (this module's checklist
+    saves, and checklists.receivers for the rest). run_length: QMS_SUSTAINED_RUN_LENGTH unless told.
+    At most six queries whatever the number of enrolments: the lock (PostgreSQL), the figures (one
+    to three), the delete, the upsert.
+    """
+    ids = sorted({int(pk) for pk in enrolment_ids if pk is not None})
+    if not ids:
+        return
+    run_length = sustained_run_length() if run_length is None else run_length
+    advisory_xact_lock(_STANDING_LOCK, ids)
+    figures = standing_figures(enrolments=Enrolment.objects.filter(pk__in=ids), run_length=run_length)
+    _store_standings(figures, absent=[pk for pk in ids if pk not in figures])
+
+
+@transaction.atomic
+def rebuild_standings(*, run_length: int | None = None) -> int:
+    """Recomputes every enrolment's stored standing (after QMS_SUSTAINED_RUN_LENGTH changes, or data
+    loaded without the app's writes); returns how many rows are stored."""
+    run_length = sustained_run_length() if run_length is None else run_length
+    ids = list(Enrolment.objects.order_by("pk").values_list("pk", flat=True))
+    advisory_xact_lock(_STANDING_LOCK, ids)
+    figures = standing_figures(enrolments=Enrolment.objects.all(), run_length=run_length)
+    stored = set(EnrolmentStanding.objects.values_list("enrolment_id", flat=True))
+    _store_standings(figures, absent=sorted(stored - set(figures)))
+    return len(figures)

@@ -84,13 +84,33 @@ def slots_state(*, agreement: CoachingAgreement | None, session_1_held_on: dt.da
     coach says it was agreed, not the day it was typed in) is on or before the day it was held,
     agreed later when after it, not agreed while there is no agreement.
     """
+    return slots_state_on(agreed_on=agreement.agreed_on if agreement else None, session_1_held_on=session_1_held_on)
+
+
+def slots_state_on(*, agreed_on: dt.date | None, session_1_held_on: dt.date | None) -> SlotsState:
+    """slots_state() from the agreement's day alone (None: no agreement), for reads of plain values."""
     if session_1_held_on is None:
         return SlotsState.NOT_YET
-    if agreement is None:
+    if agreed_on is None:
         return SlotsState.NOT_AGREED
-    if agreement.agreed_on <= session_1_held_on:
+    if agreed_on <= session_1_held_on:
         return SlotsState.AGREED_AT_SESSION_1
     return SlotsState.AGREED_LATER
+
+
+def slots_state_expression() -> models.Case:
+    """slots_state_on() as SQL over an Enrolment queryset: from its agreement's day and session 1's
+    day held as stored in programmes.models.EnrolmentProgress."""
+    return models.Case(
+        models.When(progress__session_1_held_on__isnull=True, then=models.Value(SlotsState.NOT_YET.value)),
+        models.When(agreement__isnull=True, then=models.Value(SlotsState.NOT_AGREED.value)),
+        models.When(
+            agreement__agreed_on__lte=models.F("progress__session_1_held_on"),
+            then=models.Value(SlotsState.AGREED_AT_SESSION_1.value),
+        ),
+        default=models.Value(SlotsState.AGREED_LATER.value),
+        output_field=models.CharField(),
+    )
 
 
 class ReminderKind(models.TextChoices):

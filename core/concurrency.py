@@ -22,6 +22,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
+from django.dispatch import Signal
 from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -32,6 +33,12 @@ STALE_MESSAGE = (
     "check both, then save again to keep yours."
 )
 DAMAGED_MESSAGE = "This form is damaged or out of date: reload the page and make your changes again."
+
+
+# Sent by claim_version() after a claim succeeds, with sender=the model, instance=the row claimed and
+# changes=the fields written with the bump (a dict, empty for a bare bump). Its UPDATE sends no
+# post_save, so that rows derived from these fields (checklists' stored standings) can follow it.
+version_claimed = Signal()
 
 
 class StaleEdit(ValidationError):
@@ -53,6 +60,7 @@ def claim_version(instance: models.Model, version: int | None, *, thing: str | N
     new one, so that a save of the instance that follows keeps it.
 
     thing: what the person calls the row, for the message (default: the model's verbose name).
+    A successful claim sends version_claimed (the UPDATE sends no post_save).
     """
     model = type(instance)
     field = version_field(model)
@@ -65,6 +73,7 @@ def claim_version(instance: models.Model, version: int | None, *, thing: str | N
         setattr(instance, field, model.objects.values_list(field, flat=True).get(pk=instance.pk))
     else:
         setattr(instance, field, version + 1)
+    version_claimed.send(sender=model, instance=instance, changes=dict(changes))
 
 
 # --- Forms ------------------------------------------------------------------------------------

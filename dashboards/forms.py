@@ -12,7 +12,7 @@ from .selectors import OVERDUE, SORTS
 STATUS_CHOICES = [("", "Any status"), *EnrolmentStatus.choices, (OVERDUE, "Overdue (next session overdue)")]
 SORT_CHOICES = [("", "Needing attention first")] + [
     (f"{prefix}{key}", f"{label}{suffix}")
-    for key, (label, _) in SORTS.items()
+    for key, label in SORTS.items()
     for prefix, suffix in (("", ""), ("-", " (descending)"))
 ]
 
@@ -65,7 +65,7 @@ class ProgressFilterForm(forms.Form):
         ascending sort now) and its aria-sort value."""
         sort = self.filters()["sort"]
         columns = {}
-        for key, (label, _) in SORTS.items():
+        for key, label in SORTS.items():
             current = sort.removeprefix("-") == key
             descending = sort.startswith("-")
             columns[key] = {

@@ -2,8 +2,8 @@
 page and its printable PDSA report. Each measure carries its figure, its numerator and
 denominator, and how it was computed, in words, so that a board can check it.
 
-The figures come from the same reads as the dashboard (dashboards.selectors.progress_rows), so a
-team counts the same way everywhere.
+The figures come from the same rules as the dashboard (session status, slots state, the stored
+checklist standing, the feedback figures), so a team counts the same way everywhere.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
 from checklists.models import Tool
+from checklists.selectors import ToolStanding
 from checklists.sustainment import Sustainment
-from coaching.models import SlotsState
-from feedback.selectors import FeedbackFigures, min_group, percentage
+from coaching.models import SlotsState, slots_state_on
+from feedback.selectors import FeedbackFigures, feedback_figures, min_group, percentage
 from programmes.access import enrolments_visible_to
 from programmes.models import (
     Cohort,
@@ -33,7 +35,7 @@ from programmes.models import (
 from programmes.reference_data import TEMPLATE_NAME
 from programmes.selectors import TARGET_DEADLINE, TARGET_LABEL, ProgrammeVersions, programme_versions
 
-from .selectors import ChecklistStanding, ProgressRow, ToolStanding, checklist_standings, progress_rows, sort_rows
+from .selectors import ProgressRow, cohort_progress_rows
 
 AIM = (
     "A comprehensive training package by 31 March 2026, evidenced by feedback and success in teams "
@@ -57,28 +59,59 @@ class Measure:
 
 @dataclass(frozen=True)
 class EnrolmentFacts:
-    """What the measures read about one enrolment."""
+    """What the measures read about one enrolment, as plain values (enrolment_facts())."""
 
-    row: ProgressRow
-    session_1: Session | None
-    review: Session | None  # the first session of the template's review kind (the 12-week review)
-    review_standing: ChecklistStanding | None  # at the review's own checklist
+    enrolment_id: int
+    cohort_id: int
+    slots: SlotsState
+    session_1_held_on: dt.date | None
+    review_due: dt.date | None  # the first session of the template's review kind (the 12-week review)
+    review_held_on: dt.date | None
+    # At the review's own checklist (checklists.models.EnrolmentStanding); None without one.
+    review_sustained: int | None
+    review_tools: int | None
 
 
-def enrolment_facts(
-    rows: Sequence[ProgressRow], *, review_plan_ids: set[int], review_standings: dict[int, ChecklistStanding]
-) -> list[EnrolmentFacts]:
-    facts = []
-    for row in rows:
-        review = next((s for s in row.team_row.sessions if s.plan_id in review_plan_ids), None)
-        standing = review_standings.get(row.enrolment.pk)
-        at_review = (
-            standing if review is not None and standing is not None and standing.session_id == review.pk else None
+def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> list[EnrolmentFacts]:
+    """Every enrolment this user may see (of one cohort, if given): one query of plain values,
+    whatever their number. Session 1's day held and the review's due and held days are the stored
+    session figures (programmes.models.EnrolmentProgress), the review's checklist figures the stored
+    standing (checklists.models.EnrolmentStanding): both kept current by every write."""
+    enrolments = enrolments_visible_to(user)
+    if cohort is not None:
+        enrolments = enrolments.filter(cohort=cohort)
+    rows = enrolments.order_by().values_list(
+        "pk",
+        "cohort_id",
+        "agreement__agreed_on",
+        "progress__session_1_held_on",
+        "progress__review_due_date",
+        "progress__review_held_on",
+        "checklist_standing__review_sustained_count",
+        "checklist_standing__review_tool_count",
+    )
+    return [
+        EnrolmentFacts(
+            enrolment_id=pk,
+            cohort_id=cohort_id,
+            slots=slots_state_on(agreed_on=agreed_on, session_1_held_on=session_1_held_on),
+            session_1_held_on=session_1_held_on,
+            review_due=review_due,
+            review_held_on=review_held_on,
+            review_sustained=review_sustained,
+            review_tools=review_tools,
         )
-        facts.append(
-            EnrolmentFacts(row=row, session_1=row.team_row.session_1, review=review, review_standing=at_review)
-        )
-    return facts
+        for (
+            pk,
+            cohort_id,
+            agreed_on,
+            session_1_held_on,
+            review_due,
+            review_held_on,
+            review_sustained,
+            review_tools,
+        ) in rows
+    ]
 
 
 def _percent_figure(part: int, whole: int, *, none: str) -> tuple[str, Decimal | None]:
@@ -121,12 +154,10 @@ def positive_measure(figures: FeedbackFigures | None) -> Measure:
 def on_time_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measure:
     grace = grace_days()
     cutoff = overdue_cutoff(today)
-    with_review = [f for f in facts if f.review is not None]
-    counted = [f for f in with_review if f.review.held_on is not None or f.review.due_date < cutoff]
+    with_review = [f for f in facts if f.review_due is not None]
+    counted = [f for f in with_review if f.review_held_on is not None or f.review_due < cutoff]
     on_time = [
-        f
-        for f in counted
-        if f.review.held_on is not None and f.review.held_on <= f.review.due_date + dt.timedelta(grace)
+        f for f in counted if f.review_held_on is not None and f.review_held_on <= f.review_due + dt.timedelta(grace)
     ]
     waiting = len(with_review) - len(counted)
     figure, percent = _percent_figure(len(on_time), len(counted), none="None due yet")
@@ -155,8 +186,8 @@ def on_time_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measu
 
 
 def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
-    started = [f for f in facts if f.session_1 is not None and f.session_1.held_on is not None]
-    agreed = [f for f in started if f.row.slots == SlotsState.AGREED_AT_SESSION_1]
+    started = [f for f in facts if f.session_1_held_on is not None]
+    agreed = [f for f in started if f.slots == SlotsState.AGREED_AT_SESSION_1]
     figure, percent = _percent_figure(len(agreed), len(started), none="No session 1 held yet")
     detail = (
         f"{len(agreed)} of {_teams(len(started))} that have held session 1 agreed their coaching slots "
@@ -181,9 +212,9 @@ def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
 
 
 def sustained_measure(facts: Sequence[EnrolmentFacts], *, run_length: int) -> Measure:
-    standings = [f.review_standing for f in facts if f.review_standing is not None]
-    sustained = sum(s.sustained_count for s in standings)
-    rated = sum(s.tool_count for s in standings)
+    standings = [f for f in facts if f.review_tools is not None]
+    sustained = sum(f.review_sustained for f in standings)
+    rated = sum(f.review_tools for f in standings)
     figure, percent = _percent_figure(sustained, rated, none="No 12-week checklist yet")
     if standings:
         detail = (
@@ -248,10 +279,6 @@ def measures_for(
     ]
 
 
-def _review_plan_ids(plans) -> set[int]:
-    return {plan.pk for plan in plans if plan.is_review}
-
-
 # --- The aim page: every cohort -----------------------------------------------------------------
 
 
@@ -299,35 +326,42 @@ class AimPage:
     aim_date: dt.date
     deadline: Deadline  # the aim's deadline, seen today
     measures: list[Measure]  # every team this user may see
-    cohorts: list[CohortMeasures]
+    cohorts: list[CohortMeasures]  # this page's cohorts, newest first
+    cohort_page: Page  # of the cohorts with a team this user may see
     programmes: list[ProgrammeVersions]
     team_count: int
     min_group: int
 
+    @property
+    def cohort_count(self) -> int:
+        return self.cohort_page.paginator.count
 
-def aim_page(*, user, today: dt.date, run_length: int) -> AimPage:
-    """Nine queries: the dashboard's rows (5), the review plan rows (1), each team's checklist at its
-    review (1), the programme versions (1), the cohorts (1)."""
-    data = progress_rows(user=user, today=today, run_length=run_length)
-    plans = SessionPlan.objects.review().only("pk", "kind")
-    review_standings = checklist_standings(
-        enrolments=enrolments_visible_to(user), run_length=run_length, up_to_review=True
-    )
-    facts = enrolment_facts(data.rows, review_plan_ids=_review_plan_ids(plans), review_standings=review_standings)
+
+AIM_COHORTS_PER_PAGE = 20
+
+
+def aim_page(*, user, today: dt.date, run_length: int, page: object = 1) -> AimPage:
+    """The measures over every team this user may see, and one page of cohorts with theirs.
+
+    Six queries, whatever the number of teams and cohorts: every team's facts (1), the feedback
+    figures (1), the programme versions (1), the count of cohorts and the page's cohorts (2).
+    """
+    facts = enrolment_facts(user=user, today=today)
+    feedback = feedback_figures(user=user)
     programmes = programme_versions(today=today)
     by_name = {p.name: p for p in programmes}
-    cohorts = list(Cohort.objects.select_related("template").order_by("-start_date", "name"))
     by_cohort: dict[int, list[EnrolmentFacts]] = {}
     for fact in facts:
-        by_cohort.setdefault(fact.row.enrolment.cohort_id, []).append(fact)
-    cohort_figures = {row.cohort.pk: row.figures for row in data.feedback.cohorts}
+        by_cohort.setdefault(fact.cohort_id, []).append(fact)
+    cohorts = Cohort.objects.filter(pk__in=enrolments_visible_to(user).values("cohort_id")).select_related("template")
+    paged = Paginator(cohorts.order_by("-start_date", "name", "pk"), AIM_COHORTS_PER_PAGE).get_page(page)
     return AimPage(
         aim=AIM,
         aim_date=AIM_DATE,
         deadline=Deadline(date=AIM_DATE, today=today),
         measures=measures_for(
             facts,
-            feedback=data.feedback.overall if data.feedback.sessions else None,
+            feedback=feedback.overall if feedback.has_links else None,
             programme=by_name.get(TEMPLATE_NAME, programmes[0] if programmes else None),
             today=today,
             run_length=run_length,
@@ -338,16 +372,16 @@ def aim_page(*, user, today: dt.date, run_length: int) -> AimPage:
                 team_count=len(by_cohort.get(cohort.pk, [])),
                 measures=measures_for(
                     by_cohort.get(cohort.pk, []),
-                    feedback=cohort_figures.get(cohort.pk),
+                    feedback=feedback.cohorts.get(cohort.pk),
                     programme=by_name.get(cohort.template.name),
                     follows=cohort.template,
                     today=today,
                     run_length=run_length,
                 ),
             )
-            for cohort in cohorts
-            if cohort.pk in by_cohort
+            for cohort in paged.object_list
         ],
+        cohort_page=paged,
         programmes=programmes,
         team_count=len(facts),
         min_group=min_group(),
@@ -355,6 +389,14 @@ def aim_page(*, user, today: dt.date, run_length: int) -> AimPage:
 
 
 # --- A cohort's page: its measures and the tool-by-team heatmap ---------------------------------
+
+
+@dataclass(frozen=True)
+class TeamReview:
+    """A team's row with its 12-week review session (None: its version has none), for the report."""
+
+    row: ProgressRow
+    review: Session | None
 
 
 @dataclass(frozen=True)
@@ -384,6 +426,7 @@ class CohortPage:
     measures: list[Measure]
     rows: list[ProgressRow]  # by site and team
     facts: list[EnrolmentFacts]  # the same order
+    team_reviews: list[TeamReview]  # the same order
     tools: list[Tool]
     heatmap: list[HeatmapRow]
     tallies: list[ToolTally]
@@ -455,21 +498,20 @@ def _tallies(tools: list[Tool], rows: list[ProgressRow]) -> list[ToolTally]:
 def cohort_page(*, cohort: Cohort, user, today: dt.date, run_length: int, report: bool = False) -> CohortPage:
     """The cohort's measures and heatmap. Reads cohort.template (load it).
 
-    Nine queries: the dashboard's rows for the cohort (5), the template's session plan (1), each
-    team's checklist at its review (1), the tools (1), the programme versions (1). With report=True,
+    Eight queries, whatever the number of teams: the dashboard's rows for the cohort (4), the
+    template's session plan (1), the teams' facts (1), the tools (1), the programme versions (1). With report=True,
     two more: the PDSA cycles about the cohort or its version (1) and the moves of agreed times (1).
     """
-    data = progress_rows(user=user, today=today, cohort_id=cohort.pk, run_length=run_length)
-    rows = sort_rows(data.rows, "site")
+    data = cohort_progress_rows(user=user, cohort=cohort, today=today, run_length=run_length)
+    rows = data.rows
     plans = list(cohort.template.plans.order_by("number"))
-    review_standings = checklist_standings(
-        enrolments=enrolments_visible_to(user).filter(cohort=cohort), run_length=run_length, up_to_review=True
-    )
-    facts = enrolment_facts(rows, review_plan_ids=_review_plan_ids(plans), review_standings=review_standings)
+    review_plans = {plan.pk for plan in plans if plan.is_review}
+    by_pk = {f.enrolment_id: f for f in enrolment_facts(user=user, today=today, cohort=cohort)}
+    facts = [by_pk[row.enrolment.pk] for row in rows if row.enrolment.pk in by_pk]
     rated = {tool_id for row in rows if row.standing for tool_id in row.standing.tools}
     tools = [tool for tool in Tool.objects.order_by("order", "name") if tool.active or tool.pk in rated]
     programmes = {p.name: p for p in programme_versions(today=today)}
-    feedback = data.feedback.for_cohort(cohort.pk)
+    feedback = data.feedback.cohorts.get(cohort.pk)
     extra = {}
     if report:
         extra["pdsa_cycles"] = list(
@@ -490,6 +532,10 @@ def cohort_page(*, cohort: Cohort, user, today: dt.date, run_length: int, report
         ),
         rows=rows,
         facts=facts,
+        team_reviews=[
+            TeamReview(row=row, review=next((s for s in row.team_row.sessions if s.plan_id in review_plans), None))
+            for row in rows
+        ],
         tools=tools,
         heatmap=[
             HeatmapRow(row=row, cells=[row.standing.tools.get(t.pk) if row.standing else None for t in tools])

@@ -1,28 +1,41 @@
-"""Reads for the dashboards: the progress dashboard's rows, every team's checklist standing in one
-query, the adoption-score run chart of a team, and the sessions export.
+"""Reads for the dashboards: the progress dashboard (every visible team as plain values, then
+one page of them), a cohort's rows, the adoption-score run chart of a team, and the sessions export.
 
 Each says how many queries it costs; none grows with the number of rows. The rules themselves are
-not repeated here: session status and "what is next" come from programmes (team_row), sustained
-and adoption score from checklists.sustainment, feedback figures (with the leads' minimum-group
-rule) from feedback.selectors.feedback_report.
+not repeated here: session status, overdue and "what is next" come from programmes
+(session_status(), last_on_time_day(), team_row), the slots state and the attention order from
+coaching, sustained and adoption score from checklists (stored per enrolment: EnrolmentStanding),
+feedback figures (with the leads' minimum-group rule) from feedback.selectors.feedback_figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from checklists.models import ToolRating, UsageLevel
-from checklists.selectors import TeamChecklistSummary
-from checklists.sustainment import Sustainment, adoption_score, sustainment_status
-from coaching.models import SlotsState, slots_state
-from coaching.selectors import agreement_of, attention_order
-from feedback.selectors import FeedbackFigures, FeedbackReport, feedback_report
+from checklists.selectors import ChecklistStanding, TeamChecklistSummary, checklist_standings
+from coaching.models import SlotsState, slots_state, slots_state_expression, slots_state_on
+from coaching.selectors import agreement_of, attention_key
+from feedback.selectors import FeedbackFigures, FeedbackTotals, feedback_figures
 from programmes.access import enrolments_visible_to, sessions_visible_to
 from programmes.models import (
     Cohort,
@@ -31,7 +44,11 @@ from programmes.models import (
     PdsaCycle,
     Session,
     SessionKind,
+    SessionStatus,
     Site,
+    days_scheduled_late,
+    last_on_time_day,
+    next_session_overdue,
     session_status,
 )
 from programmes.selectors import TeamRow, team_row
@@ -40,117 +57,6 @@ from .svg import ChartMarker, ChartPoint, RunChartSvg, run_chart_svg
 
 PROGRAMME_WEEKS = 12
 OVERDUE = "overdue"  # the status filter's one derived value: next to the enrolment statuses
-
-
-# --- Each team's checklist standing, for many teams in one query --------------------------------
-
-
-@dataclass(frozen=True)
-class ToolStanding:
-    """One tool for one team: its latest rating's level and its sustainment status."""
-
-    level: int
-    status: Sustainment
-
-    @property
-    def level_label(self) -> str:
-        return UsageLevel(self.level).label
-
-
-@dataclass(frozen=True)
-class ChecklistStanding:
-    """A team's tool usage as of one checklist (its latest, or its 12-week review's).
-
-    The same figures as checklists.selectors.team_checklist_summary's column for that checklist:
-    adoption score of the checklist, tools on it sustained as of it, tools it rated; and each
-    tool's latest level and status as of it.
-    """
-
-    session_id: int
-    session_number: int
-    date: dt.date  # the day held (or due, for a checklist on a session not held)
-    adoption_score: float | None
-    sustained_count: int
-    tool_count: int
-    tools: dict[int, ToolStanding] = field(default_factory=dict)
-
-
-def _session_order(prefix: str) -> list:
-    """The order sessions happened in, newest first: by the day held (or due), then by number;
-    as checklists.selectors orders a team's checklists."""
-    return [Coalesce(f"{prefix}held_on", f"{prefix}due_date").desc(), F(f"{prefix}number").desc()]
-
-
-def checklist_standings(
-    *, enrolments: QuerySet[Enrolment], run_length: int, up_to_review: bool = False
-) -> dict[int, ChecklistStanding]:
-    """Each enrolment's standing at its latest checklist (up_to_review: at its 12-week review's
-    checklist, counting only checklists up to it), by enrolment id. Enrolments without such a
-    checklist are absent (a checklist is seen through its ratings; the form rates every tool).
-
-    One query, whatever the number of teams and checklists: each tool's latest `run_length`
-    ratings per enrolment (a window numbering them newest first), which is all that
-    sustainment_status() reads.
-    """
-    ratings = ToolRating.objects.filter(checklist__session__enrolment__in=enrolments)
-    if up_to_review:
-        review = (
-            Session.objects.review().filter(enrolment_id=OuterRef("checklist__session__enrolment_id")).chronological()
-        )
-        ratings = ratings.annotate(
-            when=Coalesce("checklist__session__held_on", "checklist__session__due_date"),
-            review_number=Subquery(review.values("number")[:1]),
-            review_when=Subquery(review.annotate(when=Coalesce("held_on", "due_date")).values("when")[:1]),
-        ).filter(
-            Q(when__lt=F("review_when")) | Q(when=F("review_when"), checklist__session__number__lte=F("review_number"))
-        )
-    rows = (
-        ratings.annotate(
-            newest=Window(
-                RowNumber(),
-                partition_by=[F("checklist__session__enrolment_id"), F("tool_id")],
-                order_by=_session_order("checklist__session__"),
-            ),
-        )
-        .filter(newest__lte=run_length)
-        .order_by()
-        .values_list(
-            "checklist__session__enrolment_id",
-            "checklist__session_id",
-            "checklist__session__number",
-            Coalesce("checklist__session__held_on", "checklist__session__due_date"),
-            "tool_id",
-            "level",
-            "newest",
-        )
-    )
-    # enrolment -> tool -> [(newest, level, session key)], newest first once sorted
-    by_enrolment: dict[int, dict[int, list[tuple[int, int, tuple]]]] = {}
-    for enrolment_id, session_id, number, when, tool_id, level, newest in rows:
-        by_enrolment.setdefault(enrolment_id, {}).setdefault(tool_id, []).append(
-            (newest, level, (when, number, session_id))
-        )
-    standings = {}
-    for enrolment_id, tools in by_enrolment.items():
-        for ratings_of_tool in tools.values():
-            ratings_of_tool.sort()
-        latest = max(ratings_of_tool[0][2] for ratings_of_tool in tools.values())
-        when, number, session_id = latest
-        on_latest = {tool_id: r[0][1] for tool_id, r in tools.items() if r[0][2] == latest}
-        statuses = {
-            tool_id: sustainment_status([level for _, level, _ in reversed(r)], run_length=run_length)
-            for tool_id, r in tools.items()
-        }
-        standings[enrolment_id] = ChecklistStanding(
-            session_id=session_id,
-            session_number=number,
-            date=when,
-            adoption_score=adoption_score(list(on_latest.values())),
-            sustained_count=sum(1 for tool_id in on_latest if statuses[tool_id] == Sustainment.SUSTAINED),
-            tool_count=len(on_latest),
-            tools={tool_id: ToolStanding(level=r[0][1], status=statuses[tool_id]) for tool_id, r in tools.items()},
-        )
-    return standings
 
 
 # --- The progress dashboard: one row per enrolment ----------------------------------------------
@@ -176,27 +82,11 @@ class ProgressRow:
 
     @property
     def week_label(self) -> str:
-        status = self.enrolment.status
-        if status == EnrolmentStatus.COMPLETED:
-            return "completed"
-        if status == EnrolmentStatus.WITHDRAWN:
-            return "withdrawn" if self.week is None else f"withdrawn in week {self.week}"
-        if self.week is None:
-            return "not started"
-        if self.week > PROGRAMME_WEEKS:
-            return f"week {self.week} (past {PROGRAMME_WEEKS})"
-        return f"week {self.week} of {PROGRAMME_WEEKS}"
+        return week_label(status=self.enrolment.status, week=self.week)
 
     @property
     def progress_weeks(self) -> int:
-        """The progress bar's value, 0 to 12."""
-        if self.enrolment.status == EnrolmentStatus.COMPLETED:
-            return PROGRAMME_WEEKS
-        return min(self.week or 0, PROGRAMME_WEEKS)
-
-    @property
-    def progress_percent(self) -> int:
-        return round(100 * self.progress_weeks / PROGRAMME_WEEKS)
+        return progress_weeks(status=self.enrolment.status, week=self.week)
 
     @property
     def slots(self) -> SlotsState:
@@ -210,13 +100,38 @@ class ProgressRow:
 
     @property
     def positive_pct(self):
-        figures = self.feedback
-        return figures.positive_pct if figures and not figures.withheld else None
+        return shown_positive_pct(self.feedback)
 
     @property
     def responses(self) -> int | None:
-        figures = self.feedback
-        return figures.responses if figures and not figures.withheld else None
+        return shown_responses(self.feedback)
+
+
+def week_label(*, status: str, week: int | None) -> str:
+    if status == EnrolmentStatus.COMPLETED:
+        return "completed"
+    if status == EnrolmentStatus.WITHDRAWN:
+        return "withdrawn" if week is None else f"withdrawn in week {week}"
+    if week is None:
+        return "not started"
+    if week > PROGRAMME_WEEKS:
+        return f"week {week} (past {PROGRAMME_WEEKS})"
+    return f"week {week} of {PROGRAMME_WEEKS}"
+
+
+def progress_weeks(*, status: str, week: int | None) -> int:
+    """The progress bar's value, 0 to 12."""
+    if status == EnrolmentStatus.COMPLETED:
+        return PROGRAMME_WEEKS
+    return min(week or 0, PROGRAMME_WEEKS)
+
+
+def shown_positive_pct(figures: FeedbackFigures | None):
+    return figures.positive_pct if figures and not figures.withheld else None
+
+
+def shown_responses(figures: FeedbackFigures | None) -> int | None:
+    return figures.responses if figures and not figures.withheld else None
 
 
 def _sessions_for_rows() -> QuerySet[Session]:
@@ -226,105 +141,485 @@ def _sessions_for_rows() -> QuerySet[Session]:
     ).chronological()
 
 
-def programme_week(*, enrolment: Enrolment, today: dt.date) -> int | None:
+def programme_week_on(*, status: str, session1_date: dt.date, today: dt.date) -> int | None:
     """Week N since session 1 (session 1's week is week 1); None for a planned enrolment or before session 1."""
-    if enrolment.status == EnrolmentStatus.PLANNED or today < enrolment.session1_date:
+    if status == EnrolmentStatus.PLANNED or today < session1_date:
         return None
-    return (today - enrolment.session1_date).days // 7 + 1
+    return (today - session1_date).days // 7 + 1
+
+
+def programme_week(*, enrolment: Enrolment, today: dt.date) -> int | None:
+    return programme_week_on(status=enrolment.status, session1_date=enrolment.session1_date, today=today)
 
 
 def _sessions_due(sessions: list[Session], today: dt.date) -> int:
     return sum(1 for s in sessions if s.held_on is not None or (not s.cancelled and s.due_date <= today))
 
 
-# Sort keys: GET ?sort=<key> (or -<key>, descending). Rows without a value go last either way.
-SORTS: dict[str, tuple[str, object]] = {
-    "team": ("Team", lambda r: (r.enrolment.team.name.lower(), r.enrolment.team.site.code)),
-    "site": ("Site", lambda r: (r.enrolment.team.site.code, r.enrolment.team.name.lower())),
-    "cohort": ("Cohort", lambda r: (r.enrolment.cohort.start_date, r.enrolment.cohort.name)),
-    "week": ("Week", lambda r: r.week),
-    "held": ("Sessions held / due", lambda r: (r.team_row.held_count, r.sessions_due)),
-    "next": ("Next session", lambda r: r.team_row.next_session.due_date if r.team_row.next_session else None),
-    "overdue": ("Overdue", lambda r: r.team_row.days_overdue),
-    "slots": ("Slots agreed at session 1", lambda r: r.slots),
-    "adoption": ("Adoption score", lambda r: r.standing.adoption_score if r.standing else None),
-    "sustained": ("Tools sustained", lambda r: r.standing.sustained_count if r.standing else None),
-    "positive": ("Feedback positive", lambda r: r.positive_pct),
-    "responses": ("Responses / attendees", lambda r: r.responses),
-}
-DEFAULT_SORT = ""  # those needing attention first, as on My teams
-
-
-def sort_rows(rows: list[ProgressRow], sort: str) -> list[ProgressRow]:
-    """Rows in the order asked for; an unknown key gives the default order (attention first)."""
-    descending = sort.startswith("-")
-    key = SORTS.get(sort.removeprefix("-"))
-    if key is None:
-        return sorted(
-            rows,
-            key=lambda r: attention_order(
-                r.team_row, slots_to_agree=r.slots == SlotsState.NOT_AGREED and not r.team_row.is_finished
-            ),
-        )
-    value = key[1]
-    with_value = [r for r in rows if value(r) is not None]
-    without = [r for r in rows if value(r) is None]
-    # Sorted by name first, so that equal values keep a stable, readable order.
-    with_value.sort(key=lambda r: (r.enrolment.team.name.lower(), r.enrolment.pk))
-    with_value.sort(key=value, reverse=descending)
-    return with_value + without
+# --- Every visible team as plain values: the summary, the filters, the order, the pages ----------
 
 
 @dataclass(frozen=True)
-class ProgressData:
-    rows: list[ProgressRow]
-    feedback: FeedbackReport  # every group this user may read (the filters do not narrow it)
+class NextSession:
+    """A team's next open session, as the dashboard shows it."""
+
+    pk: int
+    number: int
+    due_date: dt.date
+    agreed_start: dt.datetime | None
+
+    @property
+    def days_scheduled_late(self) -> int:
+        return days_scheduled_late(due_date=self.due_date, agreed_start=self.agreed_start)
 
 
-def progress_rows(
+@dataclass(frozen=True)
+class DashboardRow:
+    """One enrolment on the dashboard, from plain values (no model instances, no sessions loaded):
+    what its row shows and what the summary, filters and sort read. The rules are the ones every
+    page uses: session_status() and last_on_time_day() for overdue, slots_state_on() for the slots,
+    attention_key() for the order, the stored checklist standing, the feedback figures."""
+
+    pk: int
+    status: str
+    team_id: int
+    team_name: str
+    site_id: int
+    site_code: str
+    cohort_id: int
+    cohort_start: dt.date
+    cohort_name: str
+    coach_name: str | None
+    week: int | None
+    held_count: int
+    sessions_due: int
+    next_session: NextSession | None  # None when finished or none open
+    is_overdue: bool
+    days_overdue: int
+    slots: SlotsState
+    adoption_score: float | None
+    sustained_count: int | None
+    tool_count: int | None
+    feedback: FeedbackFigures | None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in EnrolmentStatus.finished()
+
+    @property
+    def status_label(self) -> str:
+        return EnrolmentStatus(self.status).label
+
+    @property
+    def next_due(self) -> dt.date | None:
+        return self.next_session.due_date if self.next_session else None
+
+    @property
+    def week_label(self) -> str:
+        return week_label(status=self.status, week=self.week)
+
+    @property
+    def progress_weeks(self) -> int:
+        return progress_weeks(status=self.status, week=self.week)
+
+    @property
+    def positive_pct(self):
+        return shown_positive_pct(self.feedback)
+
+    @property
+    def responses(self) -> int | None:
+        return shown_responses(self.feedback)
+
+    def attention(self) -> tuple:
+        return attention_key(
+            is_finished=self.is_finished,
+            is_overdue=self.is_overdue,
+            days_overdue=self.days_overdue,
+            slots_to_agree=self.slots == SlotsState.NOT_AGREED and not self.is_finished,
+            next_due=self.next_due,
+        )
+
+
+def _person_name(first_name: str | None, last_name: str | None, username: str | None) -> str | None:
+    """As User.get_full_name(), or the username without one; None without a user."""
+    if username is None:
+        return None
+    return f"{first_name or ''} {last_name or ''}".strip() or username
+
+
+# --- The order and the counts, as SQL over the stored per-enrolment figures -----------------------
+# programmes.models.EnrolmentProgress (the next open session's anchor, session 1's day held, counts)
+# and checklists.models.EnrolmentStanding are kept current by every write; what depends on today
+# is worked out from them by the SQL twins of the Python rules, each beside its rule:
+# next_session_overdue() (programmes.models) and slots_state_expression() (coaching.models); the
+# order here is attention_key()'s. test_dashboard_pages.py checks every row and every order
+# against the rows built from the sessions themselves.
+
+_FINISHED = Q(status__in=EnrolmentStatus.finished())
+_SLOTS_RANK = {state: rank for rank, state in enumerate(sorted(SlotsState))}  # as the Python sort
+
+
+def _slots_to_agree() -> Q:
+    """Slots not agreed (session 1 held, no agreement) on a current enrolment: attention_key()'s second rule."""
+    return Q(progress__session_1_held_on__isnull=False, agreement__isnull=True) & ~_FINISHED
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _next_due() -> Case:
+    """The next open session's due date; none for a finished enrolment (as team_row)."""
+    return Case(When(~_FINISHED, then=F("progress__next_due_date")), default=None, output_field=DateField())
+
+
+_TIE = (Lower("team__name").asc(), F("pk").asc())  # equal values: by team name
+
+
+def _attention_order(today: dt.date) -> list:
+    """attention_key(): current before finished, overdue first (longest overdue first), then slots
+    to agree, then the next due date; then the cohort, site and team."""
+    overdue = next_session_overdue(today)
+    return [
+        _flag(_FINISHED).asc(),
+        _flag(overdue).desc(),
+        Case(When(overdue, then=F("progress__next_anchor")), default=None, output_field=DateField()).asc(
+            nulls_last=True
+        ),
+        _flag(_slots_to_agree()).desc(),
+        _next_due().asc(nulls_last=True),
+        F("cohort__start_date").asc(),
+        F("team__site__code").asc(),
+        F("team__name").asc(),
+        F("pk").asc(),
+    ]
+
+
+def _week_start(today: dt.date) -> Case:
+    """Session 1's date where the programme week is shown (not planned, started by today): the
+    week sort's value (a later start is an earlier week)."""
+    return Case(
+        When(Q(status=EnrolmentStatus.PLANNED) | Q(session1_date__gt=today), then=None),
+        default=F("session1_date"),
+        output_field=DateField(),
+    )
+
+
+def _sessions_due_count(today: dt.date) -> Subquery:
+    """Sessions held, or not cancelled and due by today (as the rows count them)."""
+    counted = (
+        Session.objects.filter(enrolment_id=OuterRef("pk"))
+        .filter(Q(held_on__isnull=False) | Q(cancelled=False, due_date__lte=today))
+        .order_by()
+        .values("enrolment_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _sql_order(sort: str, today: dt.date) -> list | None:
+    """ORDER BY for a sort key (None: a key sorted in Python, the feedback figures)."""
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+
+    def by(*values) -> list:
+        return [
+            (v.desc(nulls_last=True) if descending else v.asc(nulls_last=True)) if hasattr(v, "asc") else v
+            for v in values
+        ] + list(_TIE)
+
+    overdue = next_session_overdue(today)
+    if key == "team":
+        return by(Lower("team__name"), F("team__site__code"))
+    if key == "site":
+        return by(F("team__site__code"), Lower("team__name"))
+    if key == "cohort":
+        return by(F("cohort__start_date"), F("cohort__name"))
+    if key == "week":  # ascending weeks: the latest session 1 first
+        start = _week_start(today)
+        return [start.asc(nulls_last=True) if descending else start.desc(nulls_last=True), *_TIE]
+    if key == "held":
+        return by(Coalesce(F("progress__held_count"), 0), _sessions_due_count(today))
+    if key == "next":
+        return by(_next_due())
+    if key == "overdue":  # days overdue: 0 when not overdue; more days is an earlier anchor
+        anchor = Case(
+            When(overdue, then=F("progress__next_anchor")), default=Value(dt.date.max), output_field=DateField()
+        )
+        return [anchor.asc() if descending else anchor.desc(), *_TIE]
+    if key == "slots":
+        rank = Case(
+            *(When(slots=Value(state.value), then=Value(rank)) for state, rank in _SLOTS_RANK.items()),
+            output_field=IntegerField(),
+        )
+        return by(rank)
+    if key == "adoption":
+        return by(F("checklist_standing__adoption_score"))
+    if key == "sustained":
+        return by(F("checklist_standing__sustained_count"))
+    if key in ("positive", "responses"):
+        return None
+    return _attention_order(today)
+
+
+_ROW_FIELDS = (
+    "pk",
+    "status",
+    "team_id",
+    "team__name",
+    "team__site_id",
+    "team__site__code",
+    "cohort_id",
+    "cohort__start_date",
+    "cohort__name",
+    "coach__first_name",
+    "coach__last_name",
+    "coach__username",
+    "session1_date",
+    "progress__held_count",
+    "progress__next_session_id",
+    "progress__next_number",
+    "progress__next_due_date",
+    "progress__next_agreed_start",
+    "progress__session_1_held_on",
+    "agreement__agreed_on",
+    "checklist_standing__adoption_score",
+    "checklist_standing__sustained_count",
+    "checklist_standing__tool_count",
+)
+
+
+def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, FeedbackFigures]) -> list[DashboardRow]:
+    """DashboardRows from _ROW_FIELDS values, in their order; one query for the sessions due by
+    today (none without rows)."""
+    due = {}
+    if values:
+        due = dict(
+            Session.objects.filter(enrolment_id__in=[v[0] for v in values])
+            .filter(Q(held_on__isnull=False) | Q(cancelled=False, due_date__lte=today))
+            .order_by()
+            .values("enrolment_id")
+            .annotate(n=Count("pk"))
+            .values_list("enrolment_id", "n")
+        )
+    finished = set(EnrolmentStatus.finished())
+    rows = []
+    for (
+        pk,
+        status,
+        team_id,
+        team_name,
+        site_id,
+        site_code,
+        cohort_id,
+        cohort_start,
+        cohort_name,
+        coach_first,
+        coach_last,
+        coach_username,
+        session1_date,
+        held,
+        next_pk,
+        next_number,
+        next_due,
+        next_agreed,
+        session_1_held_on,
+        agreed_on,
+        adoption,
+        sustained,
+        tools,
+    ) in values:
+        next_session = None
+        if next_pk is not None and status not in finished:
+            next_session = NextSession(pk=next_pk, number=next_number, due_date=next_due, agreed_start=next_agreed)
+        is_overdue = next_session is not None and (
+            session_status(due_date=next_due, held_on=None, cancelled=False, agreed_start=next_agreed, today=today)
+            == SessionStatus.OVERDUE
+        )
+        days_overdue = 0
+        if is_overdue:
+            days_overdue = (today - last_on_time_day(due_date=next_due, agreed_start=next_agreed)).days
+        rows.append(
+            DashboardRow(
+                pk=pk,
+                status=status,
+                team_id=team_id,
+                team_name=team_name,
+                site_id=site_id,
+                site_code=site_code,
+                cohort_id=cohort_id,
+                cohort_start=cohort_start,
+                cohort_name=cohort_name,
+                coach_name=_person_name(coach_first, coach_last, coach_username),
+                week=programme_week_on(status=status, session1_date=session1_date, today=today),
+                held_count=held or 0,
+                sessions_due=due.get(pk, 0),
+                next_session=next_session,
+                is_overdue=is_overdue,
+                days_overdue=days_overdue,
+                slots=slots_state_on(agreed_on=agreed_on, session_1_held_on=session_1_held_on),
+                adoption_score=adoption,
+                sustained_count=sustained,
+                tool_count=tools,
+                feedback=feedback.get(pk),
+            )
+        )
+    return rows
+
+
+# Sort keys: GET ?sort=<key> (or -<key>, descending). Rows without a value go last either way;
+# equal values by team name.
+SORTS: dict[str, str] = {
+    "team": "Team",
+    "site": "Site",
+    "cohort": "Cohort",
+    "week": "Week",
+    "held": "Sessions held / due",
+    "next": "Next session",
+    "overdue": "Overdue",
+    "slots": "Slots agreed at session 1",
+    "adoption": "Adoption score",
+    "sustained": "Tools sustained",
+    "positive": "Feedback positive",
+    "responses": "Responses / attendees",
+}
+DEFAULT_SORT = ""  # those needing attention first, as on My teams
+PAGE_SIZE = 25  # rows a page: a screen or two of the table
+
+
+@dataclass(frozen=True)
+class DashboardSummary:
+    """Every team this user may see, whatever the filters: how many in each status, and overdue."""
+
+    teams: int
+    by_status: list[tuple[str, str, int]]  # (status, label, teams), in the statuses' order
+    overdue: int
+    slots_not_agreed: int
+
+
+def _summary(visible: QuerySet[Enrolment], today: dt.date) -> DashboardSummary:
+    """One aggregate query over every visible team."""
+    counts = visible.aggregate(
+        teams=Count("pk"),
+        overdue=Count("pk", filter=next_session_overdue(today)),
+        slots_not_agreed=Count("pk", filter=_slots_to_agree()),
+        **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in EnrolmentStatus.values},
+    )
+    return DashboardSummary(
+        teams=counts["teams"],
+        by_status=[(value, label, counts[f"status_{value}"]) for value, label in EnrolmentStatus.choices],
+        overdue=counts["overdue"],
+        slots_not_agreed=counts["slots_not_agreed"],
+    )
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    summary: DashboardSummary
+    matching: int  # teams matching the filters
+    page: Page
+    rows: list[DashboardRow]  # the page's rows, in the page's order
+
+
+def _feedback_sorted(matching: QuerySet[Enrolment], sort: str, feedback: dict[int, FeedbackFigures]) -> list[int]:
+    """The matching enrolments' ids in the order of a feedback figure (the minimum-group rule decides
+    what is shown, so it is sorted in Python): one query of ids and names."""
+    descending = sort.startswith("-")
+    value = shown_positive_pct if sort.removeprefix("-") == "positive" else shown_responses
+    ids = [(pk, name.lower(), value(feedback.get(pk))) for pk, name in matching.values_list("pk", "team__name")]
+    with_value = sorted((i for i in ids if i[2] is not None), key=lambda i: (i[1], i[0]))
+    with_value.sort(key=lambda i: i[2], reverse=descending)
+    return [i[0] for i in with_value] + [
+        i[0] for i in sorted((i for i in ids if i[2] is None), key=lambda i: (i[1], i[0]))
+    ]
+
+
+def dashboard_page(
     *,
     user,
     today: dt.date,
     site_id: int | None = None,
     cohort_id: int | None = None,
     status: str | None = None,
-    run_length: int,
-) -> ProgressData:
-    """One row per enrolment this user may see (a coach: their own), filtered, in attention order.
+    sort: str = DEFAULT_SORT,
+    page: object = 1,
+    page_size: int = PAGE_SIZE,
+) -> DashboardPage:
+    """The dashboard: a summary of every visible team, and one page of the teams matching the
+    filters in the order asked for (overdue teams first by default), counted, ordered and paged in
+    SQL over the stored per-enrolment figures.
 
-    Five queries, whatever the number of rows: the enrolments with team, site, cohort, coach and
-    agreement (1), their sessions (1), their checklist standings (1), the feedback figures (2).
+    Five queries, whatever the number of teams: the feedback figures (1), the summary (1), the
+    count of matching teams (1), the page's rows (1), their sessions due by today (1). Sorted by a
+    feedback figure, the page reads the matching teams' ids and names instead of the count.
     """
-    enrolments = enrolments_visible_to(user)
+    figures = feedback_figures(user=user).enrolments
+    visible = enrolments_visible_to(user)
+    matching = visible
     if site_id is not None:
-        enrolments = enrolments.filter(team__site_id=site_id)
+        matching = matching.filter(team__site_id=site_id)
     if cohort_id is not None:
-        enrolments = enrolments.filter(cohort_id=cohort_id)
-    if status and status != OVERDUE:
-        enrolments = enrolments.filter(status=status)
+        matching = matching.filter(cohort_id=cohort_id)
+    if status == OVERDUE:
+        matching = matching.filter(next_session_overdue(today))
+    elif status:
+        matching = matching.filter(status=status)
+    order = _sql_order(sort, today)
+    if order is None:
+        ids = _feedback_sorted(matching, sort, figures)
+        paged = Paginator(ids, page_size).get_page(page)
+        by_pk = {v[0]: v for v in visible.filter(pk__in=list(paged.object_list)).values_list(*_ROW_FIELDS)}
+        values = [by_pk[pk] for pk in paged.object_list if pk in by_pk]
+    else:
+        paged = Paginator(
+            matching.annotate(slots=slots_state_expression()).order_by(*order).values_list(*_ROW_FIELDS), page_size
+        )
+        paged = paged.get_page(page)
+        values = list(paged.object_list)
+    return DashboardPage(
+        summary=_summary(visible, today),
+        matching=paged.paginator.count,
+        page=paged,
+        rows=_dashboard_rows(values, today=today, feedback=figures),
+    )
+
+
+def _progress_row(enrolment: Enrolment, *, today: dt.date, standing, feedback) -> ProgressRow:
+    sessions = list(enrolment.sessions.all())
+    return ProgressRow(
+        team_row=team_row(enrolment, today=today, sessions=sessions),
+        week=programme_week(enrolment=enrolment, today=today),
+        sessions_due=_sessions_due(sessions, today),
+        standing=standing,
+        feedback=feedback,
+    )
+
+
+@dataclass(frozen=True)
+class CohortRows:
+    rows: list[ProgressRow]  # by site and team
+    standings: dict[int, ChecklistStanding]  # each team's latest, with every tool's standing
+    feedback: FeedbackTotals
+
+
+def cohort_progress_rows(*, user, cohort: Cohort, today: dt.date, run_length: int) -> CohortRows:
+    """The dashboard's rows for one cohort's teams (those this user may see), by site and team,
+    with each tool's standing for the heatmap. Five queries, whatever the number of teams: the
+    enrolments (1), their sessions (1), their checklist standings (1), the feedback figures (1)."""
+    enrolments = enrolments_visible_to(user).filter(cohort=cohort)
     loaded = list(
         enrolments.select_related("team__site", "cohort", "coach", "agreement")
         .prefetch_related(Prefetch("sessions", queryset=_sessions_for_rows()))
-        .order_by("cohort__start_date", "team__site__code", "team__name")
+        .order_by("team__site__code", "team__name")
     )
     standings = checklist_standings(enrolments=enrolments, run_length=run_length) if loaded else {}
-    report = feedback_report(user=user)
-    figures = {row.enrolment.pk: row.figures for row in report.enrolments}
-    rows = []
-    for enrolment in loaded:
-        sessions = list(enrolment.sessions.all())
-        rows.append(
-            ProgressRow(
-                team_row=team_row(enrolment, today=today, sessions=sessions),
-                week=programme_week(enrolment=enrolment, today=today),
-                sessions_due=_sessions_due(sessions, today),
-                standing=standings.get(enrolment.pk),
-                feedback=figures.get(enrolment.pk),
-            )
-        )
-    if status == OVERDUE:
-        rows = [r for r in rows if r.is_overdue]
-    return ProgressData(rows=sort_rows(rows, DEFAULT_SORT), feedback=report)
+    figures = feedback_figures(user=user)
+    rows = [
+        _progress_row(e, today=today, standing=standings.get(e.pk), feedback=figures.enrolments.get(e.pk))
+        for e in loaded
+    ]
+    return CohortRows(rows=rows, standings=standings, feedback=figures)
 
 
 def filter_choices(*, user) -> tuple[list[Site], list[Cohort]]:

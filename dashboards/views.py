@@ -4,7 +4,7 @@ report (managers and leads) with its A4 PDF, and the sessions CSV."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -14,13 +14,14 @@ from django.views.decorators.http import require_GET, require_safe
 from checklists.sustainment import sustained_run_length
 from core.access import manager_or_lead_required, staff_role_required
 from core.exports import csv_response
+from core.pagination import pagination
 from feedback.selectors import min_group
 from programmes.models import Cohort
 
 from .forms import ProgressFilterForm
 from .measures import AIM, aim_page, cohort_page
 from .pdf import pdf_document, pdf_response
-from .selectors import SESSIONS_CSV_HEADER, filter_choices, progress_rows, sessions_export_rows, sort_rows
+from .selectors import OVERDUE, SESSIONS_CSV_HEADER, dashboard_page, filter_choices, sessions_export_rows
 
 
 @staff_role_required
@@ -29,17 +30,24 @@ def progress(request: HttpRequest) -> HttpResponse:
     sites, cohorts = filter_choices(user=request.user)
     form = ProgressFilterForm(request.GET or None, sites=sites, cohorts=cohorts)
     filters = form.filters()
-    data = progress_rows(
+    data = dashboard_page(
         user=request.user,
         today=timezone.localdate(),
         site_id=filters["site_id"],
         cohort_id=filters["cohort_id"],
         status=filters["status"],
-        run_length=sustained_run_length(),
+        sort=filters["sort"],
+        page=request.GET.get("page"),
     )
+    page = data.page
     context = {
         "form": form,
-        "rows": sort_rows(data.rows, filters["sort"]),
+        "data": data,
+        "rows": data.rows,
+        "summary": data.summary,
+        "page": page,
+        "pagination": pagination(page, query=lambda number: form.query(page=number)),
+        "overdue": OVERDUE,
         "columns": form.sort_columns(),
         "filtered": any(filters[key] for key in ("site_id", "cohort_id", "status")),
         "ignored": sorted(form.errors),
@@ -51,8 +59,18 @@ def progress(request: HttpRequest) -> HttpResponse:
 @manager_or_lead_required
 @require_GET
 def aim(request: HttpRequest) -> HttpResponse:
-    page = aim_page(user=request.user, today=timezone.localdate(), run_length=sustained_run_length())
-    return render(request, "dashboards/aim.html", {"page": page})
+    page = aim_page(
+        user=request.user, today=timezone.localdate(), run_length=sustained_run_length(), page=request.GET.get("page")
+    )
+    query = QueryDict(mutable=True)
+
+    def page_query(number: int) -> str:
+        query["page"] = str(number)
+        return query.urlencode()
+
+    return render(
+        request, "dashboards/aim.html", {"page": page, "pagination": pagination(page.cohort_page, query=page_query)}
+    )
 
 
 def _cohort(pk: int) -> Cohort:

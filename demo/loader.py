@@ -72,7 +72,7 @@ from programmes.services.scheduling import team_create, team_meeting_create
 
 from . import story
 from .generate import meeting_fields, monday, rising_levels
-from .scale import SCALE_COHORT, scale_add, scale_cohort_dates
+from .scale import scale_add, scale_cohort_dates, scale_cohort_name
 from .story import YES, Answer, CurrentTeam, Held, Move, TeamSpec, at
 
 
@@ -135,13 +135,16 @@ def seed_demo(*, today: dt.date, scale: int = 0, on_progress: Callable[[int], No
             added = 0
             if scale:
                 start, end = scale_cohort_dates(today)
-                cohort = _cohort_ensure(
-                    name=SCALE_COHORT, template=version_1, owner=users["manager"], start_date=start, target_end_date=end
-                )
                 added = scale_add(
                     scale=scale,
                     today=today,
-                    cohort=cohort,
+                    cohort_for=lambda unit: _cohort_ensure(
+                        name=scale_cohort_name(unit),
+                        template=version_1,
+                        owner=users["manager"],
+                        start_date=start,
+                        target_end_date=end,
+                    ),
                     sites=[sites["RSH"], sites["PRH"]],
                     coaches=[users["coach"], users["coach2"]],
                     tools=tools,

@@ -1,4 +1,8 @@
-"""`seed_demo --scale N`: N units of benchmark teams in the "Scale cohort", inserted in bulk.
+"""`seed_demo --scale N`: N units of benchmark teams, inserted in bulk. A Trust grows by cohorts
+and coaches, not by ever larger ones: each unit is a cohort of 12 teams ("Scale cohort 001", ...)
+with two coaches of its own (the demo's coach and coach2 take the first unit's), so that a cohort's
+pages and a coach's caseload stay the size they are in a real Trust while the dashboard and the aim
+page see every team.
 
 This is the one part of the demo that writes rows directly rather than through the services: it
 exists for benchmark volume (scale 30 is 360 enrolments and ~26,000 ratings), where a service call
@@ -13,12 +17,17 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from simple_history.utils import bulk_create_with_history
 
 from checklists.models import Checklist, Tool, ToolRating
+from checklists.services import refresh_standings
 from coaching.models import CoachingAgreement
 from coaching.recurrence import MeetingPattern
+from core.roles import Role
 from feedback.models import CouldImprove, FeedbackLink, FeedbackResponse
+from feedback.services import refresh_feedback_tallies
 from programmes.models import (
     Cohort,
     Enrolment,
@@ -31,11 +40,37 @@ from programmes.models import (
     TeamMeeting,
     Weekday,
 )
+from programmes.services.progress import refresh_progress
 
 from .generate import meeting_fields, monday, rising_levels
 from .story import AGREED_AT, CHECKLIST_DONE, TAUGHT_START, Meeting, at
 
-SCALE_COHORT = "Scale cohort"
+SCALE_COHORT = "Scale cohort"  # each unit's cohort is named "<SCALE_COHORT> <unit, from 001>"
+
+
+def scale_cohort_name(unit: int) -> str:
+    return f"{SCALE_COHORT} {unit + 1:03d}"
+
+
+def _unit_coaches(unit: int, demo_coaches: list) -> list:
+    """The first unit's coaches are the demo's; every other unit has two of its own, who cannot
+    sign in (unusable passwords)."""
+    if unit == 0:
+        return demo_coaches
+    user_model = get_user_model()
+    group, _ = Group.objects.get_or_create(name=Role.COACH.value)
+    coaches = []
+    for letter in "ab":
+        username = f"scale-coach-{unit + 1:03d}{letter}"
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model(username=username, first_name="Scale coach", last_name=f"{unit + 1:03d}{letter}")
+            user.set_unusable_password()
+            user.save()
+            user.groups.add(group)
+        coaches.append(user)
+    return coaches
+
 
 # Per unit of --scale: weeks since session 1 and the sessions that slipped (not held). Session 1 is
 # on a Monday, coaching rides on a weekly Tuesday meeting, so these counts do not depend on the
@@ -213,6 +248,9 @@ def _unit_add(
         ToolRating,
         batch_size=1000,
     )
+    # Inserted in bulk, so no write stored the standings the dashboards read: store them as the
+    # checklist services do.
+    refresh_standings(by_enrolment)
 
     links = FeedbackLink.objects.bulk_create(
         [FeedbackLink(session=session, is_open=False) for session in held], batch_size=1000
@@ -233,6 +271,11 @@ def _unit_add(
                 )
             )
     FeedbackResponse.objects.bulk_create(responses, batch_size=1000)
+    ids = [e.pk for e in enrolments]
+    # Inserted in bulk, so no write stored the figures the dashboards read: store them as the
+    # services do (the standings above, once the ratings are in).
+    refresh_progress(ids)
+    refresh_feedback_tallies(ids)
     return len(enrolments)
 
 
@@ -240,21 +283,31 @@ def scale_add(
     *,
     scale: int,
     today: dt.date,
-    cohort: Cohort,
+    cohort_for: Callable[[int], Cohort],
     sites: list[Site],
     coaches: list,
     tools: list[Tool],
     on_progress: Callable[[int], None] | None,
 ) -> int:
-    """`scale` units of benchmark teams in the cohort; returns the enrolments added (0 when run again).
+    """`scale` units of benchmark teams, each in its own cohort (cohort_for(unit)) with its own
+    coaches (the first unit: `coaches`); returns the enrolments added (0 when run again).
 
     on_progress(n) is called after each unit with the number of teams it covered.
     """
-    plans = list(cohort.template.plans.order_by("number"))
     added = 0
+    plans = None
     for unit in range(scale):
+        cohort = cohort_for(unit)
+        if plans is None:
+            plans = list(cohort.template.plans.order_by("number"))
         added += _unit_add(
-            unit=unit, today=today, cohort=cohort, sites=sites, coaches=coaches, plans=plans, tools=tools
+            unit=unit,
+            today=today,
+            cohort=cohort,
+            sites=sites,
+            coaches=_unit_coaches(unit, coaches),
+            plans=plans,
+            tools=tools,
         )
         if on_progress is not None:
             on_progress(SCALE_TEAMS_PER_UNIT)

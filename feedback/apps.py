@@ -20,3 +20,6 @@ class FeedbackConfig(AppConfig):
         # The cache is shared by the whole site; the feedback app owns the hook because its public
         # form was the first to need a cache shared between server processes.
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="feedback.create_cache_table")
+        from . import receivers
+
+        receivers.connect()  # the stored feedback counts per enrolment follow every write

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from programmes.models import ProgrammeTemplate, Session
+from programmes.models import Enrolment, ProgrammeTemplate, Session
 
 # How long a coach's "shared device" (one tablet passed round the room) lasts once turned on.
 SHARED_DEVICE_HOURS = 4
@@ -79,6 +79,39 @@ class FeedbackResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Response {self.pk} to session {self.link.session_id}"
+
+
+class EnrolmentFeedback(models.Model):
+    """Each enrolment's feedback counts, stored so that the dashboards read one narrow row per
+    enrolment instead of counting every response on every view.
+
+    Derived, never edited: the sums over the enrolment's sessions with a feedback link of what
+    feedback.selectors adds up per session (its _Tally, less `restricted`, which depends on who
+    reads), kept current in the same transaction by every write that changes them
+    (feedback.services.refresh_feedback_tallies, called by feedback.receivers). A row exists exactly
+    for the enrolments with at least one feedback link; `manage.py rebuild_feedback_tallies`
+    recomputes them all (after loaddata, say).
+    """
+
+    enrolment = models.OneToOneField(
+        Enrolment, primary_key=True, on_delete=models.CASCADE, related_name="feedback_tally"
+    )
+    links = models.PositiveIntegerField(help_text="Sessions with a feedback link.")
+    responses = models.PositiveIntegerField()
+    yes = models.PositiveIntegerField()
+    not_sure = models.PositiveIntegerField()
+    no = models.PositiveIntegerField()
+    rating_total = models.PositiveIntegerField(help_text="The sum of the responses' ratings.")
+    attendees = models.PositiveIntegerField(
+        help_text="The sum of the attendees of the sessions with a link and their attendees recorded."
+    )
+    attendees_recorded = models.BooleanField(help_text="Some session with a link has its attendees recorded.")
+    responses_with_attendees = models.PositiveIntegerField(
+        help_text="Responses to the sessions with their attendees recorded."
+    )
+
+    def __str__(self) -> str:
+        return f"Feedback counts of enrolment {self.enrolment_id}"
 
 
 class FormTokenUse(models.Model):

@@ -10,14 +10,18 @@ Figures are shown at four levels (session, enrolment, cohort, overall), each the
 below, so hiding a small group is not enough: its parent minus its shown siblings would give it
 away. `_withhold` therefore also hides siblings (smallest first) until what is hidden under any
 parent adds up to none or at least the minimum, level by level from the top (the rule statistics
-offices call complementary suppression). Every page and the export read one report per user, so
-they all hide the same groups.
+offices call complementary suppression). Every page and the export build their figures with the
+one function that applies this rule (_feedback_tree), from the same sessions in the same order, so
+they all hide the same groups. The pages that show no session level (feedback_figures) build the
+same levels from each enrolment's stored sums (EnrolmentFeedback) with the same code above the
+session level, in the same order, so they hide the same groups too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -28,12 +32,14 @@ from django.utils import timezone
 
 from core.access import can_change
 from core.roles import is_manager
-from programmes.access import sessions_visible_to
+from programmes.access import enrolments_visible_to, sessions_visible_to
 from programmes.models import Cohort, Enrolment, ProgrammeTemplate, Session
 
 from .models import SHARED_DEVICE_HOURS, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 
 _TENTH = Decimal("0.1")
+# The answer counts of a group, in this order wherever they are passed as a tuple (_answer_counts).
+_COUNTED = ("n_responses", "n_yes", "n_not_sure", "n_no", "rating_total")
 
 
 def percentage(part: int, whole: int) -> Decimal | None:
@@ -79,17 +85,31 @@ class _Tally:
     responses_with_attendees: int = 0
     restricted: int = 0  # responses this user reads under the minimum-group rule
 
-    def __add__(self, other: _Tally) -> _Tally:
+    @staticmethod
+    def total(tallies: Iterable[_Tally]) -> _Tally:
+        """The sum of the tallies, added field by field in one pass (a tree has thousands of them)."""
+        responses = yes = not_sure = no = rating_total = attendees = with_attendees = restricted = 0
+        recorded = False
+        for t in tallies:
+            responses += t.responses
+            yes += t.yes
+            not_sure += t.not_sure
+            no += t.no
+            rating_total += t.rating_total
+            attendees += t.attendees
+            recorded = recorded or t.attendees_recorded
+            with_attendees += t.responses_with_attendees
+            restricted += t.restricted
         return _Tally(
-            responses=self.responses + other.responses,
-            yes=self.yes + other.yes,
-            not_sure=self.not_sure + other.not_sure,
-            no=self.no + other.no,
-            rating_total=self.rating_total + other.rating_total,
-            attendees=self.attendees + other.attendees,
-            attendees_recorded=self.attendees_recorded or other.attendees_recorded,
-            responses_with_attendees=self.responses_with_attendees + other.responses_with_attendees,
-            restricted=self.restricted + other.restricted,
+            responses=responses,
+            yes=yes,
+            not_sure=not_sure,
+            no=no,
+            rating_total=rating_total,
+            attendees=attendees,
+            attendees_recorded=recorded,
+            responses_with_attendees=with_attendees,
+            restricted=restricted,
         )
 
     @property
@@ -115,15 +135,16 @@ class _Tally:
         )
 
 
-def _session_tally(counts: dict | None, *, attendees: int | None, restricted: bool) -> _Tally:
-    counts = counts or {}
-    responses = counts.get("n_responses", 0)
+def _session_tally(counts: Sequence, *, attendees: int | None, restricted: bool) -> _Tally:
+    """A session's tally from its answer counts, in the order of _COUNTED (the rating total is None
+    when there are no answers)."""
+    responses, yes, not_sure, no, rating_total = counts
     return _Tally(
         responses=responses,
-        yes=counts.get("n_yes", 0),
-        not_sure=counts.get("n_not_sure", 0),
-        no=counts.get("n_no", 0),
-        rating_total=counts.get("rating_total") or 0,
+        yes=yes,
+        not_sure=not_sure,
+        no=no,
+        rating_total=rating_total or 0,
         attendees=attendees or 0,
         attendees_recorded=attendees is not None,
         responses_with_attendees=responses if attendees is not None else 0,
@@ -154,7 +175,8 @@ def _withhold(parent: _Tally, parent_withheld: bool, children: dict, withheld: s
 
 
 def _answer_counts(prefix: str = "") -> dict:
-    """Aggregates over responses; prefix is the path to FeedbackResponse ("" or "responses__")."""
+    """Aggregates over responses, in the order of _COUNTED; prefix is the path to FeedbackResponse
+    ("" or "responses__")."""
     return {
         "n_responses": Count(f"{prefix}id"),
         "n_yes": Count(f"{prefix}id", filter=Q(**{f"{prefix}could_improve": CouldImprove.YES})),
@@ -178,6 +200,238 @@ def can_manage_feedback(user, session: Session) -> bool:
 
 
 # --- Figures per session, enrolment, cohort and overall ----------------------------------------
+
+# What the tree is built from: one tuple of plain values per session with a feedback link, in the
+# order of _REPORT_ORDER (session id, enrolment id, cohort id, coach id, attendees, then the counts).
+_SessionCounts = tuple[int, int, int, "int | None", "int | None", int, int, int, int, "int | None"]
+# Newest cohort first, then by site, team and session number; the ids only break ties, so that every
+# read of the same sessions walks them in the same order (it decides which sibling hides first).
+_REPORT_ORDER = (
+    "-enrolment__cohort__start_date",
+    "enrolment__cohort__name",
+    "enrolment__cohort_id",
+    "enrolment__team__site__code",
+    "enrolment__team__name",
+    "enrolment_id",
+    "number",
+    "pk",
+)
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """Every level's tallies (each dict in report order) and which groups are withheld."""
+
+    overall: _Tally
+    cohorts: dict[int, _Tally]
+    enrolments: dict[int, _Tally]
+    sessions: dict[int, _Tally]
+    hidden_cohorts: set[int]
+    hidden_enrolments: set[int]
+    hidden_sessions: set[int]  # empty when the tree was built without the session level
+    restricted_coaches: dict[int | None, bool]  # per coach id: read under the minimum-group rule
+
+    def overall_figures(self) -> FeedbackFigures:
+        return self.overall.figures(withheld=self.overall.too_small)
+
+    def cohort_figures(self) -> dict[int, FeedbackFigures]:
+        return {pk: t.figures(withheld=pk in self.hidden_cohorts) for pk, t in self.cohorts.items()}
+
+    def enrolment_figures(self) -> dict[int, FeedbackFigures]:
+        return {pk: t.figures(withheld=pk in self.hidden_enrolments) for pk, t in self.enrolments.items()}
+
+    def session_figures(self) -> dict[int, FeedbackFigures]:
+        return {pk: t.figures(withheld=pk in self.hidden_sessions) for pk, t in self.sessions.items()}
+
+
+def _feedback_tree(rows: Iterable[_SessionCounts], *, user, with_sessions: bool = True) -> _Tree:
+    """The one place the minimum-group rule is applied: tallies per level and what is withheld.
+
+    Every level is added up from the sessions, so the levels agree, and the rule is applied across
+    all of them at once (see the module docstring). Whether the user reads a session under the rule
+    depends only on its coach, so it is worked out once per coach. Without the session level
+    (with_sessions=False) the other levels are the same: hiding goes from the top down, and what a
+    level hides never depends on the levels below it. That is also why the levels above the
+    sessions can be built from stored per-enrolment sums (_enrolment_tree) and come out the same.
+    """
+    restricted_of: dict[int | None, bool] = {}
+    by_session: dict[int, _Tally] = {}
+    sessions_of: dict[int, dict[int, _Tally]] = {}
+    cohort_of: dict[int, int] = {}
+    for session_id, enrolment_id, cohort_id, coach_id, attendees, *counts in rows:
+        restricted = restricted_of.get(coach_id)
+        if restricted is None:
+            restricted = restricted_of[coach_id] = not can_change(user, coach_id)
+        by_session[session_id] = tally = _session_tally(counts, attendees=attendees, restricted=restricted)
+        sessions_of.setdefault(enrolment_id, {})[session_id] = tally
+        cohort_of.setdefault(enrolment_id, cohort_id)
+
+    by_enrolment = {pk: _Tally.total(children.values()) for pk, children in sessions_of.items()}
+    tree = _tree_above_sessions(by_enrolment, cohort_of, restricted_of)
+    if not with_sessions:
+        return tree
+    hidden_sessions = {pk for pk, t in by_session.items() if t.too_small}
+    for pk, children in sessions_of.items():
+        _withhold(by_enrolment[pk], pk in tree.hidden_enrolments, children, hidden_sessions)
+    return dataclasses.replace(tree, sessions=by_session, hidden_sessions=hidden_sessions)
+
+
+def _tree_above_sessions(
+    by_enrolment: dict[int, _Tally], cohort_of: dict[int, int], restricted_of: dict[int | None, bool]
+) -> _Tree:
+    """The enrolment, cohort and overall levels of _feedback_tree, and what the rule hides there:
+    from the enrolments' tallies (in report order) and each enrolment's cohort."""
+    # The tree: overall > cohorts > enrolments (> sessions), as {key: tally} per parent.
+    enrolments_of: dict[int, dict[int, _Tally]] = {}
+    for pk, tally in by_enrolment.items():
+        enrolments_of.setdefault(cohort_of[pk], {})[pk] = tally
+    by_cohort = {pk: _Tally.total(children.values()) for pk, children in enrolments_of.items()}
+    overall = _Tally.total(by_cohort.values())
+
+    # Hidden: every group too small, then siblings level by level from the top.
+    hidden_cohorts = {pk for pk, t in by_cohort.items() if t.too_small}
+    hidden_enrolments = {pk for pk, t in by_enrolment.items() if t.too_small}
+    _withhold(overall, overall.too_small, by_cohort, hidden_cohorts)
+    for pk, children in enrolments_of.items():
+        _withhold(by_cohort[pk], pk in hidden_cohorts, children, hidden_enrolments)
+    return _Tree(
+        overall=overall,
+        cohorts=by_cohort,
+        enrolments=by_enrolment,
+        sessions={},
+        hidden_cohorts=hidden_cohorts,
+        hidden_enrolments=hidden_enrolments,
+        hidden_sessions=set(),
+        restricted_coaches=restricted_of,
+    )
+
+
+# The order of _REPORT_ORDER at the enrolment level: the order in which _feedback_tree meets each
+# enrolment (and cohort) first, so that a tree built from the stored tallies walks siblings alike.
+_ENROLMENT_ORDER = ("-cohort__start_date", "cohort__name", "cohort_id", "team__site__code", "team__name", "pk")
+# The stored tallies' columns (EnrolmentFeedback), in the order _enrolment_tree reads them after the
+# enrolment id, cohort id and coach id.
+TALLY_FIELDS = (
+    "links",
+    "responses",
+    "yes",
+    "not_sure",
+    "no",
+    "rating_total",
+    "attendees",
+    "attendees_recorded",
+    "responses_with_attendees",
+)
+
+
+def _enrolment_tree(rows: Iterable[Sequence], *, user) -> _Tree:
+    """_feedback_tree without the session level, from one row per enrolment with a feedback link:
+    enrolment id, cohort id, coach id and the stored tallies (TALLY_FIELDS), in _ENROLMENT_ORDER.
+
+    An enrolment's tally is the sum of its sessions' (each enrolment has one coach, so its
+    responses are all read under the rule or none are); the rest is _tree_above_sessions, as for
+    the report.
+    """
+    restricted_of: dict[int | None, bool] = {}
+    by_enrolment: dict[int, _Tally] = {}
+    cohort_of: dict[int, int] = {}
+    for enrolment_id, cohort_id, coach_id, _links, responses, yes, not_sure, no, rating_total, *attendance in rows:
+        restricted = restricted_of.get(coach_id)
+        if restricted is None:
+            restricted = restricted_of[coach_id] = not can_change(user, coach_id)
+        attendees, recorded, with_attendees = attendance
+        by_enrolment[enrolment_id] = _Tally(
+            responses=responses,
+            yes=yes,
+            not_sure=not_sure,
+            no=no,
+            rating_total=rating_total,
+            attendees=attendees,
+            attendees_recorded=recorded,
+            responses_with_attendees=with_attendees,
+            restricted=responses if restricted else 0,
+        )
+        cohort_of[enrolment_id] = cohort_id
+    return _tree_above_sessions(by_enrolment, cohort_of, restricted_of)
+
+
+def enrolment_tallies(sessions: QuerySet) -> dict[int, dict]:
+    """What EnrolmentFeedback stores for the enrolments of these sessions that have a feedback link:
+    {enrolment id: {TALLY_FIELDS: value}}, from the per-session counts the report adds up.
+
+    One query whatever the number of enrolments, read in chunks: a row of plain values per session
+    with a link, its answers counted. `sessions` may be of the historical model (a migration): it is read
+    by field names only.
+    """
+    rows = (
+        sessions.filter(feedback_link__isnull=False)
+        .order_by()
+        .values_list("pk", "enrolment_id", "attendees")
+        .annotate(**_answer_counts("feedback_link__responses__"))
+    )
+    sessions_of: dict[int, list[_Tally]] = {}
+    for _pk, enrolment_id, attendees, *counts in rows.iterator(chunk_size=2000):
+        tally = _session_tally(counts, attendees=attendees, restricted=False)
+        sessions_of.setdefault(enrolment_id, []).append(tally)
+    tallies = {}
+    for enrolment_id, of_sessions in sessions_of.items():
+        total = _Tally.total(of_sessions)
+        tallies[enrolment_id] = {"links": len(of_sessions)} | {
+            name: getattr(total, name) for name in TALLY_FIELDS if name != "links"
+        }
+    return tallies
+
+
+def _session_counts(user) -> QuerySet:
+    """One query of plain values: a _SessionCounts tuple per session with a link this user may read."""
+    return (
+        sessions_visible_to(user)
+        .filter(feedback_link__isnull=False)
+        .order_by(*_REPORT_ORDER)
+        .values_list("pk", "enrolment_id", "enrolment__cohort_id", "enrolment__coach_id", "attendees")
+        .annotate(**_answer_counts("feedback_link__responses__"))
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackTotals:
+    """The figures per enrolment, cohort and overall, without the rows behind them (see feedback_figures)."""
+
+    overall: FeedbackFigures
+    cohorts: dict[int, FeedbackFigures] = field(default_factory=dict)  # by cohort id
+    enrolments: dict[int, FeedbackFigures] = field(default_factory=dict)  # by enrolment id
+    has_links: bool = False  # some session this user may read has a feedback link
+
+    def for_enrolment(self, pk: int) -> FeedbackFigures | None:
+        return self.enrolments.get(pk)
+
+    def for_cohort(self, pk: int) -> FeedbackFigures | None:
+        return self.cohorts.get(pk)
+
+
+def feedback_figures(*, user) -> FeedbackTotals:
+    """The figures feedback_report gives per enrolment, cohort and overall, for the pages that show
+    only those (the dashboards, aim and cohort pages).
+
+    One query, whatever the number of sessions or responses (plus the user's groups, if this
+    request has not read them yet): the enrolments this user may read that have a feedback link,
+    as plain values with their stored tallies (EnrolmentFeedback, one narrow row each, kept current
+    by every write). No model instances, no response read, and the role check once per coach. The
+    minimum-group rule is feedback_report's own (_tree_above_sessions, via _enrolment_tree).
+    """
+    rows = list(
+        enrolments_visible_to(user)
+        .filter(feedback_tally__isnull=False)
+        .order_by(*_ENROLMENT_ORDER)
+        .values_list("pk", "cohort_id", "coach_id", *(f"feedback_tally__{name}" for name in TALLY_FIELDS))
+    )
+    tree = _enrolment_tree(rows, user=user)
+    return FeedbackTotals(
+        overall=tree.overall_figures(),
+        cohorts=tree.cohort_figures(),
+        enrolments=tree.enrolment_figures(),
+        has_links=bool(rows),
+    )
 
 
 @dataclass(frozen=True)
@@ -220,23 +474,17 @@ def feedback_report(*, user) -> FeedbackReport:
     """Feedback figures per session, enrolment, cohort and overall, for the sessions this user may read.
 
     Two queries, whatever the number of responses: the sessions that have a feedback link with
-    their answers counted, and those sessions' enrolments with team, site and cohort. Every level is
-    added up from the sessions, so the levels agree, and the minimum-group rule is applied across
-    all of them at once (see the module docstring).
+    their answers counted, and those sessions' enrolments with team, site and cohort. The figures
+    come from _feedback_tree, whose levels above the session are feedback_figures' own. Pages that
+    show no session or its link should call feedback_figures, which reads the stored counts per
+    enrolment and builds no model instances.
     """
     session_fields = [f.attname for f in Session._meta.concrete_fields]
     link_fields = [f.attname for f in FeedbackLink._meta.concrete_fields]
-    counted = ("n_responses", "n_yes", "n_not_sure", "n_no", "rating_total")
     queryset = (
         sessions_visible_to(user)
         .filter(feedback_link__isnull=False)
-        .order_by(
-            "-enrolment__cohort__start_date",
-            "enrolment__cohort__name",
-            "enrolment__team__site__code",
-            "enrolment__team__name",
-            "number",
-        )
+        .order_by(*_REPORT_ORDER)
         .values_list(*session_fields, *(f"feedback_link__{name}" for name in link_fields))
         .annotate(**_answer_counts("feedback_link__responses__"))
     )
@@ -246,64 +494,46 @@ def feedback_report(*, user) -> FeedbackReport:
     db = queryset.db
     n_session, n_link = len(session_fields), len(link_fields)
     sessions: list[Session] = []
-    counts: dict[int, dict] = {}
+    counts: dict[int, tuple] = {}
     link_cache = Session.feedback_link.related
     for row in rows:
         session = Session.from_db(db, session_fields, row[:n_session])
         link = FeedbackLink.from_db(db, link_fields, row[n_session : n_session + n_link])
         link_cache.set_cached_value(session, link)
         FeedbackLink.session.field.set_cached_value(link, session)
-        counts[session.pk] = dict(zip(counted, row[n_session + n_link :], strict=True))
+        counts[session.pk] = row[n_session + n_link :]
         sessions.append(session)
+    enrolments: dict[int, Enrolment] = {}
     if sessions:
         wanted = Enrolment.objects.filter(pk__in={s.enrolment_id for s in sessions})
         loaded = {e.pk: e for e in wanted.select_related("team__site", "cohort").order_by()}
         for session in sessions:
-            Session.enrolment.field.set_cached_value(session, loaded[session.enrolment_id])
-
-    # The tree: overall > cohorts > enrolments > sessions, as {key: tally} per parent.
-    by_session = {
-        s.pk: _session_tally(counts.get(s.pk), attendees=s.attendees, restricted=_restricted(user, s)) for s in sessions
-    }
-    sessions_of: dict[int, dict[int, _Tally]] = {}
-    enrolments: dict[int, Enrolment] = {}
-    for session in sessions:
-        sessions_of.setdefault(session.enrolment_id, {})[session.pk] = by_session[session.pk]
-        enrolments.setdefault(session.enrolment_id, session.enrolment)
-    by_enrolment = {pk: sum(children.values(), _Tally()) for pk, children in sessions_of.items()}
-    enrolments_of: dict[int, dict[int, _Tally]] = {}
+            enrolment = loaded[session.enrolment_id]
+            Session.enrolment.field.set_cached_value(session, enrolment)
+            enrolments.setdefault(enrolment.pk, enrolment)
     cohorts: dict[int, Cohort] = {}
-    for pk, enrolment in enrolments.items():
-        enrolments_of.setdefault(enrolment.cohort_id, {})[pk] = by_enrolment[pk]
+    for enrolment in enrolments.values():
         cohorts.setdefault(enrolment.cohort_id, enrolment.cohort)
-    by_cohort = {pk: sum(children.values(), _Tally()) for pk, children in enrolments_of.items()}
-    overall = sum(by_cohort.values(), _Tally())
 
-    # Hidden: every group too small, then siblings level by level from the top.
-    hidden_cohorts = {pk for pk, t in by_cohort.items() if t.too_small}
-    hidden_enrolments = {pk for pk, t in by_enrolment.items() if t.too_small}
-    hidden_sessions = {pk for pk, t in by_session.items() if t.too_small}
-    _withhold(overall, overall.too_small, by_cohort, hidden_cohorts)
-    for pk, children in enrolments_of.items():
-        _withhold(by_cohort[pk], pk in hidden_cohorts, children, hidden_enrolments)
-    for pk, children in sessions_of.items():
-        _withhold(by_enrolment[pk], pk in hidden_enrolments, children, hidden_sessions)
-
+    tree = _feedback_tree(
+        (
+            (s.pk, s.enrolment_id, s.enrolment.cohort_id, s.enrolment.coach_id, s.attendees, *counts[s.pk])
+            for s in sessions
+        ),
+        user=user,
+    )
+    by_cohort, by_enrolment, by_session = tree.cohort_figures(), tree.enrolment_figures(), tree.session_figures()
     return FeedbackReport(
-        overall=overall.figures(withheld=overall.too_small),
-        cohorts=[
-            CohortFeedbackRow(cohort=cohorts[pk], figures=t.figures(withheld=pk in hidden_cohorts))
-            for pk, t in by_cohort.items()
-        ],
+        overall=tree.overall_figures(),
+        cohorts=[CohortFeedbackRow(cohort=cohorts[pk], figures=figures) for pk, figures in by_cohort.items()],
         enrolments=[
-            EnrolmentFeedbackRow(enrolment=enrolments[pk], figures=t.figures(withheld=pk in hidden_enrolments))
-            for pk, t in by_enrolment.items()
+            EnrolmentFeedbackRow(enrolment=enrolments[pk], figures=figures) for pk, figures in by_enrolment.items()
         ],
         sessions=[
             SessionFeedbackRow(
                 session=s,
-                figures=by_session[s.pk].figures(withheld=s.pk in hidden_sessions),
-                can_manage=not _restricted(user, s),
+                figures=by_session[s.pk],
+                can_manage=not tree.restricted_coaches[s.enrolment.coach_id],
             )
             for s in sessions
         ],
@@ -353,7 +583,7 @@ def session_feedback_panel(*, session: Session, user, now: dt.datetime | None = 
             withheld=True, min_group=min_group()
         )
     else:
-        counts = {key: getattr(link, key) for key in ("n_responses", "n_yes", "n_not_sure", "n_no", "rating_total")}
+        counts = [getattr(link, key) for key in _COUNTED]
         figures = _session_tally(counts, attendees=session.attendees, restricted=False).figures(withheld=False)
     now = timezone.now() if now is None else now
     return SessionFeedbackPanel(
@@ -444,24 +674,34 @@ EXPORT_HEADER = [
 ]
 
 
+# Rows are read from the database this many at a time: the export's memory stays the same whatever
+# the number of responses.
+EXPORT_CHUNK_SIZE = 2000
+
+
 def feedback_export_rows(*, user) -> Iterator[list]:
-    """One row per response for the export (streamed; one query for a manager, three otherwise).
+    """One row per response for the export, streamed (one query for a manager, two otherwise).
 
     A coach gets their sessions' rows. Rows of sessions the user does not coach (a lead reading)
     come only from sessions whose figures the pages show them, and without the comments: the
     export then adds nothing to what the pages already show. The session date is the day held,
     else the day due.
+
+    The rows are plain values read EXPORT_CHUNK_SIZE at a time; what stays in memory is the set of
+    sessions withheld from this user (from the same tree as the pages, _feedback_tree), and which
+    coaches' sessions they read under the rule.
     """
     responses = FeedbackResponse.objects.filter(link__session__in=sessions_visible_to(user).values("pk"))
-    if not is_manager(user):
-        shown = [
-            row.session.pk
-            for row in feedback_report(user=user).sessions
-            if not row.figures.withheld and not row.can_manage
-        ]
-        responses = responses.filter(Q(link__session__enrolment__coach=user) | Q(link__session_id__in=shown))
-    responses = responses.select_related("link__session__enrolment__team__site", "link__session__enrolment__cohort")
-    responses = responses.order_by(
+    if is_manager(user):
+        withheld: set[int] = set()
+        restricted_of: dict[int | None, bool] = {}
+    else:
+        # A withheld session's rows are left out, except for the coach of its enrolment.
+        tree = _feedback_tree(_session_counts(user).iterator(chunk_size=EXPORT_CHUNK_SIZE), user=user)
+        withheld, restricted_of = tree.hidden_sessions, tree.restricted_coaches
+        del tree
+    labels = {value: str(label) for value, label in CouldImprove.choices}
+    rows = responses.order_by(
         "link__session__enrolment__cohort__start_date",
         "link__session__enrolment__cohort__name",
         "link__session__enrolment__team__site__code",
@@ -469,20 +709,50 @@ def feedback_export_rows(*, user) -> Iterator[list]:
         "link__session__number",
         "submitted_on",
         "id",
+    ).values_list(
+        "link__session_id",
+        "link__session__enrolment__coach_id",
+        "link__session__enrolment__team__name",
+        "link__session__enrolment__team__site__code",
+        "link__session__enrolment__cohort__name",
+        "link__session__number",
+        "link__session__held_on",
+        "link__session__due_date",
+        "submitted_on",
+        "could_improve",
+        "rating",
+        "what_worked",
+        "what_better",
     )
-    for response in responses.iterator(chunk_size=2000):
-        session = response.link.session
-        enrolment = session.enrolment
-        restricted = _restricted(user, session)
+    for (
+        session_id,
+        coach_id,
+        team,
+        site,
+        cohort,
+        number,
+        held_on,
+        due_date,
+        submitted_on,
+        could_improve,
+        rating,
+        what_worked,
+        what_better,
+    ) in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        if session_id in withheld and coach_id != user.pk:
+            continue
+        restricted = restricted_of.get(coach_id)
+        if restricted is None:
+            restricted = restricted_of[coach_id] = not can_change(user, coach_id)
         yield [
-            enrolment.team.name,
-            enrolment.team.site.code,
-            enrolment.cohort.name,
-            session.number,
-            (session.held_on or session.due_date).isoformat(),
-            response.submitted_on.isoformat(),
-            response.get_could_improve_display(),
-            response.rating,
-            "" if restricted else response.what_worked,
-            "" if restricted else response.what_better,
+            team,
+            site,
+            cohort,
+            number,
+            (held_on or due_date).isoformat(),
+            submitted_on.isoformat(),
+            labels.get(could_improve, could_improve),
+            rating,
+            "" if restricted else what_worked,
+            "" if restricted else what_better,
         ]

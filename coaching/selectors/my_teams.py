@@ -31,8 +31,20 @@ class MyTeamRow(TeamRow):
 def attention_order(row: TeamRow, *, slots_to_agree: bool) -> tuple:
     """Overdue first (longest overdue first), then slots to agree, then by the next due date;
     finished enrolments last. My teams and the dashboard's default order."""
-    next_due = row.next_session.due_date if row.next_session else dt.date.max
-    return (row.is_finished, not row.is_overdue, -row.days_overdue, not slots_to_agree, next_due)
+    return attention_key(
+        is_finished=row.is_finished,
+        is_overdue=row.is_overdue,
+        days_overdue=row.days_overdue,
+        slots_to_agree=slots_to_agree,
+        next_due=row.next_session.due_date if row.next_session else None,
+    )
+
+
+def attention_key(
+    *, is_finished: bool, is_overdue: bool, days_overdue: int, slots_to_agree: bool, next_due: dt.date | None
+) -> tuple:
+    """attention_order() from plain values, for reads that have no TeamRow (the dashboard's keys)."""
+    return (is_finished, not is_overdue, -days_overdue, not slots_to_agree, next_due or dt.date.max)
 
 
 def enrolments_for_coach(*, user) -> QuerySet[Enrolment]:

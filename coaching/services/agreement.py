@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.concurrency import StaleEdit, claim_version
 from programmes.models import Enrolment, Session, SessionChange, TeamMeeting
+from programmes.services.progress import refresh_progress
 
 from ..models import NO_AGREEMENT_VERSION, CoachingAgreement, agreed_on_error
 from ..recurrence import MeetingPattern, ProposedSlot, SlotAnchor, SlotRequest, propose_slots
@@ -130,6 +131,8 @@ def agreement_confirm(
         session.version += 1
         session.updated_at = now
     Session.objects.bulk_update(moved, ["agreed_start", "version", "updated_at"])
+    if moved:
+        refresh_progress([enrolment.pk])  # bulk_update sends no post_save
     SessionChange.objects.bulk_create(changes)
     agreed = {
         "meeting": meeting,

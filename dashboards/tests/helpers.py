@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from checklists.models import Checklist, Tool, ToolRating
+from checklists.services import refresh_standings
 from coaching.models import CoachingAgreement
 from feedback.models import CouldImprove, FeedbackLink, FeedbackResponse
+from feedback.services import refresh_feedback_tallies
 from programmes.models import Enrolment, Session
 from tests import factories
 
@@ -48,6 +50,8 @@ def checklist(
     ToolRating.objects.bulk_create(
         ToolRating(checklist=made, tool_id=tool_id, level=level, discussed=True) for tool_id, level in by_tool.items()
     )
+    # bulk_create sends no signals: store the standing as the checklist services do.
+    refresh_standings([s.enrolment_id])
     return made
 
 
@@ -57,6 +61,7 @@ def feedback(s: Session, *, yes: int = 0, not_sure: int = 0, no: int = 0) -> Fee
     FeedbackResponse.objects.bulk_create(
         FeedbackResponse(link=link, could_improve=a, rating=4, submitted_on=s.held_on or s.due_date) for a in answers
     )
+    refresh_feedback_tallies([s.enrolment_id])  # bulk writes send no post_save
     return link
 
 

@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from checklists.models import Tool
-from checklists.selectors import team_checklist_summary
+from checklists.selectors import checklist_standings, team_checklist_summary
 from checklists.sustainment import Sustainment
 from dashboards.measures import cohort_page
-from dashboards.selectors import adoption_run_chart, checklist_standings, progress_rows
+from dashboards.selectors import adoption_run_chart, dashboard_page
 from programmes.models import Enrolment, EnrolmentStatus, PdsaCycle, PdsaDecision, Session
 from tests import factories
 
@@ -168,8 +168,8 @@ def test_progress_rows_withdrawn_and_completed_labels(personas):
     personas.enrolment.save()
     personas.other_enrolment.status = EnrolmentStatus.COMPLETED
     personas.other_enrolment.save()
-    rows = progress_rows(user=personas.manager, today=today, run_length=2).rows
-    labels = {r.enrolment.team.name: (r.week_label, r.progress_weeks, r.team_row.next_session) for r in rows}
+    rows = dashboard_page(user=personas.manager, today=today).rows
+    labels = {r.team_name: (r.week_label, r.progress_weeks, r.next_session) for r in rows}
     assert labels == {
         "Education support team": ("withdrawn in week 9", 9, None),
         "Pharmacy team": ("completed", 12, None),
@@ -221,8 +221,8 @@ def test_adoption_run_chart_none_without_checklists(personas, django_assert_num_
         assert adoption_run_chart(summary=summary) is None
 
 
-def test_feedback_in_rows_comes_from_the_feedback_report(personas):
+def test_feedback_in_rows_comes_from_the_feedback_figures(personas):
     hold(personas.enrolment, 1, attendees=10)
     feedback(session(personas.enrolment, 1), yes=3, not_sure=1)
-    rows = progress_rows(user=personas.coach, today=dt.date(2025, 11, 19), run_length=2).rows
+    rows = dashboard_page(user=personas.coach, today=dt.date(2025, 11, 19)).rows
     assert [(r.feedback.responses, r.feedback.attendees, str(r.positive_pct)) for r in rows] == [(4, 10, "75.0")]

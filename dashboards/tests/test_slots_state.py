@@ -28,7 +28,8 @@ def slots_cells(client, enrolment) -> tuple[str, str]:
 def test_admin_change_of_session_1_held_date_changes_the_slots_state_on_dashboard_and_cohort_page(client, personas):
     enrolment = personas.enrolment
     session_1 = Session.objects.get(enrolment=enrolment, number=1)
-    Session.objects.filter(pk=session_1.pk).update(held_on=dt.date(2025, 9, 22))
+    session_1.held_on = dt.date(2025, 9, 22)
+    session_1.save(update_fields=["held_on"])
     factories.CoachingAgreementFactory(enrolment=enrolment, agreed_at=dt.datetime(2025, 9, 24, 10, 0, tzinfo=LONDON))
 
     client.force_login(personas.lead)

@@ -28,7 +28,7 @@ def cohort_url(name: str, personas) -> str:
 
 
 def team_names(response) -> list[str]:
-    return [row.enrolment.team.name for row in response.context["rows"]]
+    return [row.team_name for row in response.context["rows"]]
 
 
 # --- Permissions: every view, every persona ------------------------------------------------------
@@ -141,7 +141,7 @@ def test_dashboard_lead_small_feedback_groups_are_not_shown(login, history):
     link = small.sessions.get(number=1).feedback_link
     link.responses.filter(pk__in=list(link.responses.values_list("pk", flat=True)[:3])).delete()
     response = login("lead", history).get(DASHBOARD, {"sort": "team"})
-    figures = {row.enrolment.team.name: row.feedback for row in response.context["rows"]}
+    figures = {row.team_name: row.feedback for row in response.context["rows"]}
     assert figures["Radiology team"].withheld is True
     assert sum(f.withheld for f in figures.values()) == 2
     # Each says why: the small group for its size, its sibling to protect it.
@@ -239,7 +239,7 @@ def test_dashboard_week_labels_not_started_and_past_12(login, history):
     )
     factories.make_sessions(late)
     response = login("manager", history).get(DASHBOARD)
-    labels = {row.enrolment.team.name: row.week_label for row in response.context["rows"]}
+    labels = {row.team_name: row.week_label for row in response.context["rows"]}
     assert labels["Theatres team"] == "not started"
     assert labels["PRH team"] == "week 21 (past 12)"  # 1 July to 19 November: 141 days
     assert labels["Education support team"] == "week 9 of 12"
@@ -259,9 +259,9 @@ def test_dashboard_query_count_does_not_grow_with_teams(client, django_assert_nu
     for n in range(extra_teams):
         extra_team(history.enrolment.cohort, history.coach if n % 2 else history.other_coach)
     client.force_login(history.lead)
-    # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 enrolments with team, site,
-    # cohort, coach and agreement, 7 their sessions, 8 their checklist standings, 9 the feedback
-    # report's sessions, 10 its answer counts.
+    # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the feedback figures,
+    # 7 the count of matching teams, 8 the page's rows, 9 their sessions due by today, 10 the summary
+    # (test_dashboard_pages.py checks every sort).
     with django_assert_num_queries(10):
         response = client.get(DASHBOARD, {"sort": "-adoption"})
     assert len(response.context["rows"]) == 2 + extra_teams
@@ -294,12 +294,33 @@ def test_aim_page_query_count_does_not_grow_with_teams(client, django_assert_num
     for _ in range(extra_teams):
         extra_team(factories.CohortFactory(), history.coach)
     client.force_login(history.manager)
-    # 1 session, 2 user, 3 groups, 4 enrolments, 5 sessions, 6 checklist standings, 7-8 feedback
-    # report, 9 review plan rows, 10 checklist standings at the review, 11 programme versions, 12 cohorts.
-    with django_assert_num_queries(12):
+    # 1 session, 2 user, 3 groups, 4 every team's facts, 5 the feedback figures, 6 programme
+    # versions, 7 the count of cohorts, 8 this page's cohorts.
+    with django_assert_num_queries(8):
         response = client.get(AIM)
     assert response.context["page"].team_count == 2 + extra_teams
     assert len(response.context["page"].cohorts) == 1 + extra_teams
+
+
+def test_aim_page_pages_its_cohorts_newest_first(login, history):
+    for n in range(21):
+        extra_team(
+            factories.CohortFactory(name=f"Cohort {n:02}", start_date=dt.date(2025, 1, 1) + dt.timedelta(n)),
+            history.coach,
+        )
+    client = login("lead", history)
+    first = client.get(AIM)
+    page = first.context["page"]
+    assert (page.cohort_count, len(page.cohorts)) == (22, 20)
+    assert [row.cohort.name for row in page.cohorts][:2] == ["Autumn cohort", "Cohort 20"]
+    assertContains(first, "Newest first: cohorts 1 to 20 of 22.")
+    assertContains(first, 'href="?page=2" rel="next"')
+    assertContains(first, "Measured across 23 teams in 22 cohorts")
+    second = client.get(AIM, {"page": 2})
+    assert [row.cohort.name for row in second.context["page"].cohorts] == ["Cohort 01", "Cohort 00"]
+    # The measures above the table are over every team, whichever page.
+    assert [m.figure for m in second.context["page"].measures] == [m.figure for m in page.measures]
+    assert client.get(AIM, {"page": "nope"}).status_code == 200
 
 
 def test_cohort_page_shows_measures_and_tool_by_team_heatmap(login, history):
@@ -335,13 +356,13 @@ def test_cohort_pages_query_count_does_not_grow_with_teams(client, django_assert
         extra_team(history.enrolment.cohort, history.coach)
     client.force_login(history.lead)
     # 1 session, 2 user, 3 groups, 4 the cohort with template and owner, 5 enrolments, 6 sessions,
-    # 7 checklist standings, 8-9 feedback report, 10 session plan, 11 standings at the review,
-    # 12 tools, 13 programme versions.
-    with django_assert_num_queries(13):
+    # 7 checklist standings, 8 the feedback figures, 9 session plan, 10 the teams' facts, 11 tools,
+    # 12 programme versions.
+    with django_assert_num_queries(12):
         response = client.get(cohort_url("cohort", history))
     assert len(response.context["page"].heatmap) == 2 + extra_teams
-    # The report: the same, and 14 the PDSA cycles, 15 the count of moved sessions.
-    with django_assert_num_queries(15):
+    # The report: the same, and 13 the PDSA cycles, 14 the count of moved sessions.
+    with django_assert_num_queries(14):
         response = client.get(cohort_url("cohort_report", history))
     assert len(response.context["page"].facts) == 2 + extra_teams
 

@@ -2,10 +2,12 @@
 
 `python manage.py bench` (make bench) builds a fresh database per scale in a child process, loads
 the demo data at that scale, then prints one JSON line per page or task:
-{"name", "scale", "rows", "queries", "median_ms", "baseline_ms"}. The baseline is the median of a
-minimal logged-in page through the same middleware, measured in the same run, so that a page's
-cost can be read as a ratio whatever the machine. Measure with ROOT_URLCONF set to URLCONF, which
-adds the baseline page to the site's URLs.
+{"name", "scale", "rows", "queries", "median_ms", "baseline_ms", "ratio"} (exports add "ms_per_row").
+The baseline is a minimal logged-in page through the same middleware, requested by the same user
+in turn with the page (baseline, page, baseline, page ...: the same number of each), so that a
+change in the machine's load during the run moves both alike and the ratio median_ms / baseline_ms
+reads the same whatever the machine. Measure with ROOT_URLCONF set to URLCONF, which adds the
+baseline page to the site's URLs. demo.bench.report reads the lines of every scale together.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from programmes.models import Cohort, Enrolment, Session, Team
 from ..story import WARD_22
 
 URLCONF = "demo.bench.urls"
+ADMIN_PAGE = "admin_sessions"
+BASELINE_URL = "/__bench__/baseline"
 REPEATS = 15
 WARM_UP = 2
 
@@ -39,24 +43,72 @@ class PageSpec:
     username: str
     url: Callable[[], str]
     rows: Callable[[], int]
+    per_row: bool = False  # an export: its cost is read per row (ms_per_row), not against a fixed page
 
 
-def _median_ms(client: Client, url: str, repeats: int) -> tuple[float, int, int]:
-    """Median time in ms of GET url, its query count, and the status code."""
-    for _ in range(WARM_UP):
-        client.get(url)
-    timings = []
+def interleaved(
+    page: Callable[[], float], baseline: Callable[[], float], *, repeats: int, warm_up: int = WARM_UP
+) -> tuple[list[float], list[float]]:
+    """(page timings, baseline timings): warm_up untimed pairs, then `repeats` timed pairs, each pair
+    the baseline then the page, so both see the same load at almost the same moment."""
+    for _ in range(warm_up):
+        baseline()
+        page()
+    page_ms: list[float] = []
+    baseline_ms: list[float] = []
     for _ in range(repeats):
+        baseline_ms.append(baseline())
+        page_ms.append(page())
+    return page_ms, baseline_ms
+
+
+def _get(client: Client, url: str) -> int:
+    """GET url through the whole stack, reading a streamed body to its end; the status code."""
+    response = client.get(url)
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    return response.status_code
+
+
+def _timed_get(client: Client, url: str, name: str) -> Callable[[], float]:
+    """A callable timing one GET of url in ms; it raises if the page does not answer 200."""
+
+    def timed() -> float:
         start = time.perf_counter()
-        response = client.get(url)
-        if hasattr(response, "streaming_content"):
-            b"".join(response.streaming_content)
-        timings.append((time.perf_counter() - start) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-        if hasattr(response, "streaming_content"):
-            b"".join(response.streaming_content)
-    return statistics.median(timings), len(queries), response.status_code
+        status = _get(client, url)
+        elapsed = (time.perf_counter() - start) * 1000
+        if status != 200:
+            raise RuntimeError(f"{name} answered {status}")
+        return elapsed
+
+    return timed
+
+
+def page_line(
+    *,
+    name: str,
+    scale: int,
+    rows: int,
+    queries: int,
+    page_ms: list[float],
+    baseline_ms: list[float],
+    per_row: bool = False,
+) -> dict:
+    """The JSON line of one page: medians of the interleaved timings and their ratio."""
+    median_ms = statistics.median(page_ms)
+    base = statistics.median(baseline_ms)
+    line = {
+        "name": name,
+        "scale": scale,
+        "rows": rows,
+        "queries": queries,
+        "median_ms": round(median_ms, 2),
+        "baseline_ms": round(base, 2),
+        "ratio": round(median_ms / base, 2),
+    }
+    if per_row:
+        line["ms_per_row"] = round(median_ms / rows, 5) if rows else None
+    return line
 
 
 def _largest_cohort() -> Cohort:
@@ -127,24 +179,35 @@ def page_specs() -> list[PageSpec]:
             username="manager",
             url=lambda: reverse("sessions_csv"),
             rows=lambda: Session.objects.count(),
+            per_row=True,
         ),
         PageSpec(
             name="export_ratings_csv",
             username="manager",
             url=lambda: reverse("ratings_csv"),
             rows=lambda: ToolRating.objects.count(),
+            per_row=True,
         ),
         PageSpec(
             name="export_feedback_csv",
             username="manager",
             url=lambda: reverse("feedback_csv"),
             rows=lambda: FeedbackResponse.objects.count(),
+            per_row=True,
         ),
         PageSpec(
             name="export_feedback_csv_lead",
             username="lead",
             url=lambda: reverse("feedback_csv"),
             rows=lambda: FeedbackResponse.objects.count(),
+            per_row=True,
+        ),
+        # What Django gives for free, on the same data: every page should be at least as fast.
+        PageSpec(
+            name=ADMIN_PAGE,
+            username="manager",
+            url=lambda: reverse("admin:programmes_session_changelist"),
+            rows=lambda: Session.objects.count(),
         ),
     ]
 
@@ -162,19 +225,23 @@ def measure_pages(*, scale: int, repeats: int = REPEATS, specs: list[PageSpec] |
             clients[username] = client
         return clients[username]
 
-    baseline_ms, _, _ = _median_ms(client_for("coach"), "/__bench__/baseline", repeats)
     for spec in specs if specs is not None else page_specs():
-        median_ms, queries, status = _median_ms(client_for(spec.username), spec.url(), repeats)
-        if status != 200:
-            raise RuntimeError(f"{spec.name} answered {status}")
+        client = client_for(spec.username)
+        url = spec.url()
+        page_ms, baseline_ms = interleaved(
+            _timed_get(client, url, spec.name), _timed_get(client, BASELINE_URL, "baseline"), repeats=repeats
+        )
+        with CaptureQueriesContext(connection) as queries:
+            _get(client, url)
         results.append(
-            {
-                "name": spec.name,
-                "scale": scale,
-                "rows": spec.rows(),
-                "queries": queries,
-                "median_ms": round(median_ms, 2),
-                "baseline_ms": round(baseline_ms, 2),
-            }
+            page_line(
+                name=spec.name,
+                scale=scale,
+                rows=spec.rows(),
+                queries=len(queries),
+                page_ms=page_ms,
+                baseline_ms=baseline_ms,
+                per_row=spec.per_row,
+            )
         )
     return results

@@ -14,7 +14,7 @@ from checklists.models import Checklist, Tool, ToolRating, UsageLevel
 from coaching.models import CoachingAgreement, SlotsState, slots_state
 from demo import story
 from demo.loader import seed_demo
-from demo.scale import SCALE_COHORT, SCALE_PER_UNIT, SCALE_TEAMS_PER_UNIT
+from demo.scale import SCALE_PER_UNIT, SCALE_TEAMS_PER_UNIT, scale_cohort_name
 from feedback.models import CouldImprove, FeedbackResponse
 from programmes.models import (
     Cohort,
@@ -279,7 +279,7 @@ def test_seed_demo_scale_1_adds_one_unit_with_progress_bar():
     out, err = StringIO(), StringIO()
     call_command("seed_demo", "--scale", "1", "--today", "2026-11-26", stdout=out, stderr=err)
     assert Team.objects.count() - teams == SCALE_TEAMS_PER_UNIT == 12
-    scale = Enrolment.objects.filter(cohort__name=SCALE_COHORT)
+    scale = Enrolment.objects.filter(cohort__name=scale_cohort_name(0))
     per_unit = SCALE_PER_UNIT
     assert scale.count() == per_unit["enrolments"]
     assert Session.objects.filter(enrolment__in=scale).count() == per_unit["sessions"]

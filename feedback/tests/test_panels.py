@@ -16,6 +16,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from feedback.models import FeedbackLink, FeedbackResponse
+from feedback.services import refresh_feedback_tallies
 from programmes.models import ProgrammeTemplate
 from tests import factories
 
@@ -28,6 +29,7 @@ def add_responses(link: FeedbackLink, n: int) -> None:
     FeedbackResponse.objects.bulk_create(
         FeedbackResponse(link=link, could_improve="yes", rating=4, submitted_on=SESSION_1_HELD) for _ in range(n)
     )
+    refresh_feedback_tallies([link.session.enrolment_id])  # a bulk insert sends no post_save
 
 
 def change_counts(content: str) -> dict[str, str]:

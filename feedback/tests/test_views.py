@@ -22,7 +22,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from conftest import PERSONAS, PERSONAS_AND_NO_ROLE
 from feedback.models import ChangeKind, ContentChange, FeedbackLink, FeedbackResponse
-from feedback.services import feedback_shared_device_set
+from feedback.services import feedback_shared_device_set, refresh_feedback_tallies
 from tests import factories
 from tests.helpers import EVERY_ROLE, MANAGERS_ONLY, THIS_TEAM_WRITE, persona_request
 
@@ -180,6 +180,7 @@ def _add_responses(link, n):
         FeedbackResponse(link=link, could_improve="yes", rating=5, what_better=f"c{i}", submitted_on=SEP_22)
         for i in range(n)
     )
+    refresh_feedback_tallies([link.session.enrolment_id])  # a bulk insert sends no post_save
 
 
 def _count_queries(client, url) -> int:

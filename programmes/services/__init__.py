@@ -1,9 +1,11 @@
 """Writes for the programme, one module per area; each function is one transaction.
 
 scheduling: cohorts, enrolments, sessions. versions: programme template versions. pdsa: the PDSA log.
+progress: the stored progress of each enrolment through its sessions (EnrolmentProgress).
 """
 
 from .pdsa import PdsaEntry, pdsa_cycle_create, pdsa_cycle_update
+from .progress import rebuild_progress, refresh_progress
 from .scheduling import (
     cohort_create,
     enrolment_create,
@@ -41,4 +43,7 @@ __all__ = [
     "PdsaEntry",
     "pdsa_cycle_create",
     "pdsa_cycle_update",
+    # progress
+    "rebuild_progress",
+    "refresh_progress",
 ]

@@ -29,6 +29,7 @@ from ..models import (
     TeamMeeting,
     Weekday,
 )
+from .progress import refresh_progress
 
 # Forms keep session 1 within two years of today (core.forms.BoundedDateField); a caller that
 # skips them still gets a ValidationError, not the OverflowError of a date past the calendar's end.
@@ -51,7 +52,9 @@ def sessions_for_enrolment_create(*, enrolment: Enrolment) -> list[Session]:
         ]
     except OverflowError:
         raise _off_the_calendar() from None
-    return Session.objects.bulk_create(sessions)
+    made = Session.objects.bulk_create(sessions)
+    refresh_progress([enrolment.pk])  # bulk_create sends no post_save
+    return made
 
 
 def _save_checked(instance: models.Model, check: Callable[[], None], **save: object) -> None:

@@ -17,12 +17,21 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 from simple_history.models import HistoricalChanges
 
-from checklists.models import Checklist, Tool, ToolRating, UsageLevel
+from checklists.models import Checklist, EnrolmentStanding, Tool, ToolRating, UsageLevel
 from coaching.models import CalendarFeed, CoachingAgreement, Reminder, ReminderKind
-from feedback.models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse, FormTokenUse
+from feedback.models import (
+    ChangeKind,
+    ContentChange,
+    CouldImprove,
+    EnrolmentFeedback,
+    FeedbackLink,
+    FeedbackResponse,
+    FormTokenUse,
+)
 from programmes.models import (
     Cohort,
     Enrolment,
+    EnrolmentProgress,
     EnrolmentStatus,
     PdsaCycle,
     ProgrammeTemplate,
@@ -38,7 +47,8 @@ DOMAIN_APPS = ["programmes", "coaching", "checklists", "feedback"]
 # Logs and anonymous answers: written by the app, never typed into the admin.
 NO_ADD = {SessionChange, Reminder, FeedbackResponse}
 # Bookkeeping with nothing to read or change: the public feedback form's used one-time tokens (hashes).
-NOT_IN_ADMIN = {FormTokenUse}
+# The last three: derived, kept by the writes.
+NOT_IN_ADMIN = {FormTokenUse, EnrolmentStanding, EnrolmentFeedback, EnrolmentProgress}
 
 
 def make_user(username: str, *groups: str, **extra) -> User:

@@ -1,4 +1,5 @@
-"""make bench: one JSON line per measured page or task and scale."""
+"""make bench: one JSON line per measured page or task and scale, then a summary per page and the
+acceptance (demo.bench.report)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from demo.bench.pages import REPEATS, URLCONF, measure_pages
+from demo.bench.pages import REPEATS, URLCONF, measure_pages, page_specs
 from demo.bench.reminders import bench_sweep
+from demo.bench.report import summarise
 
 
 def _postgres_admin_url(url: str) -> tuple[str, str]:
@@ -26,32 +28,46 @@ def _postgres_admin_url(url: str) -> tuple[str, str]:
     return head, name.split("?")[0]
 
 
+DEFAULT_SCALES = "0,30,100"
+
+
 class Command(BaseCommand):
     help = (
-        "Measure pages and tasks at two data sizes, each in a fresh database: the demo data "
-        "(--scales 0) and a large one (default 30: 368 enrolments, 3,680 sessions, ~26,000 ratings, "
-        "~11,700 feedback responses). Prints one JSON line per page or task and scale. Uses SQLite "
-        "files by default, or throwaway PostgreSQL databases when DATABASE_URL is PostgreSQL."
+        "Measure pages and tasks at several data sizes, each in a fresh database: the demo data "
+        "(scale 0), scale 30 (368 enrolments, 3,680 sessions, ~26,000 ratings, ~11,700 feedback "
+        "responses) and scale 100. Each page is timed in turn with a minimal logged-in baseline page. "
+        "Prints one JSON line per page or task and scale, then one summary line per page and the "
+        "acceptance. Uses SQLite files by default, or throwaway PostgreSQL databases when "
+        "DATABASE_URL is PostgreSQL."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scales", default="0,30", help="Comma-separated seed_demo scales (default 0,30).")
+        parser.add_argument(
+            "--scales", default=DEFAULT_SCALES, help=f"Comma-separated seed_demo scales (default {DEFAULT_SCALES})."
+        )
         parser.add_argument("--repeats", type=int, default=REPEATS, help="Timed requests per page.")
+        parser.add_argument(
+            "--pages", default="", help="Comma-separated page names to measure (default: all); tasks run either way."
+        )
         parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--scale", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if options["child"]:
-            self._child(scale=options["scale"], repeats=options["repeats"])
+            self._child(scale=options["scale"], repeats=options["repeats"], pages=options["pages"])
             return
         try:
             scales = [int(s) for s in options["scales"].split(",") if s.strip()]
         except ValueError as exc:
             raise CommandError("--scales takes whole numbers, e.g. 0,30") from exc
+        lines: list[dict] = []
         for scale in scales:
-            self._run_scale(scale=scale, repeats=options["repeats"])
+            lines += self._run_scale(scale=scale, repeats=options["repeats"], pages=options["pages"])
+        for summary in summarise(lines):
+            self.stdout.write(json.dumps(summary))
 
-    def _run_scale(self, *, scale: int, repeats: int) -> None:
+    def _run_scale(self, *, scale: int, repeats: int, pages: str) -> list[dict]:
+        """Runs one scale in a child process on a fresh database; its lines, as printed."""
         url = os.environ.get("DATABASE_URL", "")
         env = {
             **os.environ,
@@ -60,6 +76,7 @@ class Command(BaseCommand):
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
             "CELERY_BROKER_URL": "",
+            "PYTHONUNBUFFERED": "1",  # each line as soon as it is measured
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }
         with tempfile.TemporaryDirectory(prefix="qms-bench-") as tmp:
@@ -72,17 +89,27 @@ class Command(BaseCommand):
             else:
                 bench_db = None
                 env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / f'bench-{scale}.sqlite3'}"
+            lines = []
             try:
                 command = [sys.executable, "manage.py", "bench", "--child", f"--scale={scale}", f"--repeats={repeats}"]
-                result = subprocess.run(  # noqa: S603 - our own interpreter and command
-                    command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True, check=False
-                )
-                self.stdout.write(result.stdout, ending="")
-                if result.returncode:
-                    raise CommandError(f"bench at scale {scale} failed (exit {result.returncode})")
+                if pages:
+                    command.append(f"--pages={pages}")
+                with subprocess.Popen(  # noqa: S603 - our own interpreter and command
+                    command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
+                ) as child:
+                    for text in child.stdout:  # as they come: a large scale takes minutes
+                        self.stdout.write(text, ending="")
+                        self.stdout.flush()
+                        try:
+                            lines.append(json.loads(text))
+                        except ValueError:
+                            pass  # not a measurement: printed as it is
+                if child.returncode:
+                    raise CommandError(f"bench at scale {scale} failed (exit {child.returncode})")
             finally:
                 if bench_db:
                     self._postgres(server, f'DROP DATABASE IF EXISTS "{bench_db}"')
+        return lines
 
     @staticmethod
     def _postgres(server: str, sql: str) -> None:
@@ -91,19 +118,25 @@ class Command(BaseCommand):
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
             conn.execute(sql)
 
-    def _child(self, *, scale: int, repeats: int) -> None:
+    def _child(self, *, scale: int, repeats: int, pages: str) -> None:
         call_command("migrate", verbosity=0, interactive=False)
         args = ["seed_demo", f"--today={timezone.localdate().isoformat()}"]
         if scale:
             args.append(f"--scale={scale}")
         call_command(*args, stdout=sys.stderr)
+        specs = page_specs()
+        if pages:
+            wanted = {name.strip() for name in pages.split(",") if name.strip()}
+            unknown = wanted - {spec.name for spec in specs}
+            if unknown:
+                raise CommandError(f"no such page: {', '.join(sorted(unknown))}")
+            specs = [spec for spec in specs if spec.name in wanted]
         with override_settings(ROOT_URLCONF=URLCONF):
-            pages = measure_pages(scale=scale, repeats=repeats)
-        for line in pages:
+            lines = measure_pages(scale=scale, repeats=repeats, specs=specs)
+        for line in lines:
             self.stdout.write(json.dumps(line))
-        baseline_ms = pages[0]["baseline_ms"] if pages else None
         for line in _task_benchmarks(scale=scale):
-            self.stdout.write(json.dumps({**line, "scale": scale, "baseline_ms": baseline_ms}))
+            self.stdout.write(json.dumps({**line, "scale": scale}))
 
 
 def _task_benchmarks(*, scale: int) -> list[dict]:

@@ -37,7 +37,8 @@ class Command(BaseCommand):
         "the sites RSH and PRH, the source document's autumn 2025 test bed (RSH and PRH education support teams), "
         "template v1.0 with its content changes, the PDSA cycle, and a 'Current cohort' dated from today with "
         "teams on track, overdue and not yet started. Safe to run again: nothing is added twice. "
-        f"--scale N adds N units of benchmark teams in the 'Scale cohort'; one unit is {_per_unit()}."
+        "--scale N adds N units of benchmark teams, each a cohort of its own with two coaches; "
+        f"one unit is {_per_unit()}."
     )
 
     def add_arguments(self, parser):
