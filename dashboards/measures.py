@@ -347,7 +347,7 @@ def aim_page(*, user, today: dt.date, run_length: int, page: object = 1) -> AimP
     figures (1), the programme versions (1), the count of cohorts and the page's cohorts (2).
     """
     facts = enrolment_facts(user=user, today=today)
-    feedback = feedback_figures(user=user)
+    feedback = feedback_figures(user=user, cohort_ids=[])  # the overall and cohort levels only
     programmes = programme_versions(today=today)
     by_name = {p.name: p for p in programmes}
     by_cohort: dict[int, list[EnrolmentFacts]] = {}

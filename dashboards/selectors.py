@@ -550,11 +550,12 @@ def dashboard_page(
     filters in the order asked for (overdue teams first by default), counted, ordered and paged in
     SQL over the stored per-enrolment figures.
 
-    Five queries, whatever the number of teams: the feedback figures (1), the summary (1), the
-    count of matching teams (1), the page's rows (1), their sessions due by today (1). Sorted by a
-    feedback figure, the page reads the matching teams' ids and names instead of the count.
+    Six queries, whatever the number of teams: the count of matching teams (1), the page's rows (1),
+    the feedback figures of the page's cohorts (2), their sessions due by today (1), the summary
+    (1). Sorted by a feedback figure: every team's feedback figures (1) and the matching teams' ids
+    and names (1) instead of the count, then the page's rows (1), their sessions due by today (1)
+    and the summary (1).
     """
-    figures = feedback_figures(user=user).enrolments
     visible = enrolments_visible_to(user)
     matching = visible
     if site_id is not None:
@@ -566,7 +567,8 @@ def dashboard_page(
     elif status:
         matching = matching.filter(status=status)
     order = _sql_order(sort, today)
-    if order is None:
+    if order is None:  # every team's feedback figures, to sort by them
+        figures = feedback_figures(user=user).enrolments
         ids = _feedback_sorted(matching, sort, figures)
         paged = Paginator(ids, page_size).get_page(page)
         by_pk = {v[0]: v for v in visible.filter(pk__in=list(paged.object_list)).values_list(*_ROW_FIELDS)}
@@ -577,6 +579,9 @@ def dashboard_page(
         )
         paged = paged.get_page(page)
         values = list(paged.object_list)
+        # The page's teams' figures: what the minimum-group rule hides among a cohort's teams
+        # depends on that cohort's teams only (and on every cohort's totals, summed in SQL).
+        figures = feedback_figures(user=user, cohort_ids={v[_ROW_FIELDS.index("cohort_id")] for v in values}).enrolments
     return DashboardPage(
         summary=_summary(visible, today),
         matching=paged.paginator.count,
@@ -605,8 +610,9 @@ class CohortRows:
 
 def cohort_progress_rows(*, user, cohort: Cohort, today: dt.date, run_length: int) -> CohortRows:
     """The dashboard's rows for one cohort's teams (those this user may see), by site and team,
-    with each tool's standing for the heatmap. Five queries, whatever the number of teams: the
-    enrolments (1), their sessions (1), their checklist standings (1), the feedback figures (1)."""
+    with each tool's standing for the heatmap. Five queries, whatever the number of teams in the
+    Trust or the cohort: the enrolments (1), their sessions (1), their checklist standings (1), the
+    feedback figures (2: every cohort's totals, this cohort's teams)."""
     enrolments = enrolments_visible_to(user).filter(cohort=cohort)
     loaded = list(
         enrolments.select_related("team__site", "cohort", "coach", "agreement")
@@ -614,7 +620,7 @@ def cohort_progress_rows(*, user, cohort: Cohort, today: dt.date, run_length: in
         .order_by("team__site__code", "team__name")
     )
     standings = checklist_standings(enrolments=enrolments, run_length=run_length) if loaded else {}
-    figures = feedback_figures(user=user)
+    figures = feedback_figures(user=user, cohort_ids=[cohort.pk])
     rows = [
         _progress_row(e, today=today, standing=standings.get(e.pk), feedback=figures.enrolments.get(e.pk))
         for e in loaded

@@ -277,15 +277,24 @@ def _feedback_tree(rows: Iterable[_SessionCounts], *, user, with_sessions: bool 
 
 
 def _tree_above_sessions(
-    by_enrolment: dict[int, _Tally], cohort_of: dict[int, int], restricted_of: dict[int | None, bool]
+    by_enrolment: dict[int, _Tally],
+    cohort_of: dict[int, int],
+    restricted_of: dict[int | None, bool],
+    by_cohort: dict[int, _Tally] | None = None,
 ) -> _Tree:
     """The enrolment, cohort and overall levels of _feedback_tree, and what the rule hides there:
-    from the enrolments' tallies (in report order) and each enrolment's cohort."""
+    from the enrolments' tallies (in report order) and each enrolment's cohort.
+
+    by_cohort: every cohort's tally (in report order), when by_enrolment holds only some cohorts'
+    enrolments (all of each): what the rule hides among cohorts needs them all, what it hides among
+    a cohort's enrolments only that cohort's (_withhold works from the top down).
+    """
     # The tree: overall > cohorts > enrolments (> sessions), as {key: tally} per parent.
     enrolments_of: dict[int, dict[int, _Tally]] = {}
     for pk, tally in by_enrolment.items():
         enrolments_of.setdefault(cohort_of[pk], {})[pk] = tally
-    by_cohort = {pk: _Tally.total(children.values()) for pk, children in enrolments_of.items()}
+    if by_cohort is None:
+        by_cohort = {pk: _Tally.total(children.values()) for pk, children in enrolments_of.items()}
     overall = _Tally.total(by_cohort.values())
 
     # Hidden: every group too small, then siblings level by level from the top.
@@ -324,7 +333,31 @@ TALLY_FIELDS = (
 )
 
 
-def _enrolment_tree(rows: Iterable[Sequence], *, user) -> _Tree:
+def _cohort_tallies(rows: Iterable[Sequence], *, user, restricted_of: dict[int | None, bool]) -> dict[int, _Tally]:
+    """Each cohort's tally from rows of (cohort id, coach id, then the stored tallies summed over the
+    cohort's enrolments with that coach: TALLY_FIELDS with attendees_recorded counted), in report order."""
+    by_cohort: dict[int, _Tally] = {}
+    for cohort_id, coach_id, _links, responses, yes, not_sure, no, rating_total, *attendance in rows:
+        attendees, recorded, with_attendees = attendance
+        restricted = restricted_of.get(coach_id)
+        if restricted is None:
+            restricted = restricted_of[coach_id] = not can_change(user, coach_id)
+        part = _Tally(
+            responses=responses,
+            yes=yes,
+            not_sure=not_sure,
+            no=no,
+            rating_total=rating_total,
+            attendees=attendees,
+            attendees_recorded=recorded > 0,
+            responses_with_attendees=with_attendees,
+            restricted=responses if restricted else 0,
+        )
+        by_cohort[cohort_id] = _Tally.total([by_cohort[cohort_id], part]) if cohort_id in by_cohort else part
+    return by_cohort
+
+
+def _enrolment_tree(rows: Iterable[Sequence], *, user, by_cohort_rows: Iterable[Sequence] | None = None) -> _Tree:
     """_feedback_tree without the session level, from one row per enrolment with a feedback link:
     enrolment id, cohort id, coach id and the stored tallies (TALLY_FIELDS), in _ENROLMENT_ORDER.
 
@@ -352,7 +385,10 @@ def _enrolment_tree(rows: Iterable[Sequence], *, user) -> _Tree:
             restricted=responses if restricted else 0,
         )
         cohort_of[enrolment_id] = cohort_id
-    return _tree_above_sessions(by_enrolment, cohort_of, restricted_of)
+    by_cohort = None
+    if by_cohort_rows is not None:
+        by_cohort = _cohort_tallies(by_cohort_rows, user=user, restricted_of=restricted_of)
+    return _tree_above_sessions(by_enrolment, cohort_of, restricted_of, by_cohort)
 
 
 def enrolment_tallies(sessions: QuerySet) -> dict[int, dict]:
@@ -409,7 +445,7 @@ class FeedbackTotals:
         return self.cohorts.get(pk)
 
 
-def feedback_figures(*, user) -> FeedbackTotals:
+def feedback_figures(*, user, cohort_ids: Iterable[int] | None = None) -> FeedbackTotals:
     """The figures feedback_report gives per enrolment, cohort and overall, for the pages that show
     only those (the dashboards, aim and cohort pages).
 
@@ -418,19 +454,44 @@ def feedback_figures(*, user) -> FeedbackTotals:
     as plain values with their stored tallies (EnrolmentFeedback, one narrow row each, kept current
     by every write). No model instances, no response read, and the role check once per coach. The
     minimum-group rule is feedback_report's own (_tree_above_sessions, via _enrolment_tree).
+
+    cohort_ids: the enrolment level only for these cohorts' enrolments (the overall and cohort
+    levels are always complete, and the same): two queries, the cohorts' tallies summed in SQL per
+    cohort and coach, and those cohorts' enrolments; so a page of a few cohorts' teams does not read
+    every team of the Trust.
     """
-    rows = list(
-        enrolments_visible_to(user)
-        .filter(feedback_tally__isnull=False)
-        .order_by(*_ENROLMENT_ORDER)
-        .values_list("pk", "cohort_id", "coach_id", *(f"feedback_tally__{name}" for name in TALLY_FIELDS))
+    visible = enrolments_visible_to(user).filter(feedback_tally__isnull=False)
+    enrolments = visible
+    by_cohort_rows = None
+    if cohort_ids is not None:
+        enrolments = visible.filter(cohort_id__in=list(cohort_ids))
+        sums = {
+            f"sum_{name}": Count("pk", filter=Q(feedback_tally__attendees_recorded=True))
+            if name == "attendees_recorded"
+            else Sum(f"feedback_tally__{name}")
+            for name in TALLY_FIELDS
+        }
+        by_cohort_rows = list(
+            visible.order_by(*_ENROLMENT_ORDER[:3])
+            .values("cohort_id", "coach_id")
+            .annotate(**sums)
+            .values_list("cohort_id", "coach_id", *sums)
+        )
+    rows = (
+        list(
+            enrolments.order_by(*_ENROLMENT_ORDER).values_list(
+                "pk", "cohort_id", "coach_id", *(f"feedback_tally__{name}" for name in TALLY_FIELDS)
+            )
+        )
+        if cohort_ids is None or by_cohort_rows
+        else []
     )
-    tree = _enrolment_tree(rows, user=user)
+    tree = _enrolment_tree(rows, user=user, by_cohort_rows=by_cohort_rows)
     return FeedbackTotals(
         overall=tree.overall_figures(),
         cohorts=tree.cohort_figures(),
         enrolments=tree.enrolment_figures(),
-        has_links=bool(rows),
+        has_links=bool(rows) if cohort_ids is None else bool(by_cohort_rows),
     )
 
 

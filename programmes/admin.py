@@ -311,6 +311,10 @@ class SessionAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_select_related = ["enrolment__team__site", "enrolment__cohort", "plan"]
     autocomplete_fields = ["enrolment", "plan"]
     date_hierarchy = "due_date"
+    # A Trust has thousands of sessions: 50 a page, and no second count of them all beside the
+    # filtered count (the page's cost stays flat as they grow).
+    list_per_page = 50
+    show_full_result_count = False
     # Moving an agreed time is recorded as a SessionChange by the coaching pages, so that
     # slippage can be counted; the admin does not move it silently.
     readonly_fields = ["agreed_start", "updated_at"]

@@ -259,10 +259,10 @@ def test_dashboard_query_count_does_not_grow_with_teams(client, django_assert_nu
     for n in range(extra_teams):
         extra_team(history.enrolment.cohort, history.coach if n % 2 else history.other_coach)
     client.force_login(history.lead)
-    # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the feedback figures,
-    # 7 the count of matching teams, 8 the page's rows, 9 their sessions due by today, 10 the summary
-    # (test_dashboard_pages.py checks every sort).
-    with django_assert_num_queries(10):
+    # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the count of matching
+    # teams, 7 the page's rows, 8-9 the feedback figures of the page's cohorts, 10 their sessions due
+    # by today, 11 the summary (test_dashboard_pages.py checks every sort).
+    with django_assert_num_queries(11):
         response = client.get(DASHBOARD, {"sort": "-adoption"})
     assert len(response.context["rows"]) == 2 + extra_teams
 
@@ -356,13 +356,13 @@ def test_cohort_pages_query_count_does_not_grow_with_teams(client, django_assert
         extra_team(history.enrolment.cohort, history.coach)
     client.force_login(history.lead)
     # 1 session, 2 user, 3 groups, 4 the cohort with template and owner, 5 enrolments, 6 sessions,
-    # 7 checklist standings, 8 the feedback figures, 9 session plan, 10 the teams' facts, 11 tools,
-    # 12 programme versions.
-    with django_assert_num_queries(12):
+    # 7 checklist standings, 8-9 the feedback figures (every cohort's totals, this cohort's teams),
+    # 10 session plan, 11 the teams' facts, 12 tools, 13 programme versions.
+    with django_assert_num_queries(13):
         response = client.get(cohort_url("cohort", history))
     assert len(response.context["page"].heatmap) == 2 + extra_teams
-    # The report: the same, and 13 the PDSA cycles, 14 the count of moved sessions.
-    with django_assert_num_queries(14):
+    # The report: the same, and 14 the PDSA cycles, 15 the count of moved sessions.
+    with django_assert_num_queries(15):
         response = client.get(cohort_url("cohort_report", history))
     assert len(response.context["page"].facts) == 2 + extra_teams
 

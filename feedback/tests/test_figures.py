@@ -67,6 +67,16 @@ def assert_same_as_report(user) -> dict:
     assert figures == report
     assert list(figures["cohorts"]) == list(report["cohorts"])
     assert list(figures["enrolments"]) == list(report["enrolments"])
+    # Asked for some cohorts' enrolments only: the same figures for those, and the same cohorts and
+    # overall (what the rule hides among cohorts still sees them all).
+    for cohort_ids in ([], *([pk] for pk in report["cohorts"]), list(report["cohorts"])[:2]):
+        scoped = as_levels(feedback_figures(user=user, cohort_ids=cohort_ids))
+        cohort_of = dict(Enrolment.objects.values_list("pk", "cohort_id"))
+        assert scoped["overall"] == report["overall"]
+        assert scoped["cohorts"] == report["cohorts"]
+        assert list(scoped["cohorts"]) == list(report["cohorts"])
+        assert scoped["enrolments"] == {pk: f for pk, f in report["enrolments"].items() if cohort_of[pk] in cohort_ids}
+        assert scoped["has_links"] == report["has_links"]
     return figures
 
 
