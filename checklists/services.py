@@ -20,7 +20,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.concurrency import STALE_MESSAGE, StaleEdit, claim_version
-from core.locks import advisory_xact_lock
+from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 from programmes.models import Enrolment, Session
 
 from .models import Checklist, EnrolmentStanding, RatingValue, Tool, ToolRating, UsageLevel
@@ -203,7 +203,7 @@ def tool_update(*, tool: Tool, version: int, name: str, order: int, description:
 
 # --- Stored checklist standings ------------------------------------------------------------------
 
-_STANDING_LOCK = 7_406_115  # advisory_xact_lock's namespace (core.locks): this app's stored standings
+_STANDING_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment figures (core.locks)
 _STANDING_COLUMNS = [f.name for f in dataclasses.fields(StandingFigures)]
 
 

@@ -6,9 +6,12 @@ each read without the other's uncommitted writes, and the one committing last wo
 that miss the other's. Locking the ids first makes the second wait until the first has committed;
 under READ COMMITTED its reads then see the first one's writes.
 
-The first key of each lock names what is locked, so that two apps locking the same ids do not wait
-on each other. Keys in use: 7_406_115 checklists' stored standings, 7_406_116 feedback's stored
-tallies, 7_406_117 programmes' stored session progress.
+The first key of each lock names what is locked. Every stored per-enrolment figure (programmes'
+session progress, checklists' standings, feedback's tallies) locks in one namespace,
+ENROLMENT_FIGURES: one write often refreshes several of them (a session save refreshes all three,
+in receiver order), and with one namespace a transaction that holds an enrolment's lock for one
+table already holds it for the others (the locks are re-entrant), so two writers can never each
+hold one table's lock while waiting for the other's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from django.db import connection
 # times the connections), where one lock per id would run out of it past a few thousand ids. Two
 # refreshes of different ids in one slot only wait for each other.
 SLOTS = 1024
+
+ENROLMENT_FIGURES = 7_406_115  # the namespace of every refresh of stored per-enrolment figures
 
 
 def advisory_xact_lock(namespace: int, ids: Iterable[int]) -> None:

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.concurrency import claim_version
-from core.locks import advisory_xact_lock
+from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 from programmes.models import Enrolment, ProgrammeTemplate, Session
 
 from .guards import form_token_forget_before, form_token_hash
@@ -212,7 +212,7 @@ def content_change_update(
 
 # --- Stored feedback counts per enrolment --------------------------------------------------------
 
-_TALLY_LOCK = 7_406_116  # advisory_xact_lock's namespace (core.locks): this app's stored tallies
+_TALLY_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment figures (core.locks)
 _BATCH = 500
 
 

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import skip_unless_postgresql
-from core.locks import SLOTS, advisory_xact_lock
+from core.locks import ENROLMENT_FIGURES, SLOTS, advisory_xact_lock
 from feedback.models import EnrolmentFeedback, FeedbackLink, FeedbackResponse
 from feedback.selectors import TALLY_FIELDS, feedback_figures, feedback_report
 from feedback.services import (
@@ -462,10 +462,66 @@ def test_a_refresh_of_many_enrolments_takes_a_bounded_number_of_locks():
     """One lock per id would run out of PostgreSQL's lock table past a few thousand ids (a rebuild)."""
     skip_unless_postgresql()
     with transaction.atomic():
-        advisory_xact_lock(7_406_116, range(1, 20_001))
+        advisory_xact_lock(ENROLMENT_FIGURES, range(1, 20_001))
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = %s",
-                [7_406_116],
+                [ENROLMENT_FIGURES],
             )
             assert cursor.fetchone()[0] == SLOTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_of_two_stored_figures_in_opposite_orders_do_not_deadlock(personas):
+    """One writer refreshes a team's session progress then its feedback counts, another the feedback
+    counts then the progress: all the stored figures lock in one namespace, so the second waits for
+    the first to commit instead of each holding one table's lock while waiting for the other's."""
+    from programmes.services.progress import refresh_progress
+
+    skip_unless_postgresql()
+    team = personas.enrolment.pk
+    first_locked, second_trying, second_locked = threading.Event(), threading.Event(), threading.Event()
+    pids: dict[str, int] = {}
+    errors: list[BaseException] = []
+    finished: list[str] = []
+
+    def write(name: str, first, then) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pids[name] = cursor.fetchone()[0]
+            if name == "second":
+                assert first_locked.wait(WAIT_SECONDS)
+            with transaction.atomic():
+                if name == "second":
+                    second_trying.set()
+                first([team])
+                if name == "first":
+                    first_locked.set()
+                    deadline = time.monotonic() + WAIT_SECONDS
+                    # Go on once the other writer waits on a lock or has taken its first one.
+                    while not (second_trying.is_set() and (second_locked.is_set() or _waiting([pids["second"]]))):
+                        assert time.monotonic() < deadline, "the second writer never started"
+                        time.sleep(0.01)  # another connection's progress: nothing to be told of
+                else:
+                    second_locked.set()
+                then([team])
+            finished.append(name)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+            first_locked.set()
+            second_trying.set()
+            second_locked.set()
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=write, args=("first", refresh_progress, refresh_feedback_tallies)),
+        threading.Thread(target=write, args=("second", refresh_feedback_tallies, refresh_progress)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=WAIT_SECONDS * 2)
+    assert errors == []
+    assert finished == ["first", "second"]

@@ -14,13 +14,11 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import QuerySet
 
-from core.locks import advisory_xact_lock
+from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 
 from ..models import SESSION_ORDER, Enrolment, EnrolmentProgress, Session, on_time_anchor
 
-# advisory_xact_lock's namespace (core.locks): this app's stored progress. Checklists' standings
-# use 7_406_115 and feedback's tallies 7_406_116.
-_PROGRESS_LOCK = 7_406_117
+_PROGRESS_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment figures (core.locks)
 _BATCH = 500
 
 PROGRESS_FIELDS = (
