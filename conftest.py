@@ -104,6 +104,14 @@ def personas(db) -> Personas:
 
 
 @pytest.fixture
+def superuser(client):
+    """The test client signed in as a superuser, for the Django admin."""
+    user = User.objects.create_superuser("root", "root@example.nhs.uk", "x-password-1")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def login(client):
     """login("coach", personas) logs the client in as that persona ("no_role" too); "anonymous" logs out."""
 

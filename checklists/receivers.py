@@ -6,18 +6,19 @@ through core.concurrency.claim_version (a queryset UPDATE that sends no post_sav
 A standing is computed from the enrolment's ratings (their checklist, tool and level), the sessions
 those are on (enrolment, number, day held, due date) and which session is the 12-week review (the
 first whose plan row is of the review kind). A save refreshes only when one of those fields
-changed, read from the database just before the save (pre_save), so that an edit of a note or an
-attendance costs one read and no recompute. The bulk writes of checklists.services send no signals:
-those call refresh_standings() themselves. Raw saves (loaddata) are left to `manage.py
-rebuild_standings`.
+changed, read from the database just before the save (pre_save, core.derived.InputWatch), so
+that an edit of a note or an attendance costs one read and no recompute. The bulk writes of
+checklists.services send no signals: those call refresh_standings() themselves. Raw saves
+(loaddata) are left to `manage.py rebuild_standings`.
 """
 
 from __future__ import annotations
 
-from django.db.models import Model, QuerySet
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 
 from core.concurrency import version_claimed
+from core.derived import InputWatch, deleted_through
 from programmes.models import Enrolment, Session, SessionPlan
 
 from .models import Checklist, ToolRating
@@ -30,14 +31,7 @@ INPUTS: dict[type[Model], tuple[str, ...]] = {
     ToolRating: ("checklist_id", "tool_id", "level"),
     SessionPlan: ("kind",),
 }
-_BEFORE = "_checklist_standing_inputs"  # the instance's inputs as saved, read by pre_save
-_UNKNOWN = object()  # not found before the save: refresh whatever it was
-_UNTOUCHED = object()  # a save that writes none of the inputs
-
-
-def _names(attnames: tuple[str, ...]) -> set[str]:
-    """Both spellings a caller may use in update_fields or claim_version changes: plan and plan_id."""
-    return {*attnames, *(name.removesuffix("_id") for name in attnames)}
+WATCH = InputWatch(INPUTS, tag="_checklist_standing_inputs")
 
 
 def _enrolments_of(*, sessions=(), checklists=()) -> list[int]:
@@ -49,29 +43,6 @@ def _enrolments_of(*, sessions=(), checklists=()) -> list[int]:
     return list(rows.values_list("enrolment_id", flat=True).distinct())
 
 
-def _remember_inputs(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
-    inputs = INPUTS[sender]
-    if raw or instance._state.adding:
-        before = None
-    elif update_fields is not None and not _names(inputs) & set(update_fields):
-        before = _UNTOUCHED
-    else:
-        saved = sender._base_manager.filter(pk=instance.pk).values_list(*inputs).first()
-        before = _UNKNOWN if saved is None else dict(zip(inputs, saved, strict=True))
-    setattr(instance, _BEFORE, before)
-
-
-def _changed(sender, instance) -> dict | None:
-    """The inputs as saved before this save when any of them changed (else None); {} when unknown."""
-    before = instance.__dict__.pop(_BEFORE, None)
-    if before is None or before is _UNTOUCHED:
-        return None
-    if before is _UNKNOWN:
-        return {}
-    after = {name: getattr(instance, name) for name in INPUTS[sender]}
-    return before if before != after else None
-
-
 # --- Saves ------------------------------------------------------------------------------------------
 
 
@@ -81,7 +52,7 @@ def _session_saved(sender, instance: Session, created: bool, raw=False, **kwargs
     if created:  # no checklist yet, but it may come before the review session in the order
         refresh_standings([instance.enrolment_id])
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:
         refresh_standings([before.get("enrolment_id"), instance.enrolment_id])
 
@@ -89,7 +60,7 @@ def _session_saved(sender, instance: Session, created: bool, raw=False, **kwargs
 def _checklist_saved(sender, instance: Checklist, created: bool, raw=False, **kwargs) -> None:
     if raw or created:  # a new checklist counts from its first rating
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:  # moved to another session
         refresh_standings(_enrolments_of(sessions=[before.get("session_id"), instance.session_id]))
 
@@ -100,7 +71,7 @@ def _rating_saved(sender, instance: ToolRating, created: bool, raw=False, **kwar
     if created:
         refresh_standings(_enrolments_of(checklists=[instance.checklist_id]))
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:
         refresh_standings(_enrolments_of(checklists=[before.get("checklist_id"), instance.checklist_id]))
 
@@ -108,7 +79,7 @@ def _rating_saved(sender, instance: ToolRating, created: bool, raw=False, **kwar
 def _plan_saved(sender, instance: SessionPlan, created: bool, raw=False, **kwargs) -> None:
     if raw or created:  # a new plan row has no sessions
         return
-    if _changed(sender, instance) is not None:  # the review kind moved: its sessions' enrolments
+    if WATCH.changed(sender, instance) is not None:  # the review kind moved: its sessions' enrolments
         refresh_standings(Session.objects.filter(plan=instance).values_list("enrolment_id", flat=True).distinct())
 
 
@@ -119,23 +90,18 @@ def _plan_saved(sender, instance: SessionPlan, created: bool, raw=False, **kwarg
 # recomputes once, with all of them gone; an enrolment's delete takes its stored row with it.
 
 
-def _deleted_through(origin, models: tuple[type[Model], ...]) -> bool:
-    model = origin.model if isinstance(origin, QuerySet) else type(origin)
-    return issubclass(model, models)
-
-
 def _session_deleted(sender, instance: Session, origin=None, **kwargs) -> None:
-    if not _deleted_through(origin, (Enrolment,)):
+    if not deleted_through(origin, (Enrolment,)):
         refresh_standings([instance.enrolment_id])
 
 
 def _checklist_deleted(sender, instance: Checklist, origin=None, **kwargs) -> None:
-    if not _deleted_through(origin, (Enrolment, Session)):
+    if not deleted_through(origin, (Enrolment, Session)):
         refresh_standings(_enrolments_of(sessions=[instance.session_id]))
 
 
 def _rating_deleted(sender, instance: ToolRating, origin=None, **kwargs) -> None:
-    if not _deleted_through(origin, (Enrolment, Session, Checklist)):
+    if not deleted_through(origin, (Enrolment, Session, Checklist)):
         refresh_standings(_enrolments_of(checklists=[instance.checklist_id]))
 
 
@@ -147,7 +113,7 @@ def _rating_deleted(sender, instance: ToolRating, origin=None, **kwargs) -> None
 
 def _session_claimed(sender, instance: Session, changes: dict, **kwargs) -> None:
     """programmes' scheduling writes held_on and due_date through claim_version, with no post_save."""
-    if not _names(INPUTS[Session]) & set(changes):
+    if not WATCH.touches(Session, changes):
         return
     enrolment = changes.get("enrolment", changes.get("enrolment_id"))
     refresh_standings([instance.enrolment_id, getattr(enrolment, "pk", enrolment)])
@@ -156,8 +122,7 @@ def _session_claimed(sender, instance: Session, changes: dict, **kwargs) -> None
 def connect() -> None:
     """Called by ChecklistsConfig.ready()."""
     uid = "checklists.standing"
-    for model in INPUTS:
-        pre_save.connect(_remember_inputs, sender=model, dispatch_uid=f"{uid}.pre_save.{model.__name__}")
+    WATCH.connect(uid)
     post_save.connect(_session_saved, sender=Session, dispatch_uid=f"{uid}.session_saved")
     post_save.connect(_checklist_saved, sender=Checklist, dispatch_uid=f"{uid}.checklist_saved")
     post_save.connect(_rating_saved, sender=ToolRating, dispatch_uid=f"{uid}.rating_saved")

@@ -7,7 +7,7 @@ and the deletes that cascade.
 The counts are computed from each response's link and answers (could_improve, rating), from which
 session each link is on, and from those sessions' enrolment and attendees. Opening or closing a
 link changes none of them (only that the link exists counts). A save refreshes only when one of
-those fields changed, read from the database just before the save (pre_save): an edit of a
+those fields changed, read from the database just before the save (pre_save, core.derived.InputWatch): an edit of a
 session's notes, or of a session without a feedback link, costs one read and no recompute. Raw
 saves (loaddata) and bulk inserts are left to `manage.py rebuild_feedback_tallies` or a call of
 refresh_feedback_tallies() by whoever makes them.
@@ -15,10 +15,11 @@ refresh_feedback_tallies() by whoever makes them.
 
 from __future__ import annotations
 
-from django.db.models import Model, Q, QuerySet
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models import Model, Q
+from django.db.models.signals import post_delete, post_save
 
 from core.concurrency import version_claimed
+from core.derived import InputWatch, deleted_through
 from programmes.models import Enrolment, Session
 
 from .models import FeedbackLink, FeedbackResponse
@@ -30,14 +31,10 @@ INPUTS: dict[type[Model], tuple[str, ...]] = {
     FeedbackLink: ("session_id",),
     FeedbackResponse: ("link_id", "could_improve", "rating"),
 }
-_BEFORE = "_feedback_tally_inputs"  # the instance's inputs as saved, read by pre_save
-_UNKNOWN = object()  # not found before the save: refresh whatever it was
-_UNTOUCHED = object()  # a save that changes no count: it writes none of the inputs, or a session without a link
-
-
-def _names(attnames: tuple[str, ...]) -> set[str]:
-    """Both spellings a caller may use in update_fields or claim_version changes: link and link_id."""
-    return {*attnames, *(name.removesuffix("_id") for name in attnames)}
+# A session without a feedback link counts nowhere: its saves change no count, and bring no link along.
+WATCH = InputWatch(
+    INPUTS, tag="_feedback_tally_inputs", skip_if={Session: ("feedback_link", lambda link: link is None)}
+)
 
 
 def _enrolments_of(*, sessions=(), links=()) -> list[int]:
@@ -49,42 +46,13 @@ def _enrolments_of(*, sessions=(), links=()) -> list[int]:
     return list(rows.values_list("enrolment_id", flat=True).distinct())
 
 
-def _remember_inputs(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
-    inputs = INPUTS[sender]
-    if raw or instance._state.adding:
-        before = None
-    elif update_fields is not None and not _names(inputs) & set(update_fields):
-        before = _UNTOUCHED
-    else:
-        read = (*inputs, "feedback_link") if sender is Session else inputs
-        saved = sender._base_manager.filter(pk=instance.pk).values_list(*read).first()
-        if saved is None:
-            before = _UNKNOWN
-        elif sender is Session and saved[-1] is None:
-            before = _UNTOUCHED  # no link: its attendees count nowhere, and it brings no link along
-        else:
-            before = dict(zip(inputs, saved, strict=False))
-    setattr(instance, _BEFORE, before)
-
-
-def _changed(sender, instance) -> dict | None:
-    """The inputs as saved before this save when any of them changed (else None); {} when unknown."""
-    before = instance.__dict__.pop(_BEFORE, None)
-    if before is None or before is _UNTOUCHED:
-        return None
-    if before is _UNKNOWN:
-        return {}
-    after = {name: getattr(instance, name) for name in INPUTS[sender]}
-    return before if before != after else None
-
-
 # --- Saves ------------------------------------------------------------------------------------------
 
 
 def _session_saved(sender, instance: Session, created: bool, raw=False, **kwargs) -> None:
     if raw or created:  # a new session has no link yet
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:
         refresh_feedback_tallies([before.get("enrolment_id"), instance.enrolment_id])
 
@@ -95,7 +63,7 @@ def _link_saved(sender, instance: FeedbackLink, created: bool, raw=False, **kwar
     if created:  # the session's enrolment now has a link (and a row)
         refresh_feedback_tallies(_enrolments_of(sessions=[instance.session_id]))
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:  # moved to another session
         refresh_feedback_tallies(_enrolments_of(sessions=[before.get("session_id"), instance.session_id]))
 
@@ -106,7 +74,7 @@ def _response_saved(sender, instance: FeedbackResponse, created: bool, raw=False
     if created:
         refresh_feedback_tallies(_enrolments_of(links=[instance.link_id]))
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:
         refresh_feedback_tallies(_enrolments_of(links=[before.get("link_id"), instance.link_id]))
 
@@ -121,23 +89,18 @@ def _response_saved(sender, instance: FeedbackResponse, created: bool, raw=False
 # it), and by then no session of a deleted enrolment is left to store a row for.
 
 
-def _deleted_through(origin, models: tuple[type[Model], ...]) -> bool:
-    model = origin.model if isinstance(origin, QuerySet) else type(origin)
-    return issubclass(model, models)
-
-
 def _session_deleted(sender, instance: Session, origin=None, **kwargs) -> None:
-    if not _deleted_through(origin, (Enrolment,)):
+    if not deleted_through(origin, (Enrolment,)):
         refresh_feedback_tallies([instance.enrolment_id])
 
 
 def _link_deleted(sender, instance: FeedbackLink, origin=None, **kwargs) -> None:
-    if _deleted_through(origin, (FeedbackLink,)):
+    if deleted_through(origin, (FeedbackLink,)):
         refresh_feedback_tallies(_enrolments_of(sessions=[instance.session_id]))
 
 
 def _response_deleted(sender, instance: FeedbackResponse, origin=None, **kwargs) -> None:
-    if _deleted_through(origin, (FeedbackResponse,)):
+    if deleted_through(origin, (FeedbackResponse,)):
         refresh_feedback_tallies(_enrolments_of(links=[instance.link_id]))
 
 
@@ -147,7 +110,7 @@ def _response_deleted(sender, instance: FeedbackResponse, origin=None, **kwargs)
 def _session_claimed(sender, instance: Session, changes: dict, **kwargs) -> None:
     """programmes' session services write attendees (session_record_held) through claim_version,
     with no post_save. Only a session with a link counts: one read for those without."""
-    if not _names(INPUTS[Session]) & set(changes):
+    if not WATCH.touches(Session, changes):
         return
     if not FeedbackLink.objects.filter(session_id=instance.pk).exists():
         return
@@ -158,8 +121,7 @@ def _session_claimed(sender, instance: Session, changes: dict, **kwargs) -> None
 def connect() -> None:
     """Called by FeedbackConfig.ready()."""
     uid = "feedback.tally"
-    for model in INPUTS:
-        pre_save.connect(_remember_inputs, sender=model, dispatch_uid=f"{uid}.pre_save.{model.__name__}")
+    WATCH.connect(uid)
     post_save.connect(_session_saved, sender=Session, dispatch_uid=f"{uid}.session_saved")
     post_save.connect(_link_saved, sender=FeedbackLink, dispatch_uid=f"{uid}.link_saved")
     post_save.connect(_response_saved, sender=FeedbackResponse, dispatch_uid=f"{uid}.response_saved")

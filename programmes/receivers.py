@@ -6,7 +6,7 @@ plan row's change of kind (which session is the 12-week review).
 
 The progress is computed from each session's enrolment, number, plan row, due date, agreed start,
 day held and cancelled flag (programmes.services.progress). A save refreshes only when one of those
-changed, read from the database just before the save (pre_save): an edit of a note or of the
+changed, read from the database just before the save (pre_save, core.derived.InputWatch): an edit of a note or of the
 attendees costs one read and no recompute. The bulk writes (sessions made for an enrolment, the
 coaching slots agreed) send no signals: their services call refresh_progress() themselves. Raw
 saves (loaddata) are left to `manage.py rebuild_progress`.
@@ -14,10 +14,11 @@ saves (loaddata) are left to `manage.py rebuild_progress`.
 
 from __future__ import annotations
 
-from django.db.models import Model, QuerySet
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
 
 from core.concurrency import version_claimed
+from core.derived import InputWatch, deleted_through
 
 from .models import Enrolment, Session, SessionPlan
 from .services.progress import refresh_progress
@@ -27,37 +28,7 @@ INPUTS: dict[type[Model], tuple[str, ...]] = {
     Session: ("enrolment_id", "plan_id", "number", "due_date", "agreed_start", "held_on", "cancelled"),
     SessionPlan: ("kind",),
 }
-_BEFORE = "_programmes_progress_inputs"  # the instance's inputs as saved, read by pre_save
-_UNKNOWN = object()  # not found before the save: refresh whatever it was
-_UNTOUCHED = object()  # a save that writes none of the inputs
-
-
-def _names(attnames: tuple[str, ...]) -> set[str]:
-    """Both spellings a caller may use in update_fields or claim_version changes: plan and plan_id."""
-    return {*attnames, *(name.removesuffix("_id") for name in attnames)}
-
-
-def _remember_inputs(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
-    inputs = INPUTS[sender]
-    if raw or instance._state.adding:
-        before = None
-    elif update_fields is not None and not _names(inputs) & set(update_fields):
-        before = _UNTOUCHED
-    else:
-        saved = sender._base_manager.filter(pk=instance.pk).values_list(*inputs).first()
-        before = _UNKNOWN if saved is None else dict(zip(inputs, saved, strict=True))
-    setattr(instance, _BEFORE, before)
-
-
-def _changed(sender, instance) -> dict | None:
-    """The inputs as saved before this save when any of them changed (else None); {} when unknown."""
-    before = instance.__dict__.pop(_BEFORE, None)
-    if before is None or before is _UNTOUCHED:
-        return None
-    if before is _UNKNOWN:
-        return {}
-    after = {name: getattr(instance, name) for name in INPUTS[sender]}
-    return before if before != after else None
+WATCH = InputWatch(INPUTS, tag="_programmes_progress_inputs")
 
 
 def _session_saved(sender, instance: Session, created: bool, raw=False, **kwargs) -> None:
@@ -66,7 +37,7 @@ def _session_saved(sender, instance: Session, created: bool, raw=False, **kwargs
     if created:
         refresh_progress([instance.enrolment_id])
         return
-    before = _changed(sender, instance)
+    before = WATCH.changed(sender, instance)
     if before is not None:  # moved to another enrolment: both
         refresh_progress([before.get("enrolment_id"), instance.enrolment_id])
 
@@ -74,7 +45,7 @@ def _session_saved(sender, instance: Session, created: bool, raw=False, **kwargs
 def _plan_saved(sender, instance: SessionPlan, created: bool, raw=False, **kwargs) -> None:
     if raw or created:  # a new plan row has no sessions
         return
-    if _changed(sender, instance) is not None:  # the review kind moved: its sessions' enrolments
+    if WATCH.changed(sender, instance) is not None:  # the review kind moved: its sessions' enrolments
         refresh_progress(Session.objects.filter(plan=instance).values_list("enrolment_id", flat=True).distinct())
 
 
@@ -85,20 +56,15 @@ def _plan_saved(sender, instance: SessionPlan, created: bool, raw=False, **kwarg
 # lost the session as its next one (SET_NULL). A plan row with sessions cannot be deleted (PROTECT).
 
 
-def _deleted_through(origin, models: tuple[type[Model], ...]) -> bool:
-    model = origin.model if isinstance(origin, QuerySet) else type(origin)
-    return issubclass(model, models)
-
-
 def _session_deleted(sender, instance: Session, origin=None, **kwargs) -> None:
-    if not _deleted_through(origin, (Enrolment,)):
+    if not deleted_through(origin, (Enrolment,)):
         refresh_progress([instance.enrolment_id])
 
 
 def _session_claimed(sender, instance: Session, changes: dict, **kwargs) -> None:
     """programmes' session services write held_on, cancelled, due dates and agreed starts through
     claim_version, with no post_save. A bare bump (the admin's, before its save) changes nothing."""
-    if not _names(INPUTS[Session]) & set(changes):
+    if not WATCH.touches(Session, changes):
         return
     enrolment = changes.get("enrolment", changes.get("enrolment_id"))
     refresh_progress([instance.enrolment_id, getattr(enrolment, "pk", enrolment)])
@@ -107,8 +73,7 @@ def _session_claimed(sender, instance: Session, changes: dict, **kwargs) -> None
 def connect() -> None:
     """Called by ProgrammesConfig.ready()."""
     uid = "programmes.progress"
-    for model in INPUTS:
-        pre_save.connect(_remember_inputs, sender=model, dispatch_uid=f"{uid}.pre_save.{model.__name__}")
+    WATCH.connect(uid)
     post_save.connect(_session_saved, sender=Session, dispatch_uid=f"{uid}.session_saved")
     post_save.connect(_plan_saved, sender=SessionPlan, dispatch_uid=f"{uid}.plan_saved")
     post_delete.connect(_session_deleted, sender=Session, dispatch_uid=f"{uid}.session_deleted")

@@ -10,12 +10,9 @@ import threading
 import time
 
 import pytest
-from django import forms
 from django.apps import apps
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.urls import reverse
 
 from checklists.apps import stored_standings_run_length
 from checklists.models import Checklist, EnrolmentStanding, Tool, ToolRating
@@ -25,6 +22,7 @@ from conftest import skip_unless_postgresql
 from programmes.models import Enrolment, Session, SessionKind, SessionPlan, TemplateStatus
 from programmes.services import enrolment_update, session_cancel, session_record_held
 from tests import factories
+from tests.helpers import admin_change, admin_delete
 
 from .helpers import save_checklist, session_number
 
@@ -227,57 +225,6 @@ def test_a_rollback_leaves_the_row_as_it_was(personas, histories, run_length):
 
 
 # --- The admin ---------------------------------------------------------------------------------------
-
-
-def _form_data(form: forms.BaseForm, data: dict) -> None:
-    """What the browser would send back for the form unchanged."""
-    for name, field in form.fields.items():
-        bound = form[name]
-        if field.disabled:
-            continue
-        value = bound.value()
-        if isinstance(field.widget, forms.MultiWidget):
-            parts = value if isinstance(value, list) else field.widget.decompress(value)
-            for i, part in enumerate(parts):
-                data[f"{bound.html_name}_{i}"] = "" if part is None else str(part)
-        elif isinstance(field, forms.BooleanField):
-            if value:
-                data[bound.html_name] = "on"
-        elif isinstance(value, list | tuple):
-            data[bound.html_name] = [str(v) for v in value]
-        else:
-            data[bound.html_name] = "" if value is None else str(value)
-
-
-def admin_change(client, model, pk, **changes) -> None:
-    """Posts the admin change form of the row as it is shown, with `changes` (form field names) applied."""
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
-    response = client.get(url)
-    assert response.status_code == 200
-    data: dict = {}
-    _form_data(response.context["adminform"].form, data)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update({f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()})
-        for form in formset.forms:
-            _form_data(form, data)
-    data.update({key: str(value) for key, value in changes.items()})
-    response = client.post(url, data)
-    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
-
-
-def admin_delete(client, model, pk) -> None:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_delete", args=[pk])
-    response = client.post(url, {"post": "yes"})
-    assert response.status_code == 302
-    assert not model.objects.filter(pk=pk).exists()
-
-
-@pytest.fixture
-def superuser(client):
-    user = User.objects.create_superuser("root", "root@example.nhs.uk", "x-password-1")
-    client.force_login(user)
-    return client
 
 
 def test_admin_edits_and_deletes_of_ratings_and_checklists(personas, histories, superuser, run_length):

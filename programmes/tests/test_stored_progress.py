@@ -12,12 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from checklists.tests.test_stored_standing import admin_change, admin_delete
 from coaching.services import agreement_confirm
 from programmes.apps import stored_progress_rows
 from programmes.models import (
@@ -40,6 +38,7 @@ from programmes.services import (
     session_record_held,
 )
 from tests import factories
+from tests.helpers import admin_change, admin_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -275,13 +274,6 @@ def test_deletes_and_cascades(personas):
 
 
 # --- The admin ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def superuser(client):
-    user = User.objects.create_superuser("root", "root@example.nhs.uk", "x-password-1")
-    client.force_login(user)
-    return client
 
 
 def test_admin_session_edits_and_deletes(personas, superuser):
