@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core.concurrency import STALE_MESSAGE, StaleEdit, claim_version
+from core.derived import store_per_enrolment
 from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 from programmes.models import Enrolment, Session
 
@@ -207,24 +208,6 @@ _STANDING_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment
 _STANDING_COLUMNS = [f.name for f in dataclasses.fields(StandingFigures)]
 
 
-def _store_standings(figures: dict[int, StandingFigures], *, absent: Iterable[int]) -> None:
-    """Upserts the rows of `figures` and deletes those of `absent` (enrolments with no standing)."""
-    absent = list(absent)
-    for start in range(0, len(absent), 500):
-        EnrolmentStanding.objects.filter(enrolment_id__in=absent[start : start + 500]).delete()
-    if figures:
-        EnrolmentStanding.objects.bulk_create(
-            [
-                EnrolmentStanding(enrolment_id=enrolment_id, **dataclasses.asdict(values))
-                for enrolment_id, values in figures.items()
-            ],
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["enrolment"],
-            update_fields=_STANDING_COLUMNS,
-        )
-
-
 @transaction.atomic(savepoint=False)
 def refresh_standings(enrolment_ids: Iterable[int | None], *, run_length: int | None = None) -> None:
     """Recomputes these enrolments' stored checklist standings (EnrolmentStanding), in the caller's
@@ -241,7 +224,12 @@ def refresh_standings(enrolment_ids: Iterable[int | None], *, run_length: int | 
     run_length = sustained_run_length() if run_length is None else run_length
     advisory_xact_lock(_STANDING_LOCK, ids)
     figures = standing_figures(enrolments=Enrolment.objects.filter(pk__in=ids), run_length=run_length)
-    _store_standings(figures, absent=[pk for pk in ids if pk not in figures])
+    store_per_enrolment(
+        EnrolmentStanding,
+        {pk: dataclasses.asdict(v) for pk, v in figures.items()},
+        fields=_STANDING_COLUMNS,
+        absent=[pk for pk in ids if pk not in figures],
+    )
 
 
 @transaction.atomic
@@ -253,5 +241,10 @@ def rebuild_standings(*, run_length: int | None = None) -> int:
     advisory_xact_lock(_STANDING_LOCK, ids)
     figures = standing_figures(enrolments=Enrolment.objects.all(), run_length=run_length)
     stored = set(EnrolmentStanding.objects.values_list("enrolment_id", flat=True))
-    _store_standings(figures, absent=sorted(stored - set(figures)))
+    store_per_enrolment(
+        EnrolmentStanding,
+        {pk: dataclasses.asdict(v) for pk, v in figures.items()},
+        fields=_STANDING_COLUMNS,
+        absent=sorted(stored - set(figures)),
+    )
     return len(figures)

@@ -1,4 +1,6 @@
-"""Which writes change figures stored from other rows (programmes' session progress, checklists'
+"""Figures stored per enrolment from other rows: which writes change them, and how they are written.
+
+Which writes change figures stored from other rows (programmes' session progress, checklists'
 standings, feedback's counts): the one implementation of "read the inputs before a save, refresh
 after it only when one changed", used by each app's receivers.
 
@@ -11,7 +13,7 @@ row from the rows it cascades to, so that a cascade refreshes once, from the row
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.db.models import Model, QuerySet
 from django.db.models.signals import pre_save
@@ -87,3 +89,23 @@ class InputWatch:
         """Connects remember() as every input model's pre_save receiver."""
         for model in self.inputs:
             pre_save.connect(self.remember, sender=model, dispatch_uid=f"{uid}.pre_save.{model.__name__}")
+
+
+STORE_BATCH = 500  # rows a statement, for the upserts and deletes below
+
+
+def store_per_enrolment(model: type[Model], rows: dict[int, dict], *, absent: Iterable[int], fields: list[str]) -> None:
+    """Writes stored per-enrolment figures: upserts a row of `model` (keyed by its `enrolment`) for
+    each enrolment id in `rows` (field -> value) and deletes the rows of the `absent` ids (those with
+    nothing to store). `fields`: the columns an upsert overwrites."""
+    absent = list(absent)
+    for start in range(0, len(absent), STORE_BATCH):
+        model.objects.filter(enrolment_id__in=absent[start : start + STORE_BATCH]).delete()
+    if rows:
+        model.objects.bulk_create(
+            [model(enrolment_id=pk, **values) for pk, values in rows.items()],
+            batch_size=STORE_BATCH,
+            update_conflicts=True,
+            unique_fields=["enrolment"],
+            update_fields=fields,
+        )

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.concurrency import claim_version
+from core.derived import store_per_enrolment
 from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 from programmes.models import Enrolment, ProgrammeTemplate, Session
 
@@ -213,22 +214,6 @@ def content_change_update(
 # --- Stored feedback counts per enrolment --------------------------------------------------------
 
 _TALLY_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment figures (core.locks)
-_BATCH = 500
-
-
-def _store_tallies(tallies: dict[int, dict], *, absent: Iterable[int]) -> None:
-    """Upserts the rows of `tallies` and deletes those of `absent` (enrolments with no feedback link)."""
-    absent = list(absent)
-    for start in range(0, len(absent), _BATCH):
-        EnrolmentFeedback.objects.filter(enrolment_id__in=absent[start : start + _BATCH]).delete()
-    if tallies:
-        EnrolmentFeedback.objects.bulk_create(
-            [EnrolmentFeedback(enrolment_id=pk, **values) for pk, values in tallies.items()],
-            batch_size=_BATCH,
-            update_conflicts=True,
-            unique_fields=["enrolment"],
-            update_fields=list(TALLY_FIELDS),
-        )
 
 
 @transaction.atomic(savepoint=False)
@@ -246,7 +231,9 @@ def refresh_feedback_tallies(enrolment_ids: Iterable[int | None]) -> None:
         return
     advisory_xact_lock(_TALLY_LOCK, ids)
     tallies = enrolment_tallies(Session.objects.filter(enrolment_id__in=ids))
-    _store_tallies(tallies, absent=[pk for pk in ids if pk not in tallies])
+    store_per_enrolment(
+        EnrolmentFeedback, tallies, fields=list(TALLY_FIELDS), absent=[pk for pk in ids if pk not in tallies]
+    )
 
 
 @transaction.atomic
@@ -257,5 +244,5 @@ def rebuild_feedback_tallies() -> int:
     advisory_xact_lock(_TALLY_LOCK, ids)
     tallies = enrolment_tallies(Session.objects.all())
     stored = set(EnrolmentFeedback.objects.values_list("enrolment_id", flat=True))
-    _store_tallies(tallies, absent=sorted(stored - set(tallies)))
+    store_per_enrolment(EnrolmentFeedback, tallies, fields=list(TALLY_FIELDS), absent=sorted(stored - set(tallies)))
     return len(tallies)

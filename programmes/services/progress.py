@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import QuerySet
 
+from core.derived import store_per_enrolment
 from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 
 from ..models import SESSION_ORDER, Enrolment, EnrolmentProgress, Session, on_time_anchor
 
 _PROGRESS_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment figures (core.locks)
-_BATCH = 500
 
 PROGRESS_FIELDS = (
     "session_count",
@@ -34,6 +34,7 @@ PROGRESS_FIELDS = (
     "review_due_date",
     "review_held_on",
 )
+_UPDATE_FIELDS = [name.removesuffix("_id") for name in PROGRESS_FIELDS]  # next_session_id -> next_session
 # What the figures read of each session: the fields the model's own rules (is_open, is_held,
 # SessionPlan.is_review) and on_time_anchor() need. The receivers recompute when one of them changes.
 SESSION_INPUTS = ("enrolment", "number", "due_date", "agreed_start", "held_on", "cancelled", "plan__kind")
@@ -71,21 +72,6 @@ def progress_figures(sessions: QuerySet[Session]) -> dict[int, dict]:
     return figures
 
 
-def _store(figures: dict[int, dict], *, absent: Iterable[int]) -> None:
-    """Upserts the rows of `figures` and deletes those of `absent` (enrolments with no session)."""
-    absent = list(absent)
-    for start in range(0, len(absent), _BATCH):
-        EnrolmentProgress.objects.filter(enrolment_id__in=absent[start : start + _BATCH]).delete()
-    if figures:
-        EnrolmentProgress.objects.bulk_create(
-            [EnrolmentProgress(enrolment_id=pk, **values) for pk, values in figures.items()],
-            batch_size=_BATCH,
-            update_conflicts=True,
-            unique_fields=["enrolment"],
-            update_fields=[name.removesuffix("_id") for name in PROGRESS_FIELDS],
-        )
-
-
 @transaction.atomic(savepoint=False)
 def refresh_progress(enrolment_ids: Iterable[int | None]) -> None:
     """Recomputes these enrolments' stored progress (EnrolmentProgress) in the caller's transaction:
@@ -100,7 +86,9 @@ def refresh_progress(enrolment_ids: Iterable[int | None]) -> None:
         return
     advisory_xact_lock(_PROGRESS_LOCK, ids)
     figures = progress_figures(Session.objects.filter(enrolment_id__in=ids))
-    _store(figures, absent=[pk for pk in ids if pk not in figures])
+    store_per_enrolment(
+        EnrolmentProgress, figures, fields=_UPDATE_FIELDS, absent=[pk for pk in ids if pk not in figures]
+    )
 
 
 @transaction.atomic
@@ -110,5 +98,5 @@ def rebuild_progress() -> int:
     advisory_xact_lock(_PROGRESS_LOCK, Enrolment.objects.order_by("pk").values_list("pk", flat=True))
     figures = progress_figures(Session.objects.all())
     stored = set(EnrolmentProgress.objects.values_list("enrolment_id", flat=True))
-    _store(figures, absent=sorted(stored - set(figures)))
+    store_per_enrolment(EnrolmentProgress, figures, fields=_UPDATE_FIELDS, absent=sorted(stored - set(figures)))
     return len(figures)
