@@ -36,6 +36,10 @@ class Team(models.Model):
     department = models.CharField(max_length=200, blank=True)
     improvement_board = models.CharField(max_length=10, choices=ImprovementBoard.choices, default=ImprovementBoard.NONE)
     board_location = models.CharField(max_length=200, blank=True)
+    contact_name = models.CharField(max_length=200, blank=True, help_text="The team's lead for the programme.")
+    contact_email = models.EmailField(
+        blank=True, help_text="Gets the coaching sessions' calendar invitations, as the coach does."
+    )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:

@@ -34,8 +34,13 @@ class PersonChoiceField(forms.ModelChoiceField):
 class TeamForm(VersionedModelForm):
     class Meta:
         model = Team
-        fields = ["name", "site", "department", "improvement_board", "board_location"]
-        labels = {"name": "Team name", "improvement_board": "Improvement board"}
+        fields = ["name", "site", "department", "improvement_board", "board_location", "contact_name", "contact_email"]
+        labels = {
+            "name": "Team name",
+            "improvement_board": "Improvement board",
+            "contact_name": "Team contact",
+            "contact_email": "Team contact's email",
+        }
         help_texts = {"board_location": "Where the physical board is, or the link to the virtual one."}
 
 

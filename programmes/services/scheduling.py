@@ -86,6 +86,8 @@ def team_create(
     department: str = "",
     improvement_board: ImprovementBoard = ImprovementBoard.NONE,
     board_location: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
 ) -> Team:
     team = Team(
         name=name.strip(),
@@ -93,6 +95,8 @@ def team_create(
         department=department.strip(),
         improvement_board=improvement_board,
         board_location=board_location.strip(),
+        contact_name=contact_name.strip(),
+        contact_email=contact_email.strip(),
     )
     _full_clean(team)
     _save_checked(team, lambda: _full_clean(team))
@@ -109,12 +113,16 @@ def team_update(
     department: str,
     improvement_board: ImprovementBoard,
     board_location: str,
+    contact_name: str = "",
+    contact_email: str = "",
 ) -> Team:
     team.name = name.strip()
     team.site = site
     team.department = department.strip()
     team.improvement_board = improvement_board
     team.board_location = board_location.strip()
+    team.contact_name = contact_name.strip()
+    team.contact_email = contact_email.strip()
     _full_clean(team)
     claim_version(team, version)
     _save_checked(team, lambda: _full_clean(team))

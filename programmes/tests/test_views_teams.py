@@ -83,6 +83,22 @@ def test_team_edit_saves(login, personas):
     )
 
 
+def test_team_contact_is_saved_checked_and_shown(login, personas):
+    team = personas.enrolment.team
+    client = login("manager", personas)
+    url = reverse("programmes:team_edit", args=[team.pk])
+    fields = {"name": team.name, "site": team.site_id, "improvement_board": "none", "board_location": ""}
+    bad = client.post(url, {**fields, "contact_name": "Pat Lead", "contact_email": "not an address", "version": 1})
+    assertContains(bad, "Enter a valid email address.")
+    team.refresh_from_db()
+    assert (team.contact_email, team.version) == ("", 1)
+    client.post(url, {**fields, "contact_name": " Pat Lead ", "contact_email": "pat.lead@nhs.net", "version": 1})
+    team.refresh_from_db()
+    assert (team.contact_name, team.contact_email, team.version) == ("Pat Lead", "pat.lead@nhs.net", 2)
+    page = client.get(reverse("programmes:team", args=[team.pk]))
+    assertContains(page, "<a href=\"mailto:pat.lead@nhs.net\">pat.lead@nhs.net</a>", html=True)
+
+
 def test_team_edit_stale_form_is_refused_with_what_changed_and_the_first_save_kept(login, personas):
     team = personas.enrolment.team
     url = reverse("programmes:team_edit", args=[team.pk])
