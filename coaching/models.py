@@ -27,6 +27,12 @@ class CoachingAgreement(models.Model):
         'day the coach gave, not before session 1 was held. Decides "agreed at session 1".'
     )
     agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    clash_override_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the slots were agreed although some clash with the coach's other sessions or unavailable "
+        "dates; blank when none clashed.",
+    )
     # Bumped by every confirm and admin save (core.concurrency): the agreement page carries the
     # version it was opened on, 0 for "no agreement yet" (NO_AGREEMENT_VERSION).
     version = models.PositiveIntegerField(default=1)
@@ -125,7 +131,7 @@ class ReminderKind(models.TextChoices):
 NO_AGREEMENT_VERSION = 0
 
 
-class ReminderStatus(models.TextChoices):
+class SendStatus(models.TextChoices):
     """pending -> sending (claimed by one task, committed before the mail server is called) -> sent;
     sending -> pending after a mail server error (retried), or after the send bound has passed
     with the task gone (the sweep); pending -> failed when it will not be sent."""
@@ -136,15 +142,15 @@ class ReminderStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Reminder(models.Model):
-    """One reminder, claimed by inserting this row before the email goes out, and its send claimed
-    by setting it to sending (with a claim token) before the mail server is called."""
+ReminderStatus = SendStatus  # the name the reminder pages and tests know it by
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    due_date = models.DateField(help_text="The session's due date this reminder is for.")
-    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+
+class ClaimedSend(models.Model):
+    """An email claimed by inserting its row before it goes out (under a unique constraint of the
+    concrete model's), and its send claimed by setting it to sending (with a claim token) before the
+    mail server is called. coaching.services.sending holds the one state machine for every kind."""
+
+    status = models.CharField(max_length=10, choices=SendStatus.choices, default=SendStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Sends started (claims), failed ones included.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -153,21 +159,36 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=SendStatus.SENT) | Q(sent_at__isnull=False),
+                name="%(app_label)s_%(class)s_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SendStatus.SENDING, sending_since__isnull=False, claim__isnull=False)
+                | (~Q(status=SendStatus.SENDING) & Q(claim__isnull=True)),
+                name="%(app_label)s_%(class)s_sending_is_claimed",
+            ),
+        ]
+
+
+class Reminder(ClaimedSend):
+    """One reminder about one session to one person, claimed once (session, recipient, kind, due date)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    due_date = models.DateField(help_text="The session's due date this reminder is for.")
+
+    class Meta(ClaimedSend.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "recipient", "kind", "due_date"],
                 name="coaching_reminder_once_per_session_kind_due_date",
             ),
-            models.CheckConstraint(
-                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
-                name="coaching_reminder_sent_has_time",
-            ),
-            models.CheckConstraint(
-                condition=Q(status=ReminderStatus.SENDING, sending_since__isnull=False, claim__isnull=False)
-                | (~Q(status=ReminderStatus.SENDING) & Q(claim__isnull=True)),
-                name="coaching_reminder_sending_is_claimed",
-            ),
+            *ClaimedSend.Meta.constraints,
         ]
 
     def __str__(self) -> str:

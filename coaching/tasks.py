@@ -17,16 +17,17 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
-from .selectors.reminders import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
-from .services.reminders import (
+from .selectors.sending import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
+from .services.reminders import SEND_REMINDER_TASK, reminders_sweep
+from .services.sending import (
     SEND_MAX_RETRIES,
-    SEND_REMINDER_TASK,
+    SEND_TASK,
     TRANSIENT_ERRORS,
     is_permanent_error,
-    reminder_mark_failed,
-    reminder_send,
-    reminders_sweep,
+    mark_failed,
+    outbox_named,
     retry_countdown,
+    send_claimed,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,17 +47,8 @@ def sweep_reminders(today: str | None = None) -> int:
     return len(result.reminders)
 
 
-@shared_task(
-    bind=True,
-    name=SEND_REMINDER_TASK,
-    max_retries=SEND_MAX_RETRIES,
-    soft_time_limit=SEND_SOFT_TIME_LIMIT,
-    time_limit=SEND_TIME_LIMIT,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
-def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
-    """Sends one reminder's email once; mail server errors are retried, then marked failed.
+def _send_with_retries(task, outbox_name: str, pk: int, today: str | None) -> str:
+    """Sends one claimed email once; mail server errors are retried, then it is marked failed.
 
     The message is acknowledged when the task ends; a worker killed mid-send has it handed out
     again, and the task then finds the send claimed (sending) and does nothing. Once the send bound
@@ -65,15 +57,38 @@ def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
     On a worker, a retry is a new message with a countdown (60 s doubling, at most 4 min). Run eagerly
     (no broker) there is nothing to schedule it on, so the same bounded number of tries is made at once.
     """
-    retries = self.request.retries
+    outbox = outbox_named(outbox_name)
+    retries = task.request.retries
     while True:
         try:
-            return reminder_send(reminder_id=reminder_id, today=_day(today))
+            return send_claimed(outbox, pk, today=_day(today))
         except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
-            if is_permanent_error(exc) or retries >= self.max_retries:
-                reminder_mark_failed(reminder_id=reminder_id, error=f"{type(exc).__name__}: {exc}")
-                logger.warning("Reminder %s failed after %d tries: %s", reminder_id, retries + 1, exc)
+            if is_permanent_error(exc) or retries >= task.max_retries:
+                mark_failed(outbox.model, pk, error=f"{type(exc).__name__}: {exc}")
+                logger.warning("%s %s failed after %d tries: %s", outbox_name, pk, retries + 1, exc)
                 return "failed"
-            if not self.request.is_eager:
-                raise self.retry(exc=exc, countdown=retry_countdown(retries)) from exc
+            if not task.request.is_eager:
+                raise task.retry(exc=exc, countdown=retry_countdown(retries)) from exc
             retries += 1
+
+
+_SEND_OPTIONS = {
+    "bind": True,
+    "max_retries": SEND_MAX_RETRIES,
+    "soft_time_limit": SEND_SOFT_TIME_LIMIT,
+    "time_limit": SEND_TIME_LIMIT,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(name=SEND_REMINDER_TASK, **_SEND_OPTIONS)
+def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
+    """Sends one reminder's email once (see _send_with_retries)."""
+    return _send_with_retries(self, "reminder", reminder_id, today)
+
+
+@shared_task(name=SEND_TASK, **_SEND_OPTIONS)
+def send_claimed_email(self, outbox: str, pk: int, today: str | None = None) -> str:
+    """Sends one claimed email of any registered kind (coaching.services.sending.Outbox) once."""
+    return _send_with_retries(self, outbox, pk, today)

@@ -36,24 +36,22 @@ from django.utils import timezone
 from programmes.models import EnrolmentStatus, Session
 
 from ..models import Reminder, ReminderKind, ReminderStatus
+from .sending import (  # noqa: F401 - the send bound's names, as the reminder tests know them
+    SEND_SOFT_TIME_LIMIT,
+    SEND_TIME_LIMIT,
+    STALE_PENDING_AFTER,
+    STALE_SENDING_AFTER,
+    StaleSends,
+    stale_sending,
+    stale_sends,
+)
 
 # Session 1 held this many days ago without a coaching agreement -> remind the coach.
 AGREEMENT_REMINDER_DAYS = 2
 # A session due within this many days with no agreed time -> remind the coach.
 UPCOMING_REMINDER_DAYS = 2
-# Candidate sessions read (and claimed) per batch; stale pending reminders queued again per sweep.
+# Candidate sessions read (and claimed) per batch.
 BATCH_SIZE = 500
-# A reminder still pending this long after its claim lost its task (broker down when the sweep
-# ran, a message lost): the next sweep queues it again. Longer than the whole retry schedule.
-STALE_PENDING_AFTER = dt.timedelta(hours=2)
-# The send bound. On a worker the send task is stopped at SEND_SOFT_TIME_LIMIT (the row goes back
-# to pending and is retried) and killed at SEND_TIME_LIMIT; run in-process (no broker) it has no
-# time limit, but Django's SMTP backend gives up on each of a send's ~8 steps after EMAIL_TIMEOUT
-# (30 s). A reminder still sending STALE_SENDING_AFTER after its claim has lost its task (its
-# worker died mid-send): the sweep, or a redelivered task, may take it over and send it.
-SEND_SOFT_TIME_LIMIT = 60
-SEND_TIME_LIMIT = 90
-STALE_SENDING_AFTER = dt.timedelta(minutes=5)
 
 
 def escalation_days() -> int:
@@ -203,37 +201,9 @@ def reminders_due(*, today: dt.date) -> Iterator[list[PlannedReminder]]:
             last_pk = batch[-1].pk
 
 
-def stale_sending(*, now: dt.datetime) -> Q:
-    """Reminders whose send was claimed longer ago than the send bound: the task that claimed it is gone."""
-    return Q(status=ReminderStatus.SENDING, sending_since__lt=now - STALE_SENDING_AFTER)
-
-
-@dataclass(frozen=True)
-class StaleReminders:
-    """What the sweep queues again: ids, oldest first."""
-
-    pending: list[int]  # claimed over STALE_PENDING_AFTER ago and never sent: their task was lost
-    sending: list[int]  # sending for longer than the send bound: their worker died mid-send
-
-    @property
-    def ids(self) -> list[int]:
-        return sorted(self.pending + self.sending)
-
-
-def stale_reminders(*, now: dt.datetime) -> StaleReminders:
-    """Reminders left behind by a task that was lost or died (see StaleReminders), at most
-    BATCH_SIZE: one query."""
-    rows = (
-        Reminder.objects.filter(
-            Q(status=ReminderStatus.PENDING, created_at__lt=now - STALE_PENDING_AFTER) | stale_sending(now=now)
-        )
-        .order_by("pk")
-        .values_list("pk", "status")[:BATCH_SIZE]
-    )
-    pending, sending = [], []
-    for pk, status in rows:
-        (sending if status == ReminderStatus.SENDING else pending).append(pk)
-    return StaleReminders(pending=pending, sending=sending)
+def stale_reminders(*, now: dt.datetime) -> StaleSends:
+    """Reminders left behind by a task that was lost or died: one query."""
+    return stale_sends(Reminder, now=now)
 
 
 def reminder_for_sending(reminder_id: int) -> Reminder | None:
