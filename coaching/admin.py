@@ -1,4 +1,4 @@
-"""Admin for coaching: agreements, the reminder log and calendar feeds."""
+"""Admin for coaching: agreements, the logs of reminders, digests and invitations, calendar feeds."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from core.concurrency import VersionedAdminMixin
 
-from .models import CalendarFeed, CoachingAgreement, Reminder
+from .models import CalendarFeed, CoachingAgreement, Digest, Invitation, InvitationPreference, Reminder
 
 
 # VersionedAdminMixin: an agreement page opened before an admin edit is then refused, not applied over it.
@@ -46,6 +46,53 @@ class ReminderAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    """The log of digests (one email per person per day or week). A row is the claim that stops a
+    second email that period, so it is not written here; a failed one is sent again from Reminders."""
+
+    list_display = ["kind", "period", "recipient", "status", "attempts", "created_at", "sending_since", "sent_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["recipient__username", "recipient__email"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "period"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """The log of calendar invitations (one per session, address and SEQUENCE). A row is the claim
+    that stops a second email for that change, so it is not written here."""
+
+    list_display = ["method", "session", "email", "sequence", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["method", "status"]
+    search_fields = ["email", "name", "session__enrolment__team__name"]
+    list_select_related = ["session"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvitationPreference)
+class InvitationPreferenceAdmin(admin.ModelAdmin):
+    """Who turned calendar invitations off for themselves (each person sets it on their Invitations page)."""
+
+    list_display = ["user", "send_invitations", "updated_at"]
+    list_filter = ["send_invitations"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(CalendarFeed)

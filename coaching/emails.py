@@ -12,10 +12,11 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from programmes.models import grace_days
+from programmes.models import first_coaching_wait_limit, grace_days
 
-from .models import Reminder
-from .selectors.reminders import escalation_days
+from .models import Digest, Reminder, ReminderKind
+from .selectors.digests import WeeklyDigestContent
+from .selectors.reminders import PlannedReminder, escalation_days
 
 
 def site_url(viewname: str, *args) -> str | None:
@@ -65,6 +66,7 @@ def reminder_email_context(reminder: Reminder, *, today: dt.date, calendar_url: 
         "days_since_held": (today - session.held_on).days if session.held_on else None,
         "grace_days": grace_days(),
         "escalation_days": escalation_days(),
+        "first_coaching_wait_days": first_coaching_wait_limit(),
         "session_url": site_url("programmes:session", session.pk),
         "enrolment_url": site_url("programmes:enrolment", enrolment.pk),
         "calendar_url": calendar_url if is_coach else None,
@@ -75,11 +77,87 @@ def reminder_email_context(reminder: Reminder, *, today: dt.date, calendar_url: 
 def reminder_message(reminder: Reminder, *, today: dt.date, calendar_url: str | None = None) -> EmailMultiAlternatives:
     """The email, plain text with an HTML alternative, in the site's language (en-GB)."""
     context = reminder_email_context(reminder, today=today, calendar_url=calendar_url)
-    base = f"coaching/email/{reminder.kind}"
+    return _render(f"coaching/email/{reminder.kind}", context, reminder.recipient.email)
+
+
+# --- Digests: one email per person per period ----------------------------------------------------
+
+# How a daily digest's subject counts each kind of reminder.
+_DIGEST_COUNT_WORDS = {
+    ReminderKind.OVERDUE: "overdue",
+    ReminderKind.ESCALATION: "escalated",
+    ReminderKind.SLIPPING: "agreed late",
+    ReminderKind.SLOTS_NOT_AGREED: "slots not agreed",
+    ReminderKind.UPCOMING: "upcoming",
+    ReminderKind.FIRST_COACHING: "waiting for first coaching",
+}
+
+
+def _render(base: str, context: dict, to: str) -> EmailMultiAlternatives:
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context)
         html = render_to_string(f"{base}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[reminder.recipient.email])
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     return message
+
+
+def daily_digest_context(digest: Digest, *, items: list[PlannedReminder], calendar_url: str | None = None) -> dict:
+    """What a daily digest shows: its reminders grouped by kind, in the sweep's order of kinds.
+    items: PlannedReminder per carried reminder (session, plan, team, site, cohort, coach loaded)."""
+    order = list(ReminderKind)
+    groups = []
+    for kind in order:
+        lines = [
+            {
+                "session": p.session,
+                "team": p.session.enrolment.team,
+                "site": p.session.enrolment.team.site,
+                "cohort": p.session.enrolment.cohort,
+                "due_date": p.due_date,
+                "detail": p.detail(),
+                "no_coach": p.session.enrolment.coach_id is None,
+                "session_url": site_url("programmes:session", p.session.pk),
+                "enrolment_url": site_url("programmes:enrolment", p.session.enrolment_id),
+            }
+            for p in items
+            if p.kind == kind
+        ]
+        if lines:
+            groups.append({"kind": kind, "label": kind.label, "lines": lines, "count": len(lines)})
+    summary = ", ".join(f"{g['count']} {_DIGEST_COUNT_WORDS[g['kind']]}" for g in groups)
+    return {
+        "digest": digest,
+        "recipient_name": person_name(digest.recipient),
+        "day": digest.period,
+        "count": len(items),
+        "summary": summary,
+        "groups": groups,
+        "calendar_url": calendar_url,
+        "home_url": settings.SITE_URL + "/",
+        "reminders_url": site_url("coaching:reminders"),
+    }
+
+
+def daily_digest_message(digest: Digest, *, items: list[PlannedReminder], calendar_url: str | None = None):
+    """The day's reminders to one person, in one email (plain text with an HTML alternative)."""
+    context = daily_digest_context(digest, items=items, calendar_url=calendar_url)
+    return _render("coaching/email/digest_daily", context, digest.recipient.email)
+
+
+def weekly_digest_message(digest: Digest, *, content: WeeklyDigestContent):
+    """An improvement manager's week, in one email."""
+    context = {
+        "digest": digest,
+        "recipient_name": person_name(digest.recipient),
+        "week": content.week,
+        "week_end": content.week + dt.timedelta(days=6),
+        "content": content,
+        "failed_total": content.failed_total,
+        "escalation_days": escalation_days(),
+        "first_coaching_wait_days": first_coaching_wait_limit(),
+        "home_url": settings.SITE_URL + "/",
+        "reminders_url": site_url("coaching:reminders"),
+    }
+    return _render("coaching/email/digest_weekly", context, digest.recipient.email)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
 
 from programmes.models import EnrolmentStatus, Session
 
@@ -47,51 +47,102 @@ def session_uid(session: Session) -> str:
     return f"qms-session-{session.pk}@qms-coach"
 
 
-def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) -> bytes:
-    """One VEVENT per session with an agreed start.
+def session_sequence(session: Session) -> int:
+    """The session's version plus its enrolment's: both are bumped on every save (a move, a
+    cancellation, a withdrawal, a reopening, a new coach), so it rises with each change and never
+    goes back. Reads session.enrolment."""
+    return session.version + session.enrolment.version
 
-    Each session must have plan, enrolment__team__site and enrolment__agreement__meeting loaded
-    (feed_sessions does).
 
-    SEQUENCE is the session's version plus its enrolment's: both are bumped on every save (a move,
-    a cancellation, a withdrawal, a reopening), so it rises with each change and never goes back.
+def session_called_off(session: Session) -> bool:
+    """Cancelled, or still to be held by a team that has withdrawn: it will not happen."""
+    enrolment = session.enrolment
+    return session.cancelled or (enrolment.status == EnrolmentStatus.WITHDRAWN and session.held_on is None)
+
+
+def session_event(session: Session, *, now: dt.datetime) -> Event:
+    """The one VEVENT of a session with an agreed start, for the feeds and the invitations alike:
+    UID, SEQUENCE, times in London with their TZID, summary, place, status.
+
+    The session must have plan, enrolment__team__site and enrolment__agreement__meeting loaded.
     """
+    enrolment = session.enrolment
+    team = enrolment.team
+    meeting = getattr(getattr(enrolment, "agreement", None), "meeting", None)
+    length = dt.timedelta(minutes=meeting.duration_minutes) if meeting else DEFAULT_LENGTH
+    start = timezone.localtime(session.agreed_start)  # Europe/London, so DTSTART carries its TZID
+    event = Event()
+    event.add("uid", session_uid(session))
+    event.add("dtstamp", now)
+    event.add("dtstart", start)
+    event.add("dtend", start + length)
+    event.add("sequence", session_sequence(session))
+    event.add("summary", f"QMS {session.plan.title} – {team.name} ({team.site.code})")
+    if session.location or (meeting and meeting.location):
+        event.add("location", session.location or meeting.location)
+    event.add("description", f"Session {session.number} of the QMS programme for {team.name}.")
+    event.add("url", settings.SITE_URL + reverse("programmes:enrolment", args=[enrolment.pk]))
+    event.add("status", "CANCELLED" if session_called_off(session) else "CONFIRMED")
+    return event
+
+
+def _calendar(*, method: str) -> Calendar:
     cal = Calendar()
     cal.add("prodid", "-//QMS Coach//Coaching sessions//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", settings.TIME_ZONE)
-    starts: list[dt.date] = []
-    for session in sessions:
-        if session.agreed_start is None:
-            continue
-        enrolment = session.enrolment
-        team = enrolment.team
-        meeting = getattr(getattr(enrolment, "agreement", None), "meeting", None)
-        length = dt.timedelta(minutes=meeting.duration_minutes) if meeting else DEFAULT_LENGTH
-        start = timezone.localtime(session.agreed_start)  # Europe/London, so DTSTART carries its TZID
-        event = Event()
-        event.add("uid", session_uid(session))
-        event.add("dtstamp", now)
-        event.add("dtstart", start)
-        event.add("dtend", start + length)
-        event.add("sequence", session.version + enrolment.version)
-        event.add("summary", f"QMS {session.plan.title} – {team.name} ({team.site.code})")
-        if session.location or (meeting and meeting.location):
-            event.add("location", session.location or meeting.location)
-        event.add("description", f"Session {session.number} of the QMS programme for {team.name}.")
-        event.add("url", settings.SITE_URL + reverse("programmes:enrolment", args=[enrolment.pk]))
-        # A withdrawn team's sessions still to come will not happen.
-        called_off = session.cancelled or (enrolment.status == EnrolmentStatus.WITHDRAWN and session.held_on is None)
-        event.add("status", "CANCELLED" if called_off else "CONFIRMED")
-        cal.add_component(event)
-        starts.append(start.date())
+    cal.add("method", method)
+    return cal
+
+
+def _add_timezone(cal: Calendar, starts: list[dt.date]) -> None:
+    """The VTIMEZONE the events' TZID names, before them."""
     if starts and settings.TIME_ZONE == LONDON:
         cal.subcomponents.insert(0, london_vtimezone())  # before the events that name it
     elif starts:
         # Another zone: icalendar's definition covering just the feed's years keeps the feed small.
         year = dt.timedelta(days=366)
         cal.add_missing_timezones(first_date=min(starts) - year, last_date=max(starts) + year)
+
+
+def build_calendar(*, name: str, sessions: Iterable[Session], now: dt.datetime) -> bytes:
+    """One VEVENT per session with an agreed start (session_event).
+
+    Each session must have plan, enrolment__team__site and enrolment__agreement__meeting loaded
+    (feed_sessions does).
+    """
+    cal = _calendar(method="PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    starts: list[dt.date] = []
+    for session in sessions:
+        if session.agreed_start is None:
+            continue
+        cal.add_component(session_event(session, now=now))
+        starts.append(timezone.localdate(session.agreed_start))
+    _add_timezone(cal, starts)
+    return cal.to_ical()
+
+
+def build_invitation(
+    *, session: Session, method: str, organizer: tuple[str, str], attendee: tuple[str, str], now: dt.datetime
+) -> bytes:
+    """An iMIP message's calendar (RFC 6047): the session's VEVENT (session_event: the feed's UID
+    and SEQUENCE) with METHOD REQUEST or CANCEL, its ORGANIZER and one ATTENDEE, each (address,
+    name). RSVP=FALSE: the app reads no replies."""
+    cal = _calendar(method=method)
+    event = session_event(session, now=now)
+    if method == "CANCEL":
+        event["status"] = "CANCELLED"
+    organizer_address = vCalAddress(f"mailto:{organizer[0]}")
+    organizer_address.params["cn"] = vText(organizer[1])
+    event.add("organizer", organizer_address)
+    attendee_address = vCalAddress(f"mailto:{attendee[0]}")
+    attendee_address.params["cn"] = vText(attendee[1] or attendee[0])
+    attendee_address.params["role"] = vText("REQ-PARTICIPANT")
+    attendee_address.params["partstat"] = vText("NEEDS-ACTION")
+    attendee_address.params["rsvp"] = vText("FALSE")
+    event.add("attendee", attendee_address)
+    cal.add_component(event)
+    _add_timezone(cal, [timezone.localdate(session.agreed_start)])
     return cal.to_ical()

@@ -125,6 +125,7 @@ class ReminderKind(models.TextChoices):
     SLIPPING = "slipping", "Session agreed past its due date"
     SLOTS_NOT_AGREED = "slots_not_agreed", "Coaching slots not agreed"
     UPCOMING = "upcoming", "Upcoming session without an agreed time"
+    FIRST_COACHING = "first_coaching", "Long wait to first coaching"
 
 
 # The version an agreement page carries when the team had no agreement when it was opened.
@@ -174,13 +175,46 @@ class ClaimedSend(models.Model):
         ]
 
 
+class DigestKind(models.TextChoices):
+    DAILY = "daily", "Daily reminders"
+    WEEKLY = "weekly", "Weekly digest"
+
+
+class Digest(ClaimedSend):
+    """One email to one person per period, claimed once (recipient, kind, period): the day's
+    reminders (daily), or an improvement manager's week (weekly, period = the week's Monday)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    kind = models.CharField(max_length=10, choices=DigestKind.choices)
+    period = models.DateField(help_text="The day (daily) or the week's Monday (weekly) this email is for.")
+
+    class Meta(ClaimedSend.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "period"], name="coaching_digest_once_per_period"),
+            *ClaimedSend.Meta.constraints,
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.period.isoformat()} to user {self.recipient_id}"
+
+
 class Reminder(ClaimedSend):
-    """One reminder about one session to one person, claimed once (session, recipient, kind, due date)."""
+    """One reminder about one session to one person, claimed once (session, recipient, kind, due date).
+    It goes out in the recipient's daily digest (digest: the one that carries it); its status follows
+    that digest's send (sent when the digest is)."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     due_date = models.DateField(help_text="The session's due date this reminder is for.")
+    digest = models.ForeignKey(
+        Digest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        help_text="The daily digest that carries it; empty until a sweep attaches it.",
+    )
 
     class Meta(ClaimedSend.Meta):
         constraints = [
@@ -220,3 +254,53 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed for coach {self.coach_id}" if self.coach_id else f"Calendar feed for team {self.team_id}"
+
+
+class InvitationMethod(models.TextChoices):
+    """The iMIP method of a calendar invitation (RFC 5546)."""
+
+    REQUEST = "REQUEST", "Invitation or update"
+    CANCEL = "CANCEL", "Cancellation"
+
+
+class Invitation(ClaimedSend):
+    """One calendar invitation (iMIP) for one change of one session to one address, claimed once:
+    (session, address, sequence). A later change has a higher sequence and so its own invitation."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="invitations")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        help_text="The coach it went to; empty for the team's contact, who has no account.",
+    )
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    sequence = models.PositiveIntegerField(help_text="The session's SEQUENCE in the feeds when it was claimed.")
+    method = models.CharField(max_length=10, choices=InvitationMethod.choices)
+
+    class Meta(ClaimedSend.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "email", "sequence"], name="coaching_invitation_once_per_session_address_sequence"
+            ),
+            *ClaimedSend.Meta.constraints,
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} for session {self.session_id} to {self.email} (sequence {self.sequence})"
+
+
+class InvitationPreference(models.Model):
+    """A person's choice about calendar invitations; no row: they are sent."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitation_preference"
+    )
+    send_invitations = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Calendar invitations {'on' if self.send_invitations else 'off'} for user {self.user_id}"

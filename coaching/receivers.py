@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from .models import SlotsState
 from .selectors import enrolment_slots
+from .selectors.clashes import session_clashes
 
 
 def agree_slots_after_session_1(sender, *, session, request, **kwargs) -> tuple[str, str] | None:
@@ -21,3 +22,8 @@ def agree_slots_after_session_1(sender, *, session, request, **kwargs) -> tuple[
         "Session 1 is recorded as held. Now agree the coaching slots with the team: choose the meeting "
         "they already hold, untick any dates that will not work, and confirm.",
     )
+
+
+def clashes_of_move(sender, *, session, start, **kwargs) -> list[str]:
+    """A session being moved: what the new time clashes with (coaching.selectors.clashes)."""
+    return [clash.message for clash in session_clashes(session=session, start=start)]

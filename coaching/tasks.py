@@ -18,6 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from .selectors.sending import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
+from .services.digests import weekly_digests_sweep
 from .services.reminders import SEND_REMINDER_TASK, reminders_sweep
 from .services.sending import (
     SEND_MAX_RETRIES,
@@ -45,6 +46,15 @@ def sweep_reminders(today: str | None = None) -> int:
     result = reminders_sweep(today=_day(today))
     logger.info("Reminder sweep for %s: %d reminders queued", result.today, len(result.reminders))
     return len(result.reminders)
+
+
+@shared_task(name="coaching.sweep_weekly_digests", soft_time_limit=240, time_limit=300, acks_late=True)
+def sweep_weekly_digests(today: str | None = None) -> int:
+    """The weekly sweep (beat, Monday 08:00 Europe/London): claims each improvement manager's digest
+    of the week, once per (manager, week), and queues its email."""
+    result = weekly_digests_sweep(today=_day(today))
+    logger.info("Weekly digest sweep for the week of %s: %d digests queued", result.week, len(result.digest_ids))
+    return len(result.digest_ids)
 
 
 def _send_with_retries(task, outbox_name: str, pk: int, today: str | None) -> str:

@@ -38,6 +38,12 @@ def can_change(user, coach_id: int | None) -> bool:
     return is_manager(user) or (is_coach(user) and coach_id is not None and coach_id == user.pk)
 
 
+def can_change_all_visible(user) -> bool:
+    """Whether this user may change every record they may read (visible_to): a manager, or a coach
+    who reads only their own teams (not also a lead). Then can_change() is true for every row."""
+    return is_manager(user) or (is_coach(user) and not is_lead(user))
+
+
 def check_access(user, coach_id: int | None, *, write: bool) -> None:
     """Returns if the user may read (write=False) or change (write=True) the records of an
     enrolment coached by `coach_id`; a lead writing gets PermissionDenied, anyone else Http404."""

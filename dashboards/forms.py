@@ -1,11 +1,14 @@
-"""The progress dashboard's filters and sort, read from the query string."""
+"""The progress dashboard's filters and sort, and the week page's choice of coach, read from the query string."""
 
 from __future__ import annotations
 
 from django import forms
 from django.http import QueryDict
 
+from core.roles import Role
+from programmes.forms import PersonChoiceField
 from programmes.models import Cohort, EnrolmentStatus, Site
+from programmes.selectors import users_in
 
 from .selectors import OVERDUE, SORTS
 
@@ -74,3 +77,18 @@ class ProgressFilterForm(forms.Form):
                 "aria_sort": ("descending" if descending else "ascending") if current else None,
             }
         return columns
+
+
+class WeekCoachForm(forms.Form):
+    """A manager's choice of whose week to see (?coach=<id>): one of the coaches, or empty for their
+    own. An id that is not a coach's is an error on the field."""
+
+    coach = PersonChoiceField(
+        label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="My own week", widget=_SELECT
+    )
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if "coach" in self.errors:  # the page says why beside the field (#coach-error)
+            attrs = {"class": "form-select is-invalid", "aria-invalid": "true", "aria-describedby": "coach-error"}
+            self.fields["coach"].widget.attrs.update(attrs)

@@ -29,6 +29,8 @@ from programmes.models import (
     Session,
     SessionChange,
     SessionPlan,
+    first_coaching_wait,
+    first_coaching_wait_limit,
     grace_days,
     overdue_cutoff,
 )
@@ -70,6 +72,7 @@ class EnrolmentFacts:
     # At the review's own checklist (checklists.models.EnrolmentStanding); None without one.
     review_sustained: int | None
     review_tools: int | None
+    first_coaching_held_on: dt.date | None = None  # the first coaching session's day held
 
 
 def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> list[EnrolmentFacts]:
@@ -89,6 +92,7 @@ def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> li
         "progress__review_held_on",
         "checklist_standing__review_sustained_count",
         "checklist_standing__review_tool_count",
+        "progress__first_coaching_held_on",
     )
     return [
         EnrolmentFacts(
@@ -100,6 +104,7 @@ def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> li
             review_held_on=review_held_on,
             review_sustained=review_sustained,
             review_tools=review_tools,
+            first_coaching_held_on=first_coaching_held_on,
         )
         for (
             pk,
@@ -110,6 +115,7 @@ def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> li
             review_held_on,
             review_sustained,
             review_tools,
+            first_coaching_held_on,
         ) in rows
     ]
 
@@ -240,6 +246,59 @@ def sustained_measure(facts: Sequence[EnrolmentFacts], *, run_length: int) -> Me
     )
 
 
+def first_coaching_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measure:
+    """The wait to first coaching (programmes.models.first_coaching_wait): its median over the teams
+    whose first coaching session is held, and the teams within the limit (those still waiting count
+    against it once they are over it)."""
+    limit = first_coaching_wait_limit()
+    waits = [
+        wait
+        for f in facts
+        if (
+            wait := first_coaching_wait(
+                session_1_held_on=f.session_1_held_on, first_coaching_held_on=f.first_coaching_held_on, today=today
+            )
+        )
+        is not None
+    ]
+    measured = sorted(w.days for w in waits if not w.waiting)
+    counted = [w for w in waits if not w.waiting or w.too_long]  # a team still within the limit is not judged yet
+    within = sum(1 for w in counted if not w.too_long)
+    waiting_long = sum(1 for w in waits if w.waiting and w.too_long)
+    _, percent = _percent_figure(within, len(counted), none="")
+    if measured:
+        figure = f"{_median_days(measured)} days"
+        detail = (
+            f"Median over {_teams(len(measured))} with a coaching session held (longest {measured[-1]} days); "
+            f"{within} of {len(counted)} within {limit} days"
+        )
+    else:
+        figure = "No coaching session held yet"
+        detail = "No team has held a coaching session yet"
+    if waiting_long:
+        detail += f"; {_teams(waiting_long)} still waiting after more than {limit} days"
+    return Measure(
+        key="first_coaching",
+        name="Wait to first coaching",
+        figure=figure,
+        detail=detail + ".",
+        how=(
+            "Days from session 1 held to the team's first coaching session held. Teams still waiting count "
+            f"against the {limit}-day limit once they pass it, and their improvement manager is told."
+        ),
+        numerator=within,
+        denominator=len(counted),
+        percent=percent,
+    )
+
+
+def _median_days(days: list[int]) -> str:
+    """The median of sorted whole days, as a whole or half day."""
+    middle = len(days) // 2
+    median = days[middle] if len(days) % 2 else (days[middle - 1] + days[middle]) / 2
+    return f"{median:g}"
+
+
 def version_measure(programme: ProgrammeVersions | None, *, follows: ProgrammeTemplate | None = None) -> Measure:
     current = programme.current if programme else None
     figure = f"Version {current.version}" if current else "No version published"
@@ -275,6 +334,7 @@ def measures_for(
         on_time_measure(facts, today=today),
         slots_measure(facts),
         sustained_measure(facts, run_length=run_length),
+        first_coaching_measure(facts, today=today),
         version_measure(programme, follows=follows),
     ]
 

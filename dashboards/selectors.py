@@ -35,18 +35,20 @@ from django.utils import timezone
 from checklists.selectors import ChecklistStanding, TeamChecklistSummary, checklist_standings
 from coaching.models import SlotsState, slots_state, slots_state_expression, slots_state_on
 from coaching.selectors import agreement_of, attention_key
-from feedback.selectors import FeedbackFigures, FeedbackTotals, feedback_figures
+from feedback.selectors import FeedbackFigures, FeedbackTotals, enrolment_feedback_figures, feedback_figures
 from programmes.access import enrolments_visible_to, sessions_visible_to
 from programmes.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    FirstCoachingWait,
     PdsaCycle,
     Session,
     SessionKind,
     SessionStatus,
     Site,
     days_scheduled_late,
+    first_coaching_wait,
     last_on_time_day,
     next_session_overdue,
     session_status,
@@ -71,6 +73,7 @@ class ProgressRow:
     sessions_due: int  # sessions held, or not cancelled and due by today
     standing: ChecklistStanding | None  # at the latest checklist
     feedback: FeedbackFigures | None  # None: no session has a feedback link
+    first_coaching: FirstCoachingWait | None = None  # the wait to first coaching; None before session 1
 
     @property
     def enrolment(self) -> Enrolment:
@@ -135,10 +138,15 @@ def shown_responses(figures: FeedbackFigures | None) -> int | None:
 
 
 def _sessions_for_rows() -> QuerySet[Session]:
-    """The session fields the rows read (status, next session, the review), in number order."""
-    return Session.objects.only(
-        "id", "enrolment_id", "plan_id", "number", "due_date", "agreed_start", "held_on", "cancelled"
-    ).chronological()
+    """The session fields the rows read (status, next session, the review, the first coaching session's
+    kind), in number order."""
+    return (
+        Session.objects.select_related("plan")
+        .only(
+            "id", "enrolment_id", "plan_id", "number", "due_date", "agreed_start", "held_on", "cancelled", "plan__kind"
+        )
+        .chronological()
+    )
 
 
 def programme_week_on(*, status: str, session1_date: dt.date, today: dt.date) -> int | None:
@@ -201,6 +209,7 @@ class DashboardRow:
     sustained_count: int | None
     tool_count: int | None
     feedback: FeedbackFigures | None
+    first_coaching: FirstCoachingWait | None = None  # the wait to first coaching; None before session 1
 
     @property
     def is_finished(self) -> bool:
@@ -373,9 +382,6 @@ _ROW_FIELDS = (
     "cohort_id",
     "cohort__start_date",
     "cohort__name",
-    "coach__first_name",
-    "coach__last_name",
-    "coach__username",
     "session1_date",
     "progress__held_count",
     "progress__next_session_id",
@@ -384,6 +390,15 @@ _ROW_FIELDS = (
     "progress__next_agreed_start",
     "progress__session_1_held_on",
     "agreement__agreed_on",
+    "progress__first_coaching_held_on",
+)
+# What the page's rows show that no order or filter needs, read for those rows only (so the query
+# that orders and pages every team joins fewer tables: planning it took longer than running it).
+_DETAIL_FIELDS = (
+    "pk",
+    "coach__first_name",
+    "coach__last_name",
+    "coach__username",
     "checklist_standing__adoption_score",
     "checklist_standing__sustained_count",
     "checklist_standing__tool_count",
@@ -391,18 +406,16 @@ _ROW_FIELDS = (
 
 
 def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, FeedbackFigures]) -> list[DashboardRow]:
-    """DashboardRows from _ROW_FIELDS values, in their order; one query for the sessions due by
-    today (none without rows)."""
-    due = {}
+    """DashboardRows from _ROW_FIELDS values, in their order; one query for those rows' details
+    (_DETAIL_FIELDS) and their sessions due by today (none without rows)."""
+    details = {}
     if values:
-        due = dict(
-            Session.objects.filter(enrolment_id__in=[v[0] for v in values])
-            .filter(Q(held_on__isnull=False) | Q(cancelled=False, due_date__lte=today))
-            .order_by()
-            .values("enrolment_id")
-            .annotate(n=Count("pk"))
-            .values_list("enrolment_id", "n")
-        )
+        details = {
+            pk: rest
+            for pk, *rest in Enrolment.objects.filter(pk__in=[v[0] for v in values])
+            .annotate(sessions_due=_sessions_due_count(today))
+            .values_list(*_DETAIL_FIELDS, "sessions_due")
+        }
     finished = set(EnrolmentStatus.finished())
     rows = []
     for (
@@ -415,9 +428,6 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
         cohort_id,
         cohort_start,
         cohort_name,
-        coach_first,
-        coach_last,
-        coach_username,
         session1_date,
         held,
         next_pk,
@@ -426,10 +436,9 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
         next_agreed,
         session_1_held_on,
         agreed_on,
-        adoption,
-        sustained,
-        tools,
+        first_coaching_held_on,
     ) in values:
+        coach_first, coach_last, coach_username, adoption, sustained, tools, sessions_due = details[pk]
         next_session = None
         if next_pk is not None and status not in finished:
             next_session = NextSession(pk=next_pk, number=next_number, due_date=next_due, agreed_start=next_agreed)
@@ -454,7 +463,7 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
                 coach_name=_person_name(coach_first, coach_last, coach_username),
                 week=programme_week_on(status=status, session1_date=session1_date, today=today),
                 held_count=held or 0,
-                sessions_due=due.get(pk, 0),
+                sessions_due=sessions_due,
                 next_session=next_session,
                 is_overdue=is_overdue,
                 days_overdue=days_overdue,
@@ -463,6 +472,9 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
                 sustained_count=sustained,
                 tool_count=tools,
                 feedback=feedback.get(pk),
+                first_coaching=first_coaching_wait(
+                    session_1_held_on=session_1_held_on, first_coaching_held_on=first_coaching_held_on, today=today
+                ),
             )
         )
     return rows
@@ -498,20 +510,25 @@ class DashboardSummary:
     slots_not_agreed: int
 
 
-def _summary(visible: QuerySet[Enrolment], today: dt.date) -> DashboardSummary:
-    """One aggregate query over every visible team."""
+def _summary(
+    visible: QuerySet[Enrolment], today: dt.date, *, matching: Q | None = None
+) -> tuple[DashboardSummary, int]:
+    """One aggregate query over every visible team: the summary, and how many teams match the
+    filters (`matching`: all without)."""
     counts = visible.aggregate(
         teams=Count("pk"),
         overdue=Count("pk", filter=next_session_overdue(today)),
         slots_not_agreed=Count("pk", filter=_slots_to_agree()),
         **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in EnrolmentStatus.values},
+        **({"matching": Count("pk", filter=matching)} if matching is not None else {}),
     )
-    return DashboardSummary(
+    summary = DashboardSummary(
         teams=counts["teams"],
         by_status=[(value, label, counts[f"status_{value}"]) for value, label in EnrolmentStatus.choices],
         overdue=counts["overdue"],
         slots_not_agreed=counts["slots_not_agreed"],
     )
+    return summary, counts.get("matching", counts["teams"])
 
 
 @dataclass(frozen=True)
@@ -550,43 +567,62 @@ def dashboard_page(
     filters in the order asked for (overdue teams first by default), counted, ordered and paged in
     SQL over the stored per-enrolment figures.
 
-    Six queries, whatever the number of teams: the count of matching teams (1), the page's rows (1),
-    the feedback figures of the page's cohorts (2), their sessions due by today (1), the summary
-    (1). Sorted by a feedback figure: every team's feedback figures (1) and the matching teams' ids
-    and names (1) instead of the count, then the page's rows (1), their sessions due by today (1)
-    and the summary (1).
+    Five queries, whatever the number of teams: the summary with the count of matching teams (1),
+    the page's rows (1), their feedback figures (2; 1 for a manager or a coach, who read no figure
+    under the minimum-group rule: enrolment_feedback_figures), their coaches, checklist standings
+    and sessions due by today (1). Sorted by a feedback figure: the summary (1), every team's
+    feedback figures (1), the matching teams' ids and names (1), the page's rows (1) and their
+    details (1).
     """
     visible = enrolments_visible_to(user)
-    matching = visible
+    filters = []
     if site_id is not None:
-        matching = matching.filter(team__site_id=site_id)
+        filters.append(Q(team__site_id=site_id))
     if cohort_id is not None:
-        matching = matching.filter(cohort_id=cohort_id)
+        filters.append(Q(cohort_id=cohort_id))
     if status == OVERDUE:
-        matching = matching.filter(next_session_overdue(today))
+        filters.append(next_session_overdue(today))
     elif status:
-        matching = matching.filter(status=status)
+        filters.append(Q(status=status))
+    matching = visible.filter(*filters)
     order = _sql_order(sort, today)
     if order is None:  # every team's feedback figures, to sort by them
+        summary, _ = _summary(visible, today)
         figures = feedback_figures(user=user).enrolments
         ids = _feedback_sorted(matching, sort, figures)
         paged = Paginator(ids, page_size).get_page(page)
         by_pk = {v[0]: v for v in visible.filter(pk__in=list(paged.object_list)).values_list(*_ROW_FIELDS)}
         values = [by_pk[pk] for pk in paged.object_list if pk in by_pk]
     else:
-        paged = Paginator(
+        summary, count = _summary(visible, today, matching=Q(*filters) if filters else None)
+        paginator = Paginator(
             matching.annotate(slots=slots_state_expression()).order_by(*order).values_list(*_ROW_FIELDS), page_size
         )
-        paged = paged.get_page(page)
+        paginator.count = count  # counted with the summary (its cached_property, set): no COUNT query
+        paged = paginator.get_page(page)
         values = list(paged.object_list)
+        rows_of = [v[0] for v in values]
         # The page's teams' figures: what the minimum-group rule hides among a cohort's teams
         # depends on that cohort's teams only (and on every cohort's totals, summed in SQL).
-        figures = feedback_figures(user=user, cohort_ids={v[_ROW_FIELDS.index("cohort_id")] for v in values}).enrolments
+        figures = enrolment_feedback_figures(
+            user=user, enrolment_ids=rows_of, cohort_ids={v[_ROW_FIELDS.index("cohort_id")] for v in values}
+        )
     return DashboardPage(
-        summary=_summary(visible, today),
+        summary=summary,
         matching=paged.paginator.count,
         page=paged,
         rows=_dashboard_rows(values, today=today, feedback=figures),
+    )
+
+
+def _first_coaching_from_sessions(sessions: list[Session], today: dt.date) -> FirstCoachingWait | None:
+    """The wait to first coaching from the sessions themselves (the stored figure's reference)."""
+    session_1 = next((s for s in sessions if s.number == 1), None)
+    first = next((s for s in sessions if s.plan.kind == SessionKind.COACHING and s.is_held), None)
+    return first_coaching_wait(
+        session_1_held_on=session_1.held_on if session_1 else None,
+        first_coaching_held_on=first.held_on if first else None,
+        today=today,
     )
 
 
@@ -598,6 +634,7 @@ def _progress_row(enrolment: Enrolment, *, today: dt.date, standing, feedback) -
         sessions_due=_sessions_due(sessions, today),
         standing=standing,
         feedback=feedback,
+        first_coaching=_first_coaching_from_sessions(sessions, today),
     )
 
 

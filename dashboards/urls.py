@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_week
 
 app_name = "dashboards"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("cohorts/<int:pk>/", views.cohort, name="cohort"),
     path("cohorts/<int:pk>/report/", views.cohort_report, name="cohort_report"),
     path("cohorts/<int:pk>/report.pdf", views.cohort_report_pdf, name="cohort_report_pdf"),
+    path("week/", views_week.week, name="week"),
 ]

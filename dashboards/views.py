@@ -16,7 +16,7 @@ from core.access import manager_or_lead_required, staff_role_required
 from core.exports import csv_response
 from core.pagination import pagination
 from feedback.selectors import min_group
-from programmes.models import Cohort
+from programmes.models import Cohort, first_coaching_wait_limit
 
 from .forms import ProgressFilterForm
 from .measures import AIM, aim_page, cohort_page
@@ -52,6 +52,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         "filtered": any(filters[key] for key in ("site_id", "cohort_id", "status")),
         "ignored": sorted(form.errors),
         "min_group": min_group(),
+        "first_coaching_limit": first_coaching_wait_limit(),
     }
     return render(request, "dashboards/progress.html", context)
 

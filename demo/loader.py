@@ -35,6 +35,7 @@ from django.utils import timezone
 from checklists.models import Checklist, RatingValue, Tool, ToolRating, UsageLevel
 from checklists.services import checklist_save
 from coaching.services import agreement_confirm, reminders_sweep
+from coaching.services.invitations import invitations_suppressed
 from core.roles import Role
 from feedback.models import FeedbackResponse
 from feedback.services import (
@@ -117,7 +118,7 @@ def seed_demo(*, today: dt.date, scale: int = 0, on_progress: Callable[[int], No
     if scale < 0:
         raise ValueError("scale must be 0 or more")
     debug = bool(settings.DEBUG)
-    with transaction.atomic():
+    with invitations_suppressed(), transaction.atomic():  # the demo's people are made up
         test_bed = ProgrammeTemplate.objects.filter(name=story.TEMPLATE_NAME, version=story.TEST_BED_VERSION).first()
         tools = list(Tool.objects.active().order_by("order", "name"))
         missing = set(story.RSH_RATINGS) - {tool.name for tool in tools}

@@ -27,10 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from core.access import can_change
+from core.access import can_change, can_change_all_visible
 from core.roles import is_manager
 from programmes.access import enrolments_visible_to, sessions_visible_to
 from programmes.models import Cohort, Enrolment, ProgrammeTemplate, Session
@@ -152,6 +153,14 @@ def _session_tally(counts: Sequence, *, attendees: int | None, restricted: bool)
     )
 
 
+def _hides_more(parent: _Tally, parent_withheld: bool, hidden: int) -> bool:
+    """Whether _withhold hides more of a parent's children than it has hidden so far (`hidden`:
+    those children's restricted responses, added up)."""
+    if parent.restricted == 0 or parent.too_small:  # nothing to protect, or all of it hidden already
+        return False
+    return not (hidden >= min_group() or (hidden == 0 and not parent_withheld))
+
+
 def _withhold(parent: _Tally, parent_withheld: bool, children: dict, withheld: set) -> None:
     """Hides more of a parent's children until those hidden cannot be worked out from the rest.
 
@@ -160,10 +169,8 @@ def _withhold(parent: _Tally, parent_withheld: bool, children: dict, withheld: s
     minimum; under a hidden parent (one big enough, hidden to protect a sibling) to at least the
     minimum, or its shown children would add up to it.
     """
-    if parent.restricted == 0 or parent.too_small:  # nothing to protect, or all of it hidden already
-        return
     hidden = sum(t.restricted for key, t in children.items() if key in withheld)
-    if hidden >= min_group() or (hidden == 0 and not parent_withheld):
+    if not _hides_more(parent, parent_withheld, hidden):
         return
     for key, tally in sorted(children.items(), key=lambda item: item[1].restricted):
         if key in withheld or tally.restricted == 0:
@@ -366,6 +373,18 @@ def _enrolment_tree(rows: Iterable[Sequence], *, user, by_cohort_rows: Iterable[
     the report.
     """
     restricted_of: dict[int | None, bool] = {}
+    by_enrolment, cohort_of = _enrolment_level(rows, user=user, restricted_of=restricted_of)
+    by_cohort = None
+    if by_cohort_rows is not None:
+        by_cohort = _cohort_tallies(by_cohort_rows, user=user, restricted_of=restricted_of)
+    return _tree_above_sessions(by_enrolment, cohort_of, restricted_of, by_cohort)
+
+
+def _enrolment_level(
+    rows: Iterable[Sequence], *, user, restricted_of: dict[int | None, bool]
+) -> tuple[dict[int, _Tally], dict[int, int]]:
+    """Each enrolment's tally (in the rows' order) and its cohort, from rows as _enrolment_tree's;
+    restricted_of caches, per coach id, whether this user reads their teams under the rule."""
     by_enrolment: dict[int, _Tally] = {}
     cohort_of: dict[int, int] = {}
     for enrolment_id, cohort_id, coach_id, _links, responses, yes, not_sure, no, rating_total, *attendance in rows:
@@ -385,10 +404,7 @@ def _enrolment_tree(rows: Iterable[Sequence], *, user, by_cohort_rows: Iterable[
             restricted=responses if restricted else 0,
         )
         cohort_of[enrolment_id] = cohort_id
-    by_cohort = None
-    if by_cohort_rows is not None:
-        by_cohort = _cohort_tallies(by_cohort_rows, user=user, restricted_of=restricted_of)
-    return _tree_above_sessions(by_enrolment, cohort_of, restricted_of, by_cohort)
+    return by_enrolment, cohort_of
 
 
 def enrolment_tallies(sessions: QuerySet) -> dict[int, dict]:
@@ -445,6 +461,23 @@ class FeedbackTotals:
         return self.cohorts.get(pk)
 
 
+def _cohort_sums(visible: QuerySet[Enrolment], **more) -> QuerySet:
+    """The rows _cohort_tallies reads: per cohort (in report order) and coach, the stored tallies
+    of the visible enrolments with a feedback link added up; then the aggregates in `more`."""
+    sums = {
+        f"sum_{name}": Count("pk", filter=Q(feedback_tally__attendees_recorded=True))
+        if name == "attendees_recorded"
+        else Sum(f"feedback_tally__{name}")
+        for name in TALLY_FIELDS
+    }
+    return (
+        visible.order_by(*_ENROLMENT_ORDER[:3])
+        .values("cohort_id", "coach_id")
+        .annotate(**sums, **more)
+        .values_list("cohort_id", "coach_id", *sums, *more)
+    )
+
+
 def feedback_figures(*, user, cohort_ids: Iterable[int] | None = None) -> FeedbackTotals:
     """The figures feedback_report gives per enrolment, cohort and overall, for the pages that show
     only those (the dashboards, aim and cohort pages).
@@ -465,18 +498,7 @@ def feedback_figures(*, user, cohort_ids: Iterable[int] | None = None) -> Feedba
     by_cohort_rows = None
     if cohort_ids is not None:
         enrolments = visible.filter(cohort_id__in=list(cohort_ids))
-        sums = {
-            f"sum_{name}": Count("pk", filter=Q(feedback_tally__attendees_recorded=True))
-            if name == "attendees_recorded"
-            else Sum(f"feedback_tally__{name}")
-            for name in TALLY_FIELDS
-        }
-        by_cohort_rows = list(
-            visible.order_by(*_ENROLMENT_ORDER[:3])
-            .values("cohort_id", "coach_id")
-            .annotate(**sums)
-            .values_list("cohort_id", "coach_id", *sums)
-        )
+        by_cohort_rows = list(_cohort_sums(visible))
     rows = (
         list(
             enrolments.order_by(*_ENROLMENT_ORDER).values_list(
@@ -493,6 +515,60 @@ def feedback_figures(*, user, cohort_ids: Iterable[int] | None = None) -> Feedba
         enrolments=tree.enrolment_figures(),
         has_links=bool(rows) if cohort_ids is None else bool(by_cohort_rows),
     )
+
+
+def enrolment_feedback_figures(
+    *, user, enrolment_ids: Iterable[int], cohort_ids: Iterable[int]
+) -> dict[int, FeedbackFigures]:
+    """feedback_figures(user=user, cohort_ids=cohort_ids).enrolments for these enrolments only (of
+    those cohorts): the figures of a page of teams.
+
+    For a user who may change every enrolment they read (a manager, a coach who is not also a
+    lead), no response is read under the minimum-group rule, so nothing is withheld and each
+    enrolment's figures are its own stored tallies: one query of these enrolments' rows. For anyone
+    else two queries: every cohort's tallies (as feedback_figures), with what is too small in each;
+    then these enrolments' rows, and all the rows of the few cohorts where _withhold hides more than
+    the teams too small to show (there, what it hides depends on every team of the cohort).
+    """
+    enrolment_ids = list(enrolment_ids)
+    if not enrolment_ids:
+        return {}
+    visible = enrolments_visible_to(user).filter(feedback_tally__isnull=False)
+    tallies = [f"feedback_tally__{name}" for name in TALLY_FIELDS]
+    if can_change_all_visible(user):
+        rows = visible.filter(pk__in=enrolment_ids).values_list("pk", "cohort_id", "coach_id", *tallies)
+        return _enrolment_tree(rows, user=user).enrolment_figures()
+    # Query 1: every cohort's tallies (what is hidden among cohorts needs them all: the cohort
+    # level is feedback_figures' own), and per cohort and coach the responses of the teams too
+    # small to show, were they read under the rule.
+    small = Q(feedback_tally__responses__gt=0, feedback_tally__responses__lt=min_group())
+    sums = list(_cohort_sums(visible, small=Coalesce(Sum("feedback_tally__responses", filter=small), 0)))
+    tree = _enrolment_tree([], user=user, by_cohort_rows=[row[:-1] for row in sums])
+    restricted_of = tree.restricted_coaches
+    small_of: dict[int, int] = {}
+    for cohort_id, coach_id, *_sums, small_responses in sums:
+        if restricted_of[coach_id]:
+            small_of[cohort_id] = small_of.get(cohort_id, 0) + small_responses
+    # _withhold hides a cohort's teams that are too small, then (in a few cohorts) more of them
+    # until the hidden ones cannot be worked out: only there does it read every team of the cohort.
+    crowded = {
+        pk
+        for pk in cohort_ids
+        if pk in tree.cohorts and _hides_more(tree.cohorts[pk], pk in tree.hidden_cohorts, small_of.get(pk, 0))
+    }
+    # Query 2: the page's teams, and every team of those cohorts, in report order.
+    rows = visible.filter(Q(pk__in=enrolment_ids) | Q(cohort_id__in=crowded)).order_by(*_ENROLMENT_ORDER)
+    by_enrolment, cohort_of = _enrolment_level(
+        rows.values_list("pk", "cohort_id", "coach_id", *tallies), user=user, restricted_of=restricted_of
+    )
+    hidden = {pk for pk, tally in by_enrolment.items() if tally.too_small}
+    children_of: dict[int, dict[int, _Tally]] = {}
+    for pk, tally in by_enrolment.items():
+        if cohort_of[pk] in crowded:
+            children_of.setdefault(cohort_of[pk], {})[pk] = tally
+    for pk, children in children_of.items():
+        _withhold(tree.cohorts[pk], pk in tree.hidden_cohorts, children, hidden)
+    return {pk: by_enrolment[pk].figures(withheld=pk in hidden) for pk in enrolment_ids if pk in by_enrolment}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -515,6 +516,9 @@ class EnrolmentProgress(models.Model):
     session_1_held_on = models.DateField(null=True)
     review_due_date = models.DateField(null=True, help_text="Of the 12-week review (SessionQuerySet.review).")
     review_held_on = models.DateField(null=True)
+    first_coaching_held_on = models.DateField(
+        null=True, help_text="The day the first coaching session (in session order) was held."
+    )
 
     class Meta:
         indexes = [
@@ -525,6 +529,44 @@ class EnrolmentProgress(models.Model):
     def __str__(self) -> str:
         return f"Progress of enrolment {self.enrolment_id}"
 
+    def first_coaching_wait(self, today: dt.date) -> FirstCoachingWait | None:
+        return first_coaching_wait(
+            session_1_held_on=self.session_1_held_on, first_coaching_held_on=self.first_coaching_held_on, today=today
+        )
+
+
+def first_coaching_wait_limit() -> int:
+    """Days from session 1 held to the first coaching session held before the manager is told."""
+    return settings.QMS_FIRST_COACHING_WAIT_DAYS
+
+
+@dataclass(frozen=True)
+class FirstCoachingWait:
+    """The wait to first coaching: days from session 1 held to the first coaching session held
+    (measured), or, while none is held yet, to today (still waiting)."""
+
+    days: int
+    waiting: bool
+
+    @property
+    def too_long(self) -> bool:
+        return self.days > first_coaching_wait_limit()
+
+    def __str__(self) -> str:
+        unit = "day" if self.days == 1 else "days"
+        return f"waiting {self.days} {unit}" if self.waiting else f"{self.days} {unit}"
+
+
+def first_coaching_wait(
+    *, session_1_held_on: dt.date | None, first_coaching_held_on: dt.date | None, today: dt.date
+) -> FirstCoachingWait | None:
+    """The one rule for the wait to first coaching; None before session 1 is held."""
+    if session_1_held_on is None:
+        return None
+    if first_coaching_held_on is not None:
+        return FirstCoachingWait(days=max(0, (first_coaching_held_on - session_1_held_on).days), waiting=False)
+    return FirstCoachingWait(days=max(0, (today - session_1_held_on).days), waiting=True)
+
 
 class SessionChange(models.Model):
     """A move of a session's agreed time, kept so slippage can be counted."""
@@ -533,6 +575,12 @@ class SessionChange(models.Model):
     from_start = models.DateTimeField(null=True, blank=True)
     to_start = models.DateTimeField()
     reason = models.CharField(max_length=500)
+    clash_override_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the new time was kept although it clashes with the coach's other sessions or unavailable "
+        "dates; blank when it did not clash.",
+    )
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(auto_now_add=True)
 

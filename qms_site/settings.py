@@ -334,6 +334,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "daily-reminder-sweep": {"task": "coaching.sweep_reminders", "schedule": crontab(hour=8, minute=0)},
+    "weekly-digest-sweep": {
+        "task": "coaching.sweep_weekly_digests",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
+    "daily-invitations-requeue": {"task": "coaching.requeue_invitations", "schedule": crontab(hour=8, minute=5)},
 }
 
 # Absolute address used in emails and calendar feeds (no request to read it from).
@@ -342,11 +347,18 @@ SITE_URL = env_str("QMS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Programme rules.
 QMS_SESSION_GRACE_DAYS = env_int("QMS_SESSION_GRACE_DAYS", 7)
 QMS_ESCALATION_DAYS = env_int("QMS_ESCALATION_DAYS", 14)
+# A weekly digest lists at most this many rows per section (and counts the rest).
+QMS_DIGEST_WEEKLY_ROWS = max(1, env_int("QMS_DIGEST_WEEKLY_ROWS", 50))
+# Session 1 held this many days without a coaching session held -> the improvement manager hears of it.
+QMS_FIRST_COACHING_WAIT_DAYS = max(1, env_int("QMS_FIRST_COACHING_WAIT_DAYS", 21))
 QMS_SUSTAINED_RUN_LENGTH = env_int("QMS_SUSTAINED_RUN_LENGTH", 2)
 QMS_FEEDBACK_MIN_GROUP = env_int("QMS_FEEDBACK_MIN_GROUP", 5)
 # Proposed coaching slots keep at least the plan's gap between sessions less this many weeks,
 # never under one week (coaching.recurrence.min_gap_weeks).
 QMS_SLOT_MIN_GAP_WEEKS_LESS = max(0, env_int("QMS_SLOT_MIN_GAP_WEEKS_LESS", 1))
+# A coaching slot clashes with another session of the same coach that starts or ends within
+# this many minutes of it (coaching.selectors.clashes).
+QMS_CLASH_BUFFER_MINUTES = max(0, env_int("QMS_CLASH_BUFFER_MINUTES", 15))
 # The public feedback form takes at most this many answers per link per window (flood protection).
 QMS_FEEDBACK_RATE_LIMIT = env_int("QMS_FEEDBACK_RATE_LIMIT", 100)
 QMS_FEEDBACK_RATE_WINDOW_SECONDS = env_int("QMS_FEEDBACK_RATE_WINDOW_SECONDS", 600)

@@ -52,6 +52,7 @@ class AgreementForm(VersionedForm):
     unavailable: the dates unticked before, carried in hidden inputs. version: the agreement's
     version the page was opened on (see agreement_version_field). agreed_on: the day the slots were
     agreed with the team, today when left empty (coaching.models.agreed_on_error says which days may be given).
+    clash_override, clash_override_reason: keep the slots despite their clashes, and why.
     """
 
     meeting = forms.ModelChoiceField(
@@ -71,6 +72,13 @@ class AgreementForm(VersionedForm):
         label="Day the slots were agreed with the team",
         what="The day the slots were agreed",
         error_messages={"invalid": "Enter the day the slots were agreed as a date."},
+    )
+    # Agreeing slots that clash (coaching.selectors.clashes) takes both; agreement_confirm checks them.
+    clash_override = forms.BooleanField(required=False)
+    clash_override_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        error_messages={"max_length": "Say why the clashing times are kept in at most 500 characters."},
     )
 
     def __init__(

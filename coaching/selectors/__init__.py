@@ -12,6 +12,16 @@ from .calendar import (
     feed_name,
     feed_sessions,
 )
+from .clashes import (
+    Clash,
+    Slot,
+    proposal_clashes,
+    session_clashes,
+    slot_clashes,
+)
+from .digests import (
+    failed_digests,
+)
 from .my_teams import (
     MyTeamRow,
     attention_key,
@@ -24,6 +34,7 @@ from .reminders import (
     last_reminders,
     reminder_counts,
     reminder_for_sending,
+    reminder_states,
     reminders_due,
     reminders_for_page,
     stale_reminders,
@@ -40,6 +51,11 @@ __all__ = [
     "enrolment_slots",
     "sessions_needing_slots",
     "slots_by_enrolment",
+    "Clash",
+    "Slot",
+    "proposal_clashes",
+    "session_clashes",
+    "slot_clashes",
     "feed_lookup",
     "feed_sessions",
     "feed_name",
@@ -49,5 +65,7 @@ __all__ = [
     "PlannedReminder",
     "reminders_due",
     "reminder_for_sending",
+    "reminder_states",
+    "failed_digests",
     "stale_reminders",
 ]

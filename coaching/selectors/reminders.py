@@ -29,11 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Window
+from django.db.models import Case, CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from programmes.models import EnrolmentStatus, Session
+from programmes.models import EnrolmentStatus, Session, first_coaching_wait, first_coaching_wait_limit
 
 from ..models import Reminder, ReminderKind, ReminderStatus
 from .sending import (  # noqa: F401 - the send bound's names, as the reminder tests know them
@@ -106,12 +106,27 @@ def _upcoming(today: dt.date) -> QuerySet[Session]:
     )
 
 
+def _first_coaching(today: dt.date) -> QuerySet[Session]:
+    # Session 1 (one per enrolment, so once per team) of teams whose wait to first coaching
+    # (programmes.models.first_coaching_wait) is over the limit: held more than the limit's days ago,
+    # no coaching session held since. From the stored progress: one indexed read.
+    return _of_current_teams(
+        Session.objects.filter(
+            number=1,
+            cancelled=False,
+            enrolment__progress__session_1_held_on__lt=today - dt.timedelta(days=first_coaching_wait_limit()),
+            enrolment__progress__first_coaching_held_on__isnull=True,
+        )
+    )
+
+
 _RULES = (
     _Rule(ReminderKind.OVERDUE, _overdue),
     _Rule(ReminderKind.ESCALATION, _escalation, to_manager=True),
     _Rule(ReminderKind.SLIPPING, _slipping, to_manager=True),
     _Rule(ReminderKind.SLOTS_NOT_AGREED, _slots_not_agreed),
     _Rule(ReminderKind.UPCOMING, _upcoming),
+    _Rule(ReminderKind.FIRST_COACHING, _first_coaching, to_manager=True),
 )
 
 
@@ -157,6 +172,9 @@ class PlannedReminder:
 
     def detail(self) -> str:
         session = self.session
+        if self.kind == ReminderKind.FIRST_COACHING:
+            wait = first_coaching_wait(session_1_held_on=session.held_on, first_coaching_held_on=None, today=self.today)
+            return f"session 1 held {session.held_on.isoformat()}, no coaching session held for {_days(wait.days)}"
         if self.kind == ReminderKind.SLOTS_NOT_AGREED:
             return f"held {session.held_on.isoformat()}, no coaching agreement"
         if self.kind == ReminderKind.UPCOMING:
@@ -248,17 +266,44 @@ def last_reminders(*, enrolment_ids: Iterable[int]) -> dict[int, Reminder]:
     return {reminder.enrolment_id: reminder for reminder in latest}
 
 
+def reminder_state() -> Case:
+    """A reminder's status as the pages show it: its digest's (pending, sending, failed) while the
+    digest that carries it is not sent, else its own."""
+    return Case(
+        When(status=ReminderStatus.SENT, then=Value(ReminderStatus.SENT.value)),
+        When(digest__isnull=False, then=F("digest__status")),
+        default=F("status"),
+        output_field=CharField(),
+    )
+
+
 def reminders_for_page(*, status: str = "") -> QuerySet[Reminder]:
-    """The reminder log, newest first, optionally one status, with what each row shows loaded."""
-    queryset = Reminder.objects.select_related(
-        "recipient", "session__plan", "session__enrolment__team__site", "session__enrolment__cohort"
-    ).order_by("-created_at", "-pk")
-    return queryset.filter(status=status) if status else queryset
+    """The reminder log, newest first, optionally one status (reminder_state: `state`), with what
+    each row shows loaded, and the digest that carries it."""
+    queryset = (
+        Reminder.objects.select_related(
+            "recipient", "session__plan", "session__enrolment__team__site", "session__enrolment__cohort", "digest"
+        )
+        .annotate(state=reminder_state())
+        .order_by("-created_at", "-pk")
+    )
+    return queryset.filter(state=status) if status else queryset
 
 
 def reminder_counts() -> dict[str, int]:
-    """Reminders by status, plus "all": one query."""
-    counts = Reminder.objects.aggregate(
-        all=Count("pk"), **{status: Count("pk", filter=Q(status=status)) for status in ReminderStatus.values}
+    """Reminders by status (reminder_state), plus "all": one query."""
+    counts = Reminder.objects.annotate(state=reminder_state()).aggregate(
+        all=Count("pk"), **{status: Count("pk", filter=Q(state=status)) for status in ReminderStatus.values}
     )
     return counts
+
+
+def reminder_states(*, reminder_ids: Iterable[int]) -> dict[int, str]:
+    """reminder_state of each of these reminders, by id: one query (a few on SQLite for many ids)."""
+    ids = sorted(set(reminder_ids))
+    states: dict[int, str] = {}
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        rows = Reminder.objects.filter(pk__in=chunk).annotate(state=reminder_state()).values_list("pk", "state")
+        states.update(rows)
+    return states

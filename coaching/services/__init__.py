@@ -1,5 +1,6 @@
 """Writes for coaching, one module per area as in coaching.views: agreement (the coaching slots),
-calendar (feed addresses), reminders (claiming and sending reminders)."""
+calendar (feed addresses), reminders (claiming and sending reminders),
+digests (one email per person per day, and a weekly one per improvement manager)."""
 
 from .agreement import (
     RE_AGREED_REASON,
@@ -11,6 +12,11 @@ from .calendar import (
     calendar_feed_for_coach,
     calendar_feed_for_team,
     calendar_feed_reset,
+)
+from .digests import (
+    daily_digests_attach,
+    digest_retry,
+    weekly_digests_sweep,
 )
 from .reminders import (
     reminder_mark_failed,
@@ -28,6 +34,9 @@ __all__ = [
     "calendar_feed_for_coach",
     "calendar_feed_for_team",
     "calendar_feed_reset",
+    "daily_digests_attach",
+    "digest_retry",
+    "weekly_digests_sweep",
     "reminders_sweep",
     "reminders_claim",
     "reminder_send",

@@ -17,8 +17,11 @@ from programmes.services.progress import refresh_progress
 from ..models import NO_AGREEMENT_VERSION, CoachingAgreement, agreed_on_error
 from ..recurrence import MeetingPattern, ProposedSlot, SlotAnchor, SlotRequest, propose_slots
 from ..selectors.agreement import sessions_needing_slots, slot_sessions
+from ..selectors.clashes import Clash, proposal_clashes
+from .invitations import invitations_note
 
 RE_AGREED_REASON = "Coaching slots re-agreed"
+CLASH_OVERRIDE_LABEL = "Keep these times despite the clashes"
 STALE_AGREEMENT_MESSAGE = (
     "Someone else agreed this team's coaching slots while you were choosing, so yours have not been saved. "
     "Your choice is still below, and what is agreed now is shown beside it: check both, then press "
@@ -53,6 +56,26 @@ def agreement_propose(
     )
 
 
+def _clash_override(clashes: dict[int, list[Clash]], override: bool | None, reason: str) -> str:
+    """The reason to keep for slots that clash ("" when none do); refused unless overridden with one."""
+    if not clashes:
+        return ""
+    numbers = ", ".join(str(n) for n in sorted(clashes))
+    which = (
+        f"The slot for session {numbers} clashes" if len(clashes) == 1 else f"The slots for sessions {numbers} clash"
+    )
+    if not override:
+        raise ValidationError(
+            {
+                "clash_override": f"{which} with the coach's diary (see below). Untick those dates, or tick "
+                f"“{CLASH_OVERRIDE_LABEL}” and say why."
+            }
+        )
+    if not reason.strip():
+        raise ValidationError({"clash_override_reason": "Say why the clashing times are kept."})
+    return reason.strip()
+
+
 @transaction.atomic
 def agreement_confirm(
     *,
@@ -63,6 +86,8 @@ def agreement_confirm(
     now: dt.datetime | None = None,
     version: int | None = None,
     agreed_on: dt.date | None = None,
+    clash_override: bool | None = None,
+    clash_override_reason: str = "",
 ) -> CoachingAgreement:
     """Agrees the coaching slots: fills the agreed start of every later session from the meeting.
 
@@ -77,6 +102,11 @@ def agreement_confirm(
     yet). If another confirm (or an admin edit) was saved since, StaleEdit is raised and nothing is
     saved, so that of two people confirming at once the second is told rather than overwriting the
     first. None (the app's own steps, the demo data): agreed whatever is saved now.
+
+    clash_override: whether the person keeps slots that clash with the coach's other sessions or
+    unavailable days (coaching.selectors.clashes); refused, with nothing saved, when some clash and
+    it is not ticked with a clash_override_reason, which the agreement keeps. None (the app's own
+    steps, the demo data): not checked.
     """
     if meeting.team_id != enrolment.team_id:
         raise ValidationError({"meeting": "Pick one of this team's meetings."})
@@ -110,6 +140,10 @@ def agreement_confirm(
             code="not_enough_dates",
         )
     sessions = {s.number: s for s in sessions_needing_slots(enrolment)}
+    clashes = {}
+    if clash_override is not None:
+        clashes = proposal_clashes(enrolment=enrolment, meeting=meeting, proposals=proposals, sessions=sessions)
+    override_reason = _clash_override(clashes, clash_override, clash_override_reason)
     changes = []
     moved = []
     for proposal in proposals:
@@ -124,6 +158,7 @@ def agreement_confirm(
                     from_start=session.agreed_start,
                     to_start=proposal.start,
                     reason=RE_AGREED_REASON,
+                    clash_override_reason=override_reason if proposal.number in clashes else "",
                     changed_by=user,
                 )
             )
@@ -133,6 +168,7 @@ def agreement_confirm(
     Session.objects.bulk_update(moved, ["agreed_start", "version", "updated_at"])
     if moved:
         refresh_progress([enrolment.pk])  # bulk_update sends no post_save
+        invitations_note(session_ids=[session.pk for session in moved])  # nor any signal
     SessionChange.objects.bulk_create(changes)
     agreed = {
         "meeting": meeting,
@@ -140,6 +176,7 @@ def agreement_confirm(
         "agreed_at": now,
         "agreed_on": agreed_on,
         "agreed_by": user,
+        "clash_override_reason": override_reason,
     }
     if existing is None:
         try:

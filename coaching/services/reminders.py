@@ -4,7 +4,9 @@ Which reminders are due, and to whom, is in coaching.selectors.reminders.
 The claim: the sweep claims a reminder by inserting its Reminder row (status pending) under the
 unique constraint (session, recipient, kind, due date) with INSERT ... ON CONFLICT DO NOTHING
 RETURNING, so of two sweeps, in parallel or one after the other, only one gets each row back.
-After the claim commits, a task per reminder id sends the email.
+Then each recipient's reminders go into their one digest of the day (coaching.services.digests:
+one email per person per day, claimed under its own unique constraint), and a task per digest
+sends it after the claim commits.
 
 The send: coaching.services.sending, the one state machine for every claimed email (claim the send
 in a committed UPDATE, send, mark sent; retry, fail, or take over a claim left by a dead worker).
@@ -21,13 +23,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from ..emails import person_name, recipient_is_coach, reminder_message, site_url
+from ..emails import person_name, reminder_message
 from ..models import Reminder, ReminderStatus
 from ..selectors.reminders import PlannedReminder, reminder_for_sending, reminders_due
-from .calendar import calendar_feed_for_coach
+from .digests import DIGESTS, calendar_url_for, daily_digests_attach
 from .sending import (  # noqa: F401 - the names the reminder tasks and tests know
     INTERRUPTED_ERROR,
     RETRY_BACKOFF_MAX_SECONDS,
@@ -99,13 +100,17 @@ class SweepResult:
     dry_run: bool
     reminders: list[PlannedReminder] = field(default_factory=list)  # claimed by this run (or would be)
     reminder_ids: list[int] = field(default_factory=list)  # their rows, in the same order
-    requeued: list[int] = field(default_factory=list)  # reminders left behind by a lost task, queued again
+    digest_ids: list[int] = field(default_factory=list)  # the day's digests that took reminders, queued
+    requeued: list[int] = field(default_factory=list)  # digests left behind by a lost task, queued again
 
 
 def reminders_sweep(*, today: dt.date, dry_run: bool = False, now: dt.datetime | None = None) -> SweepResult:
-    """Claims every reminder due on `today` and queues its email (after commit); dry_run claims nothing.
+    """Claims every reminder due on `today`, puts each recipient's into their digest of the day and
+    queues its email (after commit); dry_run claims nothing.
 
-    Safe to run any number of times, in parallel too: each reminder is claimed once.
+    Safe to run any number of times, in parallel too: each reminder is claimed once, and each
+    person's digest of the day once. Reminders claimed after that digest was sent (or while it is
+    being sent) wait for the next day's.
     """
     now = now or timezone.now()
     result = SweepResult(today=today, dry_run=dry_run)
@@ -121,33 +126,23 @@ def reminders_sweep(*, today: dt.date, dry_run: bool = False, now: dt.datetime |
                     continue  # another sweep claimed it between our read and our insert
                 result.reminders.append(planned)
                 result.reminder_ids.append(reminder_id)
-                send_after_commit(REMINDERS, reminder_id, today)
     if not dry_run:
-        result.requeued = requeue_stale(REMINDERS, now=now)
+        result.digest_ids = daily_digests_attach(today=today, now=now)
+        result.requeued = requeue_stale(DIGESTS, now=now)
     return result
 
 
 # --- Sending, once ----------------------------------------------------------------------------
 
 
-def _calendar_url(reminder: Reminder) -> str | None:
-    """The coach's calendar feed for an email to the coach, made if they have none yet."""
-    if not recipient_is_coach(reminder):
-        return None
-    try:
-        reverse("coaching:calendar", args=["token"])
-    except NoReverseMatch:
-        return None  # the feed's page is not there yet: no link, and no token made for nothing
-    return site_url("coaching:calendar", calendar_feed_for_coach(coach=reminder.recipient).token)
-
-
 def _reminder_message(reminder: Reminder, today: dt.date):
-    """The reminder's email, or why it cannot be sent."""
+    """One reminder's own email, or why it cannot be sent: for a reminder queued on its own before
+    digests (the sweep now sends digests), and the send tests."""
     recipient = reminder.recipient
     if not recipient.email or not recipient.is_active:
         why = "has no email address" if recipient.is_active else "has an inactive account"
         return f"{person_name(recipient)} {why}."
-    return reminder_message(reminder, today=today, calendar_url=_calendar_url(reminder))
+    return reminder_message(reminder, today=today, calendar_url=calendar_url_for(reminder))
 
 
 REMINDERS = register_outbox(

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from celery import current_app
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -87,6 +87,11 @@ def register_outbox(outbox: Outbox) -> Outbox:
 
 def outbox_named(name: str) -> Outbox:
     return _OUTBOXES[name]
+
+
+def registered_outboxes() -> list[Outbox]:
+    """Every kind of claimed email registered in this process, by name."""
+    return [_OUTBOXES[name] for name in sorted(_OUTBOXES)]
 
 
 def _task_args(outbox: Outbox, pk: int, today: dt.date | None) -> tuple:
@@ -235,3 +240,36 @@ def retry_countdown(retries: int) -> int:
     """Seconds before retry number retries + 1: 60, 120, 240, 240, 240 (RETRY_BACKOFF_MAX_SECONDS,
     which with a send's SEND_TIME_LIMIT stays within the broker's visibility timeout)."""
     return min(RETRY_BACKOFF_SECONDS * 2**retries, RETRY_BACKOFF_MAX_SECONDS)
+
+
+def insert_claims(model: type[ClaimedSend], rows: list[dict], *, unique: tuple[str, ...]) -> list[int]:
+    """Claims rows of `model` (field -> value, each naming every field of the first) by inserting
+    them as pending under the unique constraint on `unique`, skipping any that exist: INSERT ... ON
+    CONFLICT DO NOTHING RETURNING (PostgreSQL, and SQLite 3.35+). Returns the ids of the rows this
+    call inserted, the only ones it may send: one statement per batch of the database's size."""
+    if not rows:
+        return []
+    meta = model._meta
+    quote = connection.ops.quote_name
+    names = [*rows[0], "status", "attempts", "error", "created_at"]
+    fields = [meta.get_field(name) for name in names]
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
+    now = timezone.now()
+    inserted: list[int] = []
+    per_statement = max(connection.ops.bulk_batch_size(fields, rows), 1)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608 - names from the model, values as parameters
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+            )
+            params = []
+            for row in chunk:
+                values = [*(row[name] for name in rows[0]), SendStatus.PENDING, 0, "", now]
+                params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
+            cursor.execute(sql, params)
+            inserted.extend(pk for (pk,) in cursor.fetchall())
+    return inserted

@@ -71,4 +71,10 @@ def calendar_feed(context, *, team=None) -> dict:
         reset_url = reverse("coaching:calendar_reset")
         who = "your"
     feed_url = request.build_absolute_uri(reverse("coaching:calendar", args=[feed.token]))
-    return {"feed_url": feed_url, "reset_url": reset_url, "who": who}
+    return {"feed_url": feed_url, "webcal_url": webcal_url(feed_url), "reset_url": reset_url, "who": who}
+
+
+def webcal_url(feed_url: str) -> str:
+    """The feed's address as a webcal:// link, which calendar apps (Outlook among them) open as a
+    subscription rather than a download: the same address with its scheme replaced."""
+    return "webcal://" + feed_url.split("://", 1)[1]

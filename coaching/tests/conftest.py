@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from programmes.models import Cohort, Enrolment, EnrolmentStatus, Session
+from programmes.services.progress import refresh_progress
 from programmes.tests.fast_passwords import fast_passwords  # noqa: F401 (autouse)
 from tests import factories
 
@@ -57,6 +58,7 @@ class Programme:
         for session in held:
             session.held_on = session.due_date
         Session.objects.bulk_update(held, ["held_on"])
+        refresh_progress([enrolment.pk])  # bulk_update sends no signals: keep the stored progress current
         if agreement:
             factories.CoachingAgreementFactory(enrolment=enrolment, agreed_by=enrolment.coach or self.manager)
         return enrolment, sessions

@@ -8,11 +8,13 @@ import threading
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from coaching.models import Reminder, ReminderKind, ReminderStatus
+from coaching.models import Digest, DigestKind, Reminder, ReminderKind, ReminderStatus
 from coaching.selectors.reminders import STALE_SENDING_AFTER, PlannedReminder
 from coaching.services.reminders import INTERRUPTED_ERROR, reminders_claim, reminders_sweep
 from programmes.models import EnrolmentStatus, Session
+from programmes.services import session_record_held
 from tests import factories
 
 OVERDUE, ESCALATION = ReminderKind.OVERDUE, ReminderKind.ESCALATION
@@ -218,11 +220,17 @@ def test_sweep_twice_sends_each_email_once(programme, mailoutbox, django_capture
         first = reminders_sweep(today=today)
     with django_capture_on_commit_callbacks(execute=True):
         second = reminders_sweep(today=today)
-    assert len(first.reminders) == 15  # A: 7 overdue and escalated; B: 2-7 overdue and escalated, slots
+    # A: 7 overdue and escalated; B: 2-7 overdue and escalated, slots, and its long wait to first coaching
+    assert len(first.reminders) == 16
     assert second.reminders == []
-    assert len(mailoutbox) == 15
-    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 15
+    # One email per person: the coach's 8 (overdue and slots), the manager's 7 escalations and B's wait.
+    assert sorted((m.to[0], m.subject.split(":")[0]) for m in mailoutbox) == [
+        ("helen@example.nhs.uk", "8 reminders for Tuesday 30 December"),
+        ("rachel@example.nhs.uk", "8 reminders for Tuesday 30 December"),
+    ]
+    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 16
     assert sorted(first.reminder_ids) == sorted(Reminder.objects.values_list("pk", flat=True))
+    assert (len(first.digest_ids), second.digest_ids) == (2, [])
 
 
 @pytest.mark.django_db
@@ -241,39 +249,60 @@ def test_sweep_claims_rows_already_taken_by_another_sweep_only_once(programme, d
 
 
 @pytest.mark.django_db
-def test_stale_pending_reminder_is_queued_again_by_the_next_sweep(
+def test_reminder_claimed_but_never_put_in_a_digest_goes_in_the_next_sweeps(
     programme, mailoutbox, django_capture_on_commit_callbacks
 ):
-    """A claim whose task was lost (broker down at the time) is not left pending forever."""
+    """A claim whose sweep stopped before its digest (or from before digests) is not left pending forever."""
     _, sessions = programme.enrol(held_through=6)
     reminder = factories.ReminderFactory(session=sessions[7], recipient=programme.coach, kind=OVERDUE)
     Reminder.objects.filter(pk=reminder.pk).update(created_at=dt.datetime(2025, 12, 16, 8, tzinfo=dt.UTC))
     with django_capture_on_commit_callbacks(execute=True):
         result = reminders_sweep(today=dt.date(2025, 12, 17), now=dt.datetime(2025, 12, 17, 8, tzinfo=dt.UTC))
-    assert (result.reminders, result.requeued) == ([], [reminder.pk])
+    assert (result.reminders, result.requeued, len(result.digest_ids)) == ([], [], 1)
     assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
-    assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.digest_id) == (ReminderStatus.SENT, result.digest_ids[0])
+
+
+def pending_digest(programme, *, created_at: dt.datetime | None = None, **fields) -> Digest:
+    """Rachel's daily digest of 17 December carrying session 7's overdue reminder, as a sweep claimed it."""
+    _, sessions = programme.enrol(held_through=6)
+    digest = Digest.objects.create(recipient=programme.coach, kind=DigestKind.DAILY, period=dt.date(2025, 12, 17))
+    factories.ReminderFactory(session=sessions[7], recipient=programme.coach, kind=OVERDUE, digest=digest)
+    Digest.objects.filter(pk=digest.pk).update(created_at=created_at or timezone.now(), **fields)
+    digest.refresh_from_db()
+    return digest
 
 
 @pytest.mark.django_db
-def test_fresh_pending_reminder_is_left_to_its_task(programme, django_capture_on_commit_callbacks):
-    _, sessions = programme.enrol(held_through=6)
-    factories.ReminderFactory(session=sessions[7], recipient=programme.coach, kind=OVERDUE)
+def test_stale_pending_digest_is_queued_again_by_the_next_sweep(
+    programme, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A digest whose task was lost (broker down at the time) is not left pending forever."""
+    digest = pending_digest(programme, created_at=dt.datetime(2025, 12, 17, 8, tzinfo=dt.UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = reminders_sweep(today=dt.date(2025, 12, 17), now=dt.datetime(2025, 12, 17, 11, tzinfo=dt.UTC))
+    assert (result.reminders, result.requeued) == ([], [digest.pk])
+    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
+    assert list(Reminder.objects.values_list("status", flat=True)) == [ReminderStatus.SENT]
+
+
+@pytest.mark.django_db
+def test_fresh_pending_digest_is_left_to_its_task(programme, django_capture_on_commit_callbacks):
+    pending_digest(programme)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = reminders_sweep(today=dt.date(2025, 12, 17))
-    assert (result.requeued, len(callbacks)) == ([], 0)
+    assert (result.requeued, result.digest_ids, len(callbacks)) == ([], [], 0)
 
 
 CLAIMED_AT = dt.datetime(2025, 12, 17, 8, 0, tzinfo=dt.UTC)
 
 
-def sending_reminder(programme) -> Reminder:
-    """A reminder whose send a task claimed at CLAIMED_AT and never finished (its worker died mid-send)."""
-    _, sessions = programme.enrol(held_through=6)
-    return factories.ReminderFactory(
-        session=sessions[7],
-        recipient=programme.coach,
-        kind=OVERDUE,
+def sending_digest(programme) -> Digest:
+    """A digest whose send a task claimed at CLAIMED_AT and never finished (its worker died mid-send)."""
+    return pending_digest(
+        programme,
+        created_at=CLAIMED_AT,
         status=ReminderStatus.SENDING,
         sending_since=CLAIMED_AT,
         claim="0b7c3f5e-8a4d-4c1e-9f2a-6d5e4c3b2a10",
@@ -282,39 +311,40 @@ def sending_reminder(programme) -> Reminder:
 
 
 @pytest.mark.django_db
-def test_sweep_leaves_a_reminder_sending_within_the_send_bound_to_its_task(
+def test_sweep_leaves_a_digest_sending_within_the_send_bound_to_its_task(
     programme, mailoutbox, django_capture_on_commit_callbacks
 ):
-    reminder = sending_reminder(programme)
+    digest = sending_digest(programme)
     within = CLAIMED_AT + STALE_SENDING_AFTER  # not older than the bound yet
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = reminders_sweep(today=dt.date(2025, 12, 17), now=within)
     assert (result.requeued, len(callbacks), mailoutbox) == ([], 0, [])
-    reminder.refresh_from_db()
-    assert (reminder.status, reminder.claim is not None, reminder.attempts) == (ReminderStatus.SENDING, True, 1)
+    digest.refresh_from_db()
+    assert (digest.status, digest.claim is not None, digest.attempts) == (ReminderStatus.SENDING, True, 1)
 
 
 @pytest.mark.django_db
-def test_sweep_sends_again_once_a_reminder_left_sending_past_the_send_bound(
+def test_sweep_sends_again_once_a_digest_left_sending_past_the_send_bound(
     programme, mailoutbox, django_capture_on_commit_callbacks
 ):
-    reminder = sending_reminder(programme)
+    digest = sending_digest(programme)
     past = CLAIMED_AT + STALE_SENDING_AFTER + dt.timedelta(seconds=1)
     with django_capture_on_commit_callbacks() as callbacks:
         result = reminders_sweep(today=dt.date(2025, 12, 17), now=past)
     # Put back to pending, saying why, and queued again once.
-    assert (result.reminders, result.requeued, len(callbacks)) == ([], [reminder.pk], 1)
-    reminder.refresh_from_db()
-    assert (reminder.status, reminder.claim, reminder.sending_since, reminder.error) == (
+    assert (result.reminders, result.requeued, len(callbacks)) == ([], [digest.pk], 1)
+    digest.refresh_from_db()
+    assert (digest.status, digest.claim, digest.sending_since, digest.error) == (
         ReminderStatus.PENDING,
         None,
         None,
         INTERRUPTED_ERROR,
     )
     callbacks[0]()  # the queued send (eager here)
-    reminder.refresh_from_db()
-    assert (reminder.status, reminder.attempts, reminder.error) == (ReminderStatus.SENT, 2, "")
+    digest.refresh_from_db()
+    assert (digest.status, digest.attempts, digest.error) == (ReminderStatus.SENT, 2, "")
     assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
+    assert list(Reminder.objects.values_list("status", flat=True)) == [ReminderStatus.SENT]
     # The next sweep finds nothing left behind.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert reminders_sweep(today=dt.date(2025, 12, 17), now=past).requeued == []
@@ -344,10 +374,12 @@ def test_sweep_queries_do_not_grow_with_sessions_needing_no_reminder(programme, 
         programme.enrol(held_through=6, status=EnrolmentStatus.WITHDRAWN)
     large = _sweep_queries(today, dry_run=dry_run)
     assert len(large) == len(small)
-    # Dry run: one SELECT per rule (overdue, escalation, slipping, slots not agreed, upcoming). Sweep: the same,
-    # and for the one rule with a batch, SAVEPOINT + INSERT ... RETURNING + RELEASE, then the SELECT
-    # of reminders left behind (stale pending or sending).
-    assert len(small) == (5 if dry_run else 5 + 3 + 1)
+    # Dry run: one SELECT per rule (overdue, escalation, slipping, slots not agreed, upcoming, first coaching).
+    # Sweep: the same,
+    # and for the one rule with a batch, SAVEPOINT + INSERT ... RETURNING + RELEASE; the digests (SAVEPOINT,
+    # who waits, INSERT ... RETURNING, SELECT ... FOR UPDATE, UPDATE, RELEASE), then the SELECT of digests left
+    # behind (stale pending or sending).
+    assert len(small) == (6 if dry_run else 6 + 3 + 6 + 1)
 
 
 @pytest.mark.django_db
@@ -361,7 +393,7 @@ def test_sweep_queries_per_batch_not_per_session(programme, monkeypatch):
     for _ in range(6):
         programme.enrol(held_through=6)  # 9 overdue: still one batch
     large = _sweep_queries(today, dry_run=False)
-    assert len(large) == len(small) == 5 + 3 + 1
+    assert len(large) == len(small) == 6 + 3 + 6 + 1
     assert Reminder.objects.count() == 9
 
 
@@ -379,7 +411,9 @@ def test_sweep_reads_in_batches(programme, monkeypatch, django_capture_on_commit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_sweeps_in_parallel_threads_send_each_email_once(programme, mailoutbox, monkeypatch):
+def test_two_sweeps_in_parallel_threads_send_one_digest_per_person_and_each_reminder_once(
+    programme, mailoutbox, monkeypatch
+):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
     monkeypatch.setattr("coaching.selectors.reminders.BATCH_SIZE", 7)  # several batches, so the sweeps interleave
@@ -388,7 +422,7 @@ def test_two_sweeps_in_parallel_threads_send_each_email_once(programme, mailoutb
         programme.enrol(held_through=1, agreement=False)
     today = dt.date(2025, 12, 30)
     expected = len(reminders_sweep(today=today, dry_run=True).reminders)
-    assert expected == 6 * 2 + 6 * 13
+    assert expected == 6 * 2 + 6 * 13 + 6  # the last 6: each session-1-only team's long wait to first coaching
 
     start = threading.Barrier(2)
     results, errors = [], []
@@ -411,9 +445,25 @@ def test_two_sweeps_in_parallel_threads_send_each_email_once(programme, mailoutb
     claimed = [set(r.reminder_ids) for r in results]
     assert claimed[0].isdisjoint(claimed[1])
     assert len(claimed[0] | claimed[1]) == expected
-    assert len(mailoutbox) == expected
-    assert len({(tuple(m.to), m.subject) for m in mailoutbox}) == expected
-    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == expected
+    # One email per person that day, whichever sweep claimed which of their reminders.
+    assert sorted(m.to[0] for m in mailoutbox) == ["helen@example.nhs.uk", "rachel@example.nhs.uk"]
+    assert Digest.objects.filter(period=today).count() == 2
+    sent = Reminder.objects.filter(status=ReminderStatus.SENT).count()
+    # Any claimed after its person's digest went out waits, in no digest, for the next day's.
+    waiting = Reminder.objects.filter(status=ReminderStatus.PENDING, digest__isnull=True).count()
+    assert sent + waiting == expected
+    assert sum(int(m.subject.split()[0]) if m.subject[0].isdigit() else 1 for m in mailoutbox) == sent
+    mail_before = len(mailoutbox)
+    reminders_sweep(today=today + dt.timedelta(days=1))  # committed: its sends run at once (eager)
+    assert len(mailoutbox) - mail_before == len(
+        {
+            r
+            for r in Reminder.objects.filter(
+                sent_at__isnull=False, digest__period=today + dt.timedelta(days=1)
+            ).values_list("recipient_id", flat=True)
+        }
+    )
+    assert Reminder.objects.exclude(status=ReminderStatus.SENT).count() == 0
 
 
 # --- The overdue rule counts from the agreed time; slipping tells the manager once ----------------
@@ -449,3 +499,49 @@ def test_agreed_within_grace_is_not_slipping(programme):
     Session.objects.filter(pk=sessions[7].pk).update(agreed_start=dt.datetime(2025, 12, 15, 10, tzinfo=dt.UTC))
     assert review_due(dt.date(2025, 12, 10)) == []
     assert review_due(dt.date(2025, 12, 23)) == [("overdue", "PRH education", 7, "rachel")]
+
+
+# --- (e) a long wait to first coaching -> the improvement manager --------------------------------------
+
+
+def _first_coaching(today: dt.date) -> list[tuple[str, str, int, str]]:
+    return [k for k in due(today) if k[0] == ReminderKind.FIRST_COACHING]
+
+
+@pytest.mark.django_db
+def test_first_coaching_wait_over_the_limit_goes_to_the_manager_once(
+    programme, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.QMS_FIRST_COACHING_WAIT_DAYS = 21
+    programme.enrol(held_through=1, team_name="Waiting")  # session 1 held Monday 22 September 2025
+    programme.enrol(held_through=2, team_name="Coached")  # its first coaching session held
+    programme.enrol(held_through=0, team_name="Not started")
+    assert _first_coaching(dt.date(2025, 10, 13)) == []  # 21 days: not over the limit
+    assert _first_coaching(dt.date(2025, 10, 14)) == [("first_coaching", "Waiting", 1, "helen")]
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_sweep(today=dt.date(2025, 10, 14))
+    assert _first_coaching(dt.date(2025, 10, 15)) == []  # once per team
+    (reminder,) = Reminder.objects.filter(kind=ReminderKind.FIRST_COACHING)
+    assert (reminder.recipient.username, reminder.status) == ("helen", ReminderStatus.SENT)
+    (to_manager,) = [m for m in mailoutbox if m.to == ["helen@example.nhs.uk"]]
+    assert "Waiting" in to_manager.body and "no coaching session held for 22 days" in to_manager.body
+
+
+@pytest.mark.django_db
+def test_first_coaching_wait_follows_the_setting_and_is_measured_from_stored_progress(programme, settings):
+    settings.QMS_FIRST_COACHING_WAIT_DAYS = 30
+    _, sessions = programme.enrol(held_through=1, team_name="Waiting")
+    assert _first_coaching(dt.date(2025, 10, 22)) == []
+    assert _first_coaching(dt.date(2025, 10, 23)) == [("first_coaching", "Waiting", 1, "helen")]
+    # The first coaching session held (through the service, which keeps the stored progress): no escalation.
+    second = sessions[2]
+    second.refresh_from_db()
+    session_record_held(
+        session=second,
+        version=second.version,
+        held_on=dt.date(2025, 10, 20),
+        attendees=5,
+        notes="",
+        today=dt.date(2025, 10, 23),
+    )
+    assert _first_coaching(dt.date(2025, 10, 23)) == []

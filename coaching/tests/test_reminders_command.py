@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from coaching.models import Reminder, ReminderStatus
+from coaching.models import Digest, DigestKind, Reminder, ReminderStatus
 from tests import factories
 
 
@@ -41,7 +41,8 @@ def test_command_sends_in_process_once(programme, mailoutbox):
     enrolment, _ = programme.enrol(held_through=6, team_name="PRH education")
     out, err = run("--date", "2025-12-30")
     assert out == [*lines_for(enrolment.team.site.code), "2 reminders sent"]
-    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"], ["helen@example.nhs.uk"]]
+    assert sorted(m.to for m in mailoutbox) == [["helen@example.nhs.uk"], ["rachel@example.nhs.uk"]]  # one each
+    assert "Sent in 2 emails: one per person." in err
     assert run("--date", "2025-12-30")[0] == ["0 reminders sent"]
     assert run("--date", "2025-12-31")[0] == ["0 reminders sent"]
     assert len(mailoutbox) == 2
@@ -53,7 +54,9 @@ def test_command_reports_reminders_that_could_not_be_sent(programme, refusing_sm
     out, err = run("--date", "2025-12-30")
     assert out[-1] == "0 reminders sent"
     assert "2 reminders could not be sent: see the Reminders page." in err
-    assert list(Reminder.objects.values_list("status", "attempts")) == [(ReminderStatus.FAILED, 6)] * 2
+    # Each person's digest failed after its tries; its reminders wait in it, to be sent again from the page.
+    assert list(Digest.objects.values_list("status", "attempts")) == [(ReminderStatus.FAILED, 6)] * 2
+    assert list(Reminder.objects.values_list("status", "digest__status")) == [("pending", "failed")] * 2
 
 
 @pytest.mark.django_db
@@ -96,12 +99,12 @@ def test_demo_data_on_5_january_2026_tells_the_manager_prh_12_week_session_is_sl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_command_sends_a_reminder_whose_worker_died_mid_send_once_the_send_bound_has_passed(programme, mailoutbox):
+def test_command_sends_a_digest_whose_worker_died_mid_send_once_the_send_bound_has_passed(programme, mailoutbox):
     _, sessions = programme.enrol(held_through=6, team_name="PRH education")
     claimed_at = dt.datetime(2025, 12, 30, 8, 0, tzinfo=dt.UTC)
-    reminder = factories.ReminderFactory(
-        session=sessions[7],
-        recipient=programme.coach,
+    digest = Digest.objects.create(recipient=programme.coach, kind=DigestKind.DAILY, period=dt.date(2025, 12, 30))
+    reminder = factories.ReminderFactory(session=sessions[7], recipient=programme.coach, digest=digest)
+    Digest.objects.filter(pk=digest.pk).update(
         status=ReminderStatus.SENDING,
         sending_since=claimed_at,
         claim="3d6f1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
@@ -114,7 +117,8 @@ def test_command_sends_a_reminder_whose_worker_died_mid_send_once_the_send_bound
     with time_machine.travel(claimed_at + dt.timedelta(minutes=6), tick=False):  # past it
         out, err = run("--date", "2025-12-30")
     assert out == ["0 reminders sent"]
-    assert err.splitlines()[0] == "Queued again 1 reminders an earlier run left unsent."
+    assert err.splitlines()[0] == "Queued again 1 reminder emails an earlier run left unsent."
     assert [m.to for m in mailoutbox] == [["helen@example.nhs.uk"], ["rachel@example.nhs.uk"]]
+    digest.refresh_from_db()
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 2)
+    assert (digest.status, digest.attempts, reminder.status) == (ReminderStatus.SENT, 2, ReminderStatus.SENT)

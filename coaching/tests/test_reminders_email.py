@@ -9,6 +9,7 @@ import pytest
 from coaching.models import CalendarFeed
 from coaching.services import reminders_sweep
 from programmes.models import Session
+from tests import factories
 
 
 def send(today: dt.date, django_capture_on_commit_callbacks) -> None:
@@ -112,16 +113,45 @@ def test_overdue_email_for_a_team_without_coach_asks_the_manager_to_assign_one(
 def test_slots_not_agreed_and_upcoming_emails(
     programme, no_email_links, mailoutbox, django_capture_on_commit_callbacks
 ):
+    # One kind each, to two coaches: a person's only reminder of the day goes as its own email.
     enrolment, sessions = programme.enrol(held_through=1, agreement=False, team_name="New team")
     site = enrolment.team.site.code
     Session.objects.filter(pk=sessions[1].pk).update(held_on=dt.date(2025, 9, 25))
+    Session.objects.filter(pk=sessions[2].pk).update(agreed_start=dt.datetime(2025, 9, 29, 9, tzinfo=dt.UTC))
+    other, sessions = programme.enrol(held_through=1, coach=factories.CoachFactory(username="tom"), team_name="Other")
+    Session.objects.filter(pk=sessions[2].pk).update(agreed_start=None)
     send(dt.date(2025, 9, 27), django_capture_on_commit_callbacks)
-    assert [(m.subject, m.extra_headers) for m in mailoutbox] == [
+    assert sorted((m.subject, m.extra_headers) for m in mailoutbox) == [
         (f"Agree the coaching times with New team ({site})", {}),
-        (f"Session 2 for New team ({site}) is due on Monday 29 September with no agreed time", {}),
+        (f"Session 2 for Other ({other.team.site.code}) is due on Monday 29 September with no agreed time", {}),
     ]
-    assert "had session 1 on Thursday 25 September 2025, 2 days ago, but its coaching times" in mailoutbox[0].body
-    assert "is due in 2 days, on Monday 29 September 2025, and no time has been agreed" in mailoutbox[1].body
+    bodies = "\n".join(m.body for m in mailoutbox)
+    assert "had session 1 on Thursday 25 September 2025, 2 days ago, but its coaching times" in bodies
+    assert "is due in 2 days, on Monday 29 September 2025, and no time has been agreed" in bodies
+
+
+@pytest.mark.django_db
+def test_a_persons_reminders_of_the_day_go_in_one_email_grouped_by_kind(
+    programme, no_email_links, mailoutbox, django_capture_on_commit_callbacks
+):
+    enrolment, sessions = programme.enrol(held_through=1, agreement=False, team_name="New <team>")
+    site = enrolment.team.site.code
+    Session.objects.filter(pk=sessions[1].pk).update(held_on=dt.date(2025, 9, 25))
+    send(dt.date(2025, 9, 27), django_capture_on_commit_callbacks)
+    (message,) = mailoutbox
+    assert message.subject == "2 reminders for Saturday 27 September: 1 slots not agreed, 1 upcoming"
+    assert message.body.splitlines()[2] == (
+        "You have 2 reminders from QMS Coach for Saturday 27 September 2025 (1 slots not agreed, 1 upcoming)."
+    )
+    title_1, title_2 = sessions[1].plan.title, sessions[2].plan.title
+    assert (
+        f'- New <team> ({site}), session 1 "{title_1}", due 22 Sep 2025: held 2025-09-25, no coaching agreement'
+    ) in message.body
+    assert f'- New <team> ({site}), session 2 "{title_2}", due 29 Sep 2025: due in 2 days, no agreed time' in (
+        message.body
+    )
+    html = html_of(message)
+    assert "<strong>New &lt;team&gt;</strong>" in html and "New <team>" not in html
 
 
 @pytest.mark.django_db

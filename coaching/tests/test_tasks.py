@@ -34,7 +34,7 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from coaching.models import Reminder, ReminderKind, ReminderStatus
+from coaching.models import Digest, DigestKind, Reminder, ReminderKind, ReminderStatus
 from coaching.selectors.reminders import STALE_SENDING_AFTER
 from coaching.services.reminders import (
     SEND_MAX_RETRIES,
@@ -45,7 +45,7 @@ from coaching.services.reminders import (
     reminders_sweep,
     retry_countdown,
 )
-from coaching.tasks import send_reminder, sweep_reminders
+from coaching.tasks import send_claimed_email, send_reminder, sweep_reminders
 from conftest import require_service
 from qms_site.celery import app
 from tests import factories
@@ -372,11 +372,12 @@ def test_broker_down_the_sweep_logs_and_keeps_its_claims_then_a_later_sweep_send
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert [(type(r.exc_info[1]), "in on_commit()" in r.getMessage()) for r in errors] == [(OperationalError, True)]
     assert list(Reminder.objects.values_list("status", flat=True)) == [ReminderStatus.PENDING]
+    assert list(Digest.objects.values_list("status", flat=True)) == [ReminderStatus.PENDING]
     assert mailoutbox == []
     # The next day's sweep (the broker back; here, eager) queues it again, and it goes.
     with django_capture_on_commit_callbacks(execute=True):
         later = reminders_sweep(today=dt.date(2025, 12, 17), now=claimed_at + dt.timedelta(days=1))
-    assert (later.reminder_ids, later.requeued) == ([], result.reminder_ids)
+    assert (later.reminder_ids, later.requeued) == ([], result.digest_ids)
     assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
     assert list(Reminder.objects.values_list("status", flat=True)) == [ReminderStatus.SENT]
 
@@ -458,7 +459,7 @@ def real_worker():
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_sweep_queued_twice_sends_one_email_per_overdue_session(programme, real_worker):
+def test_real_worker_sweep_queued_twice_sends_one_digest_per_person(programme, real_worker):
     mail.outbox = []
     for name in ("Ward 22", "Pathology reception", "Theatres admin"):
         programme.enrol(held_through=6, team_name=name)  # session 7 overdue since 16 December
@@ -468,17 +469,20 @@ def test_real_worker_sweep_queued_twice_sends_one_email_per_overdue_session(prog
     sweep_reminders.delay(DAY)
     sweep_reminders.delay(DAY)
 
-    # Both sweeps finish; between them they queue one send per overdue session, which finish too.
-    real_worker.wait_for(lambda done: done["coaching.sweep_reminders"] == 2 and done["coaching.send_reminder"] >= 3)
-    assert real_worker.done == Counter({"coaching.sweep_reminders": 2, "coaching.send_reminder": 3})
-    assert sorted(m.subject.split(" (")[0] for m in mail.outbox) == [
-        "Session 7 for Pathology reception",
-        "Session 7 for Theatres admin",
-        "Session 7 for Ward 22",
-    ]
-    assert {tuple(m.to) for m in mail.outbox} == {("rachel@example.nhs.uk",)}
+    # Both sweeps finish; between them they claim the coach's digest of the day once, which is sent.
+    real_worker.wait_for(lambda done: done["coaching.sweep_reminders"] == 2 and done["coaching.send_claimed"] >= 1)
+    assert real_worker.done["coaching.sweep_reminders"] == 2
+    (message,) = mail.outbox
+    assert (message.to, message.subject) == (
+        ["rachel@example.nhs.uk"],
+        "3 reminders for Tuesday 16 December: 3 overdue",
+    )
+    for name in ("Ward 22", "Pathology reception", "Theatres admin"):
+        assert f"- {name} (" in message.body
     assert sorted(Reminder.objects.values_list("status", flat=True)) == ["sent"] * 3
-    assert real_worker.queued() == 0  # nothing else waiting to be sent
+    assert list(Digest.objects.values_list("recipient__username", "status")) == [("rachel", "sent")]
+    real_worker.wait_for(lambda done: real_worker.queued() == 0)
+    assert len(mail.outbox) == 1  # any second send queued found it sent
 
 
 @pytest.mark.services
@@ -598,11 +602,15 @@ def test_worker_killed_mid_send_does_not_send_twice_and_the_sweep_sends_it_once_
     overdue_reminder, worker_process
 ):
     worker = worker_process
-    send_reminder.delay(overdue_reminder.pk, DAY)
+    digest = Digest.objects.create(
+        recipient=overdue_reminder.recipient, kind=DigestKind.DAILY, period=dt.date.fromisoformat(DAY)
+    )
+    Reminder.objects.filter(pk=overdue_reminder.pk).update(digest=digest)
+    send_claimed_email.delay("digest", digest.pk, DAY)
 
     # The pool process has claimed the send and is at the mail server: kill it there.
     wait_until(lambda: len(worker.entered()) == 1, timeout=60, what="the send to reach the mail server")
-    assert reload(overdue_reminder) == (ReminderStatus.SENDING, 1, "")
+    assert reload(digest) == (ReminderStatus.SENDING, 1, "")
     [pool_process] = worker.entered()
     assert pool_process != worker.process.pid
     os.kill(pool_process, signal.SIGKILL)
@@ -613,7 +621,7 @@ def test_worker_killed_mid_send_does_not_send_twice_and_the_sweep_sends_it_once_
     assert [line.rsplit(": ", 1)[1] for line in worker.log_lines("succeeded in")] == ["'already done'"]
     assert len(worker.log_lines("WorkerLostError")) >= 1
     assert (len(worker.entered()), worker.sent()) == (1, [])
-    assert reload(overdue_reminder) == (ReminderStatus.SENDING, 1, "")
+    assert reload(digest) == (ReminderStatus.SENDING, 1, "")
 
     (worker.gate / OPEN).touch()  # the mail server answers from now on
     today = dt.date(2025, 12, 16)
@@ -622,11 +630,12 @@ def test_worker_killed_mid_send_does_not_send_twice_and_the_sweep_sends_it_once_
     # ...and once the bound has passed puts it back to pending and queues it again, once.
     after_the_bound = timezone.now() + STALE_SENDING_AFTER + dt.timedelta(seconds=1)
     result = reminders_sweep(today=today, now=after_the_bound)
-    assert (result.reminder_ids, result.requeued) == ([], [overdue_reminder.pk])
-    wait_until(lambda: reload(overdue_reminder)[0] == ReminderStatus.SENT, timeout=60, what="the reminder to be sent")
+    assert (result.reminder_ids, result.requeued) == ([], [digest.pk])
+    wait_until(lambda: reload(digest)[0] == ReminderStatus.SENT, timeout=60, what="the digest to be sent")
     worker.wait_in_log("succeeded in", count=2, what="the requeued task to finish")
     assert [line.rsplit(": ", 1)[1] for line in worker.log_lines("succeeded in")] == ["'already done'", "'sent'"]
-    assert reload(overdue_reminder) == (ReminderStatus.SENT, 2, "")
+    assert reload(digest) == (ReminderStatus.SENT, 2, "")
+    assert reload(overdue_reminder)[0] == ReminderStatus.SENT
     [message] = worker.sent()
     assert "To: rachel@example.nhs.uk" in message.read_text()
     # Sent: a later sweep finds nothing left behind.

@@ -120,8 +120,8 @@ def test_my_teams_query_count_does_not_grow_with_teams(client, django_assert_num
     calendar_feed_for_coach(coach=coach)
     client.force_login(coach)
     # 1 session, 2 user, 3 the user's groups, 4 enrolments with team, site and cohort, 5 their
-    # sessions, 6 their coaching agreements, 7 the last reminder sent about each, 8 the coach's
-    # calendar feed (coaching's panel).
-    with django_assert_num_queries(8):
+    # sessions, 6 their coaching agreements, 7 the last reminder sent about each, 8 this week's and
+    # next week's sessions (dashboards' panel), 9 the coach's calendar feed (coaching's panel).
+    with django_assert_num_queries(9):
         response = client.get(URL)
     assert len(response.context["rows"]) == teams

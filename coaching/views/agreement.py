@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -40,8 +41,9 @@ from programmes.services.scheduling import team_meeting_create
 from ..forms import AgreementForm, DateListField, agreement_version_field
 from ..models import NO_AGREEMENT_VERSION, CoachingAgreement, SlotsState
 from ..recurrence import SLOT_WINDOW_DAYS, ProposedSlot
-from ..selectors import agreement_of, enrolment_slots
+from ..selectors import agreement_of, enrolment_slots, proposal_clashes
 from ..services import agreement_confirm, agreement_propose
+from ..services.agreement import CLASH_OVERRIDE_LABEL
 
 MEETING_PREFIX = "new"
 AGREEMENT_RELATED = ("team__site", "cohort", "coach", "agreement__meeting", "agreement__agreed_by")
@@ -51,12 +53,14 @@ AGREEMENT_RELATED = ("team__site", "cohort", "coach", "agreement__meeting", "agr
 class Choice:
     """What the coach has chosen so far: the meeting and the dates that will not work, the version
     of the agreement the page was opened on (NO_AGREEMENT_VERSION: none yet), and the day they say
-    the slots were agreed, as typed ("": today)."""
+    the slots were agreed, as typed ("": today); whether they keep clashing slots, and why, as typed."""
 
     meeting: TeamMeeting | None
     unavailable: list[dt.date] = field(default_factory=list)
     version: int = NO_AGREEMENT_VERSION
     agreed_on: str = ""
+    clash_override: bool = False
+    clash_override_reason: str = ""
 
 
 def _offered(proposals: list[ProposedSlot]) -> set[dt.date]:
@@ -157,10 +161,12 @@ def _render(
     meanwhile: list[SavedValue] | None = None,
     agreement: CoachingAgreement | None = None,
     agreed_on_error: str = "",
+    clash_error: str = "",
 ) -> HttpResponse:
     """meanwhile: after a refused stale confirm, what is agreed now beside the choice; agreement:
     then the agreement read again (else the one loaded with the enrolment); agreed_on_error: what
-    is wrong with the day the slots were agreed, shown beside it."""
+    is wrong with the day the slots were agreed, shown beside it; clash_error: what is missing to
+    keep clashing slots, shown beside the override."""
     today = timezone.localdate()
     proposals = []
     if choice.meeting is not None:
@@ -168,12 +174,16 @@ def _render(
             enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, not_before=today
         )
     sessions = {s.number: s for s in enrolment.sessions.select_related("plan")}
+    clashes = {}
+    if proposals:
+        clashes = proposal_clashes(enrolment=enrolment, meeting=choice.meeting, proposals=proposals, sessions=sessions)
     unavailable = set(choice.unavailable)
     rows = [
         {
             "proposal": p,
             "session": sessions[p.number],
             "skipped": [d for d in p.skipped if d in unavailable],
+            "clashes": clashes.get(p.number, []),
         }
         for p in proposals
     ]
@@ -200,6 +210,10 @@ def _render(
         "after_end": [p.number for p in proposals if p.after_end],
         "agreed_on": choice.agreed_on or today.isoformat(),
         "agreed_on_error": agreed_on_error,
+        "clashes": sorted(clashes),
+        "clash_error": clash_error,
+        "clash_override_label": CLASH_OVERRIDE_LABEL,
+        "clash_buffer_minutes": settings.QMS_CLASH_BUFFER_MINUTES,
         # An earlier day may be given once session 1 is held, back to the day it was held.
         "agreed_on_min": min(held_on, today) if held_on else today,
     }
@@ -233,12 +247,15 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         session_1_held_on=session_1.held_on if session_1 is not None else None,
     )
     typed_day = request.POST.get("agreed_on", "")[:20]
-    if not form.is_valid() and set(form.errors) != {"agreed_on"}:
+    typed_reason = request.POST.get("clash_override_reason", "")
+    kept_errors = {"agreed_on", "clash_override_reason"}  # beside their fields, every other choice kept
+    if not form.is_valid() and set(form.errors) - kept_errors:
         # Once each: a damaged version is said both beside its hidden field and at the top.
         errors = list(dict.fromkeys(e for errs in form.errors.values() for e in errs))
         # The page goes back to what is saved now, so it carries the version saved now.
         choice = _first_choice(request, enrolment, meetings)
         choice.agreed_on = typed_day
+        choice.clash_override_reason = typed_reason
         return _render(request, enrolment, meetings, choice, errors=errors)
 
     choice = Choice(
@@ -246,10 +263,22 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         unavailable=form.unavailable_dates(),
         version=form.cleaned_data["version"],
         agreed_on=typed_day,
+        clash_override=form.cleaned_data["clash_override"],
+        clash_override_reason=typed_reason,
     )
-    if form.errors:  # only the day the slots were agreed is wrong: every other choice is kept
-        problem = form.errors["agreed_on"][0]
-        return _render(request, enrolment, meetings, choice, errors=[problem], agreed_on_error=problem)
+    if form.errors:  # only the day or the reason is wrong: every other choice is kept
+        day_error = form.errors.get("agreed_on", [""])[0]
+        clash_error = form.errors.get("clash_override_reason", [""])[0]
+        problems = [p for p in (day_error, clash_error) if p]
+        return _render(
+            request,
+            enrolment,
+            meetings,
+            choice,
+            errors=problems,
+            agreed_on_error=day_error,
+            clash_error=clash_error,
+        )
     proposals = agreement_propose(
         enrolment=enrolment, meeting=choice.meeting, unavailable=choice.unavailable, not_before=timezone.localdate()
     )
@@ -271,13 +300,15 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
             "Confirm these times again.",
         )
     try:
-        agreement_confirm(
+        agreed = agreement_confirm(
             enrolment=enrolment,
             meeting=choice.meeting,
             unavailable=choice.unavailable,
             user=request.user,
             version=choice.version,
             agreed_on=form.cleaned_data["agreed_on"],
+            clash_override=choice.clash_override,
+            clash_override_reason=form.cleaned_data["clash_override_reason"],
         )
     except StaleEdit as exc:
         latest = CoachingAgreement.objects.select_related("meeting", "agreed_by").filter(enrolment=enrolment).first()
@@ -285,11 +316,22 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         choice.version = _version_of(latest)  # confirming again replaces it, knowingly
         return _render(request, enrolment, meetings, choice, errors=exc.messages, meanwhile=meanwhile, agreement=latest)
     except ValidationError as exc:
-        day_error = exc.message_dict.get("agreed_on", [""])[0] if hasattr(exc, "error_dict") else ""
-        return _render(request, enrolment, meetings, choice, errors=exc.messages, agreed_on_error=day_error)
+        by_field = exc.message_dict if hasattr(exc, "error_dict") else {}
+        day_error = by_field.get("agreed_on", [""])[0]
+        clash_error = [*by_field.get("clash_override", []), *by_field.get("clash_override_reason", [])]
+        return _render(
+            request,
+            enrolment,
+            meetings,
+            choice,
+            errors=exc.messages,
+            agreed_on_error=day_error,
+            clash_error=clash_error[0] if clash_error else "",
+        )
     messages.success(
         request,
-        f"Coaching slots agreed for {len(proposals)} sessions on {choice.meeting.name}. {_slots_message(enrolment)}",
+        f"Coaching slots agreed for {len(proposals)} sessions on {choice.meeting.name}. {_slots_message(enrolment)}"
+        + (" The clashes are overridden, with your reason." if agreed.clash_override_reason else ""),
     )
     return redirect("programmes:enrolment", enrolment.pk)
 

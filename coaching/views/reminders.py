@@ -1,4 +1,6 @@
-"""The managers' Reminders page: what was sent, to whom, when, and which failed."""
+"""The managers' Reminders page: what was sent, to whom, when, and which failed. Reminders go out in
+digests (one email per person per day, a weekly one per improvement manager): a failed reminder is
+one whose digest failed, and sending it again sends that digest, with every reminder it carries."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from django.views.decorators.http import require_POST, require_safe
 from core.access import manager_required
 
 from ..forms import ReminderFilterForm
-from ..models import Reminder, ReminderStatus
-from ..selectors import reminder_counts, reminders_for_page
+from ..models import Digest, Reminder, ReminderStatus
+from ..selectors import failed_digests, reminder_counts, reminders_for_page
+from ..services import digest_retry as digest_retry_service
 from ..services import reminder_retry as reminder_retry_service
 
 PER_PAGE = 50
@@ -25,17 +28,41 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     form = ReminderFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
     page = Paginator(reminders_for_page(status=status), PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "status": status, "page": page, "counts": reminder_counts()}
+    context = {
+        "form": form,
+        "status": status,
+        "page": page,
+        "counts": reminder_counts(),
+        "failed_digests": failed_digests(),
+    }
     return render(request, "coaching/reminders.html", context)
 
 
 @require_POST
 @manager_required
 def reminder_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    reminder = get_object_or_404(Reminder.objects.select_related("recipient"), pk=pk)
+    reminder = get_object_or_404(Reminder.objects.select_related("recipient", "digest"), pk=pk)
     recipient = reminder.recipient.get_full_name() or reminder.recipient.get_username()
+    if reminder.digest is not None and reminder.status != ReminderStatus.SENT:
+        return _retry_digest(request, reminder.digest)
     if reminder_retry_service(reminder=reminder):
         messages.success(request, f"The reminder to {recipient} will be sent again.")
     else:
         messages.info(request, f"The reminder to {recipient} is not marked as failed, so it was left as it is.")
+    return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")
+
+
+@require_POST
+@manager_required
+def digest_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    return _retry_digest(request, get_object_or_404(Digest.objects.select_related("recipient"), pk=pk))
+
+
+def _retry_digest(request: HttpRequest, digest: Digest) -> HttpResponse:
+    recipient = digest.recipient.get_full_name() or digest.recipient.get_username()
+    what = f"{digest.get_kind_display().lower()} email of {digest.period:%-d %b %Y} to {recipient}"
+    if digest_retry_service(digest=digest):
+        messages.success(request, f"The {what} will be sent again.")
+    else:
+        messages.info(request, f"The {what} is not marked as failed, so it was left as it is.")
     return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")

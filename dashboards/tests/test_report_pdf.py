@@ -126,7 +126,7 @@ def test_report_pdf_keeps_headings_with_what_follows_and_cards_whole(login, hist
         for tags, _ in texts:
             for card in (tag for tag in tags if tag.startswith("card:")):
                 cards.setdefault(card, set()).add(number)
-    assert len(cards) == 5
+    assert len(cards) == 6
     assert all(len(numbers) == 1 for numbers in cards.values()), cards
 
 

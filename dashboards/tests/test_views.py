@@ -259,10 +259,10 @@ def test_dashboard_query_count_does_not_grow_with_teams(client, django_assert_nu
     for n in range(extra_teams):
         extra_team(history.enrolment.cohort, history.coach if n % 2 else history.other_coach)
     client.force_login(history.lead)
-    # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the count of matching
-    # teams, 7 the page's rows, 8-9 the feedback figures of the page's cohorts, 10 their sessions due
-    # by today, 11 the summary (test_dashboard_pages.py checks every sort).
-    with django_assert_num_queries(11):
+    # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the summary with the count
+    # of matching teams, 7 the page's rows, 8-9 the feedback figures of the page's teams, 10 the
+    # rows' details and sessions due by today (test_dashboard_pages.py checks every sort).
+    with django_assert_num_queries(10):
         response = client.get(DASHBOARD, {"sort": "-adoption"})
     assert len(response.context["rows"]) == 2 + extra_teams
 
@@ -282,9 +282,13 @@ def test_aim_page_shows_the_aim_and_each_measure_with_how_it_was_computed(login,
     assert measures["on_time"].figure == "None due yet"  # 12-week reviews are due on 8 December
     assert measures["sustained"].figure == "No 12-week checklist yet"
     assert measures["version"].figure == "Version 0.9"
+    # One team's first coaching session came 7 days after session 1; the other has waited past 21 days.
+    first = measures["first_coaching"]
+    assert (first.figure, first.numerator, first.denominator) == ("7 days", 1, 2)
+    assert "1 team still waiting after more than 21 days" in first.detail
     assertInHTML('<p class="measure-figure mb-1" data-measure="slots">50%</p>', html)
     assertContains(response, "1 of 2 teams that have held session 1 agreed their coaching slots on or before that day.")
-    assertContains(response, "<strong>How it is computed:</strong>", count=5)
+    assertContains(response, "<strong>How it is computed:</strong>", count=6)
     cohort = history.enrolment.cohort
     assertInHTML(f'<th scope="row"><a href="/dashboard/cohorts/{cohort.pk}/">Autumn cohort</a></th>', html)
 

@@ -267,8 +267,10 @@ def test_current_cohort_stable_when_today_moves():
     counts = _row_counts()
     seed_demo(today=TODAY + dt.timedelta(days=10))
     later = _row_counts()
-    # The reminder log alone grows: the sweep runs for the ten new days too, as the daily sweep would.
+    # The reminder log (and its daily digests) alone grows: the sweep runs for the ten new days too, as
+    # the daily sweep would.
     assert later.pop("coaching.Reminder") >= counts.pop("coaching.Reminder")
+    assert later.pop("coaching.Digest", 0) >= counts.pop("coaching.Digest", 0)
     assert later == counts
 
 

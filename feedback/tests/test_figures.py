@@ -1,6 +1,6 @@
 """feedback_figures: the figures per enrolment, cohort and overall without model instances, which
 must be exactly what feedback_report gives at those levels, for every persona and whatever the
-minimum-group rule hides, in one query."""
+minimum-group rule hides, in one query; and enrolment_feedback_figures, the same for a page of teams."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from core.roles import is_manager
 from feedback.models import CouldImprove, FeedbackLink, FeedbackResponse
-from feedback.selectors import FeedbackFigures, FeedbackTotals, feedback_figures, feedback_report
+from feedback.selectors import (
+    FeedbackFigures,
+    FeedbackTotals,
+    enrolment_feedback_figures,
+    feedback_figures,
+    feedback_report,
+)
 from feedback.services import refresh_feedback_tallies
 from programmes.models import Enrolment
 from tests import factories
@@ -77,6 +83,14 @@ def assert_same_as_report(user) -> dict:
         assert list(scoped["cohorts"]) == list(report["cohorts"])
         assert scoped["enrolments"] == {pk: f for pk, f in report["enrolments"].items() if cohort_of[pk] in cohort_ids}
         assert scoped["has_links"] == report["has_links"]
+    # A page of teams (enrolment_feedback_figures, the dashboard's): the same figures for those
+    # teams, whatever else is on the page; for a lead it reads every team of a cohort only where
+    # the rule hides more than the teams too small to show.
+    ids = list(Enrolment.objects.order_by("pk").values_list("pk", flat=True))
+    for page in ([], *([pk] for pk in ids), ids[:2], ids[1:4], ids[::2], ids):
+        expected = {pk: report["enrolments"][pk] for pk in page if pk in report["enrolments"]}
+        cohorts = {cohort_of[pk] for pk in page}
+        assert enrolment_feedback_figures(user=user, enrolment_ids=page, cohort_ids=cohorts) == expected
     return figures
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
 from core.concurrency import VersionedForm, VersionedModelForm, VersionField
@@ -14,18 +15,53 @@ from core.forms import BoundedDateField, BoundedDateTimeField, DateInput, TimeIn
 from core.roles import Role
 
 from ..models import Cohort, EnrolmentStatus, Team, TeamMeeting
-from ..selectors import published_templates, users_in
+from ..selectors import LOAD_WEEKS, coaches_with_load, published_templates, users_in
 from ..services.scheduling import (
     cohort_default_end_date,
     current_enrolment_elsewhere,
     enrolment_team_check,
     session1_date_warnings,
 )
+from ..signals import slot_warnings
 
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+class _CoachLoadIterator(ModelChoiceIterator):
+    def choice(self, obj):
+        value, _label = super().choice(obj)
+        return value, self.field.label_with_load(obj)
+
+
+class CoachChoiceField(PersonChoiceField):
+    """The coaches, each option with their load (selectors.coaches_with_load) so that the manager
+    spreads the work: "Sam Coach (2 active teams, 3 sessions in the next 4 weeks)". Elsewhere (what
+    was saved meanwhile) a coach is named alone."""
+
+    iterator = _CoachLoadIterator
+
+    def label_with_load(self, obj) -> str:
+        teams = _count(obj.active_teams, "active team", "active teams")
+        sessions = _count(obj.upcoming_sessions, "session", "sessions")
+        return f"{self.label_from_instance(obj)} ({teams}, {sessions} in the next {LOAD_WEEKS} weeks)"
+
+
+def _coach_field() -> CoachChoiceField:
+    return CoachChoiceField(
+        label="Coach",
+        queryset=users_in(Role.COACH),  # with their load once the form knows today
+        required=False,
+        empty_label="No coach yet",
+        help_text="Each coach's teams planned or active, and sessions still to hold in the next "
+        f"{LOAD_WEEKS} weeks, in any cohort.",
+    )
 
 
 # --- Teams and meetings -----------------------------------------------------------------------
@@ -208,7 +244,7 @@ class EnrolmentCreateForm(_Session1DateCheck, forms.Form):
         empty_label="Choose a team",
         error_messages={"invalid_choice": "Choose a team from the list."},
     )
-    coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
+    coach = _coach_field()
     session1_date = BoundedDateField(
         label="Session 1 date", what="Session 1", help_text="The other sessions are due from this date."
     )
@@ -229,6 +265,7 @@ class EnrolmentCreateForm(_Session1DateCheck, forms.Form):
         super().__init__(*args, **kwargs)
         self.cohort = cohort
         self.today = today or timezone.localdate()
+        self.fields["coach"].queryset = coaches_with_load(today=self.today)
         self.fields["team"].queryset = (
             Team.objects.select_related("site").exclude(enrolments__cohort=cohort).order_by("site__code", "name")
         )
@@ -259,7 +296,7 @@ class EnrolmentCreateForm(_Session1DateCheck, forms.Form):
 
 
 class EnrolmentEditForm(_Session1DateCheck, VersionedForm):
-    coach = PersonChoiceField(label="Coach", queryset=users_in(Role.COACH), required=False, empty_label="No coach yet")
+    coach = _coach_field()
     session1_date = BoundedDateField(
         label="Session 1 date",
         what="Session 1",
@@ -272,6 +309,7 @@ class EnrolmentEditForm(_Session1DateCheck, VersionedForm):
         keep_saved_dates(self)
         self.cohort = cohort
         self.today = today or timezone.localdate()
+        self.fields["coach"].queryset = coaches_with_load(today=self.today)
         self._add_confirm_field()
 
     def clean(self):
@@ -331,3 +369,42 @@ class SessionMoveForm(SessionForm):
         help_text="London time.",
     )
     reason = forms.CharField(label="Why is it moving?", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    clash_override = forms.BooleanField(label="Keep this time despite the clashes", required=False)
+    clash_override_reason = forms.CharField(
+        label="Why keep it?",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the move, for example: the other session is online and short.",
+    )
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.clash_warnings: list[str] = []
+
+    def clean(self):
+        """A new time that clashes (programmes.signals.slot_warnings: the coach's other sessions,
+        their unavailable days) is shown with each clash; it saves only with the box ticked and a
+        reason given. Without clashes the override is dropped."""
+        cleaned = super().clean()
+        to_start = cleaned.get("to_start")
+        if to_start is None:
+            return cleaned
+        self.clash_warnings = slot_warnings(session=self.session, start=to_start)
+        if not self.clash_warnings:
+            cleaned["clash_override_reason"] = ""
+        elif not cleaned.get("clash_override"):
+            self.add_error(
+                "clash_override",
+                ValidationError(
+                    "This time clashes (see above). Choose another time, or tick “Keep this time despite the "
+                    "clashes” and say why.",
+                    code="clash",
+                ),
+            )
+        elif not cleaned.get("clash_override_reason", "").strip() and "clash_override_reason" not in self.errors:
+            self.add_error("clash_override_reason", ValidationError("Say why the time is kept.", code="clash_reason"))
+        else:
+            cleaned["clash_override_reason"] = cleaned["clash_override_reason"].strip()
+        return cleaned

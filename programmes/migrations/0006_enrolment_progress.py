@@ -20,8 +20,14 @@ def fill_progress(apps, schema_editor):
     alias = schema_editor.connection.alias
     EnrolmentProgress = apps.get_model("programmes", "EnrolmentProgress")
     figures = progress_figures(Session.objects.using(alias).all())
+    # Only the figures this migration's model has: later migrations add (and fill) the others.
+    known = {f.attname for f in EnrolmentProgress._meta.concrete_fields}
     EnrolmentProgress.objects.using(alias).bulk_create(
-        [EnrolmentProgress(enrolment_id=pk, **values) for pk, values in figures.items()], batch_size=500
+        [
+            EnrolmentProgress(enrolment_id=pk, **{k: v for k, v in values.items() if k in known})
+            for pk, values in figures.items()
+        ],
+        batch_size=500,
     )
 
 

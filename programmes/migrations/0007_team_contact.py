@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0006_enrolment_progress'),
+        ("programmes", "0006_enrolment_progress"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='team',
-            name='contact_email',
-            field=models.EmailField(blank=True, help_text="Gets the coaching sessions' calendar invitations, as the coach does.", max_length=254),
+            model_name="team",
+            name="contact_email",
+            field=models.EmailField(
+                blank=True,
+                help_text="Gets the coaching sessions' calendar invitations, as the coach does.",
+                max_length=254,
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='contact_name',
+            model_name="team",
+            name="contact_name",
             field=models.CharField(blank=True, help_text="The team's lead for the programme.", max_length=200),
         ),
     ]

@@ -7,10 +7,12 @@ from .pdsa import (
 )
 from .scheduling import (
     ENROLMENT_PAGE_RELATED,
+    LOAD_WEEKS,
     SESSION_PAGE_RELATED,
     EnrolmentPage,
     TeamPage,
     TeamRow,
+    coaches_with_load,
     cohort_rows,
     cohorts_overview,
     enrolment_page,
@@ -39,6 +41,8 @@ from .versions import (
 
 __all__ = [
     "users_in",
+    "LOAD_WEEKS",
+    "coaches_with_load",
     "published_templates",
     "sessions_prefetch",
     "TeamRow",

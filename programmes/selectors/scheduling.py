@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from core.dates import LONDON
 from core.roles import Role
 from programmes.access import enrolments_visible_to
 
@@ -32,6 +33,29 @@ def users_in(role: Role):
     if role == Role.MANAGER:
         in_role |= Q(is_superuser=True)  # as core.roles.is_manager does
     return get_user_model().objects.filter(in_role, is_active=True).distinct().order_by("first_name", "username")
+
+
+# How far ahead a coach's load counts sessions (the enrolment form's coach choice).
+LOAD_WEEKS = 4
+
+
+def coaches_with_load(*, today: dt.date) -> QuerySet:
+    """The coaches (users_in(Role.COACH)), each with active_teams (enrolments planned or active) and
+    upcoming_sessions (sessions of those enrolments neither held nor cancelled whose day, the agreed
+    start's London date if agreed else the due date, is in the LOAD_WEEKS weeks from today), so that
+    the manager spreads the work. One query, whatever the number of coaches."""
+    end = today + dt.timedelta(weeks=LOAD_WEEKS)
+    start, stop = (dt.datetime.combine(day, dt.time.min, tzinfo=LONDON) for day in (today, end))
+    s = "coached_enrolments__sessions__"
+    current = Q(coached_enrolments__status__in=EnrolmentStatus.current())
+    upcoming = Q(**{f"{s}held_on__isnull": True, f"{s}cancelled": False}) & (
+        Q(**{f"{s}agreed_start__gte": start, f"{s}agreed_start__lt": stop})
+        | Q(**{f"{s}agreed_start__isnull": True, f"{s}due_date__gte": today, f"{s}due_date__lt": end})
+    )
+    return users_in(Role.COACH).annotate(
+        active_teams=Count("coached_enrolments", filter=current, distinct=True),
+        upcoming_sessions=Count("coached_enrolments__sessions", filter=current & upcoming, distinct=True),
+    )
 
 
 def published_templates() -> QuerySet[ProgrammeTemplate]:

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from core.derived import store_per_enrolment
 from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
 
-from ..models import SESSION_ORDER, Enrolment, EnrolmentProgress, Session, on_time_anchor
+from ..models import SESSION_ORDER, Enrolment, EnrolmentProgress, Session, SessionKind, on_time_anchor
 
 _PROGRESS_LOCK = ENROLMENT_FIGURES  # shared with the other stored per-enrolment figures (core.locks)
 
@@ -33,6 +33,7 @@ PROGRESS_FIELDS = (
     "session_1_held_on",
     "review_due_date",
     "review_held_on",
+    "first_coaching_held_on",
 )
 _UPDATE_FIELDS = [name.removesuffix("_id") for name in PROGRESS_FIELDS]  # next_session_id -> next_session
 # What the figures read of each session: the fields the model's own rules (is_open, is_held,
@@ -63,6 +64,8 @@ def progress_figures(sessions: QuerySet[Session]) -> dict[int, dict]:
             row["next_anchor"] = on_time_anchor(session.due_date, session.agreed_start)
         if session.number == 1:
             row["session_1_held_on"] = session.held_on
+        if session.plan.kind == SessionKind.COACHING and session.is_held and row["first_coaching_held_on"] is None:
+            row["first_coaching_held_on"] = session.held_on
         if session.plan.is_review and "_review" not in row:
             row["_review"] = True
             row["review_due_date"] = session.due_date

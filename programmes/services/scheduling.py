@@ -451,8 +451,17 @@ def session_cancel(*, session: Session, version: int, reason: str) -> Session:
 
 
 @transaction.atomic
-def session_move(*, session: Session, version: int, to_start: dt.datetime, reason: str, user) -> SessionChange:
-    """Moves a session's agreed time and keeps the move, so slippage can be counted."""
+def session_move(
+    *,
+    session: Session,
+    version: int,
+    to_start: dt.datetime,
+    reason: str,
+    user,
+    clash_override_reason: str = "",
+) -> SessionChange:
+    """Moves a session's agreed time and keeps the move, so slippage can be counted.
+    clash_override_reason: why the time is kept although it clashes (the form checks the clashes)."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the session is moving."})
     if session.held_on is not None or session.cancelled:
@@ -466,7 +475,12 @@ def session_move(*, session: Session, version: int, to_start: dt.datetime, reaso
         raise ValidationError({"to_start": f"That is before this team's programme started ({start:%-d %B %Y})."})
     claim_version(session, version, agreed_start=to_start, updated_at=timezone.now())
     change = SessionChange.objects.create(
-        session=session, from_start=session.agreed_start, to_start=to_start, reason=reason.strip(), changed_by=user
+        session=session,
+        from_start=session.agreed_start,
+        to_start=to_start,
+        reason=reason.strip(),
+        clash_override_reason=clash_override_reason.strip(),
+        changed_by=user,
     )
     session.refresh_from_db()
     return change

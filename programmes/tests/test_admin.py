@@ -18,7 +18,17 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from simple_history.models import HistoricalChanges
 
 from checklists.models import Checklist, EnrolmentStanding, Tool, ToolRating, UsageLevel
-from coaching.models import CalendarFeed, CoachingAgreement, Reminder, ReminderKind
+from coaching.models import (
+    CalendarFeed,
+    CoachingAgreement,
+    Digest,
+    DigestKind,
+    Invitation,
+    InvitationMethod,
+    InvitationPreference,
+    Reminder,
+    ReminderKind,
+)
 from feedback.models import (
     ChangeKind,
     ContentChange,
@@ -46,6 +56,7 @@ from programmes.models import (
 DOMAIN_APPS = ["programmes", "coaching", "checklists", "feedback"]
 # Logs and anonymous answers: written by the app, never typed into the admin.
 NO_ADD = {SessionChange, Reminder, FeedbackResponse}
+NO_ADD |= {Digest, Invitation}  # logs too: the claim of one email per person per period, or per change
 # Bookkeeping with nothing to read or change: the public feedback form's used one-time tokens (hashes).
 # The last three: derived, kept by the writes.
 NOT_IN_ADMIN = {FormTokenUse, EnrolmentStanding, EnrolmentFeedback, EnrolmentProgress}
@@ -124,6 +135,11 @@ def build_programme(n: int, *, manager: User, coach: User) -> Enrolment:
     )
     CoachingAgreement.objects.create(enrolment=enrolment, meeting=meeting, agreed_at=when, agreed_by=coach)
     Reminder.objects.create(session=sessions[2], recipient=coach, kind=ReminderKind.OVERDUE, due_date=today)
+    Digest.objects.create(recipient=coach, kind=DigestKind.DAILY, period=today)
+    Invitation.objects.create(
+        session=sessions[1], recipient=coach, email="coach@example.nhs.uk", sequence=2, method=InvitationMethod.REQUEST
+    )
+    InvitationPreference.objects.create(user=coach, send_invitations=False)
     CalendarFeed.objects.create(team=team)
     checklist = Checklist.objects.create(session=first, coach=coach, completed_at=when)
     for tool in Tool.objects.all():

@@ -62,7 +62,7 @@ def test_manager_enrols_coach_agrees_slots_at_session_1(browser_page):
     page.get_by_role("link", name="Enrol a team").click()
     browser_page.check_accessibility()
     page.get_by_label("Team").select_option(label="Education support team (PRH)")
-    page.get_by_label("Coach").select_option(label="Cara Coach")
+    page.get_by_label("Coach").select_option(label="Cara Coach (0 active teams, 0 sessions in the next 4 weeks)")
     page.get_by_label("Session 1 date").fill(today.isoformat())
     page.get_by_role("button", name="Enrol the team").click()
     browser_page.check_accessibility()

@@ -57,6 +57,7 @@ FIELDS = [
     "session_1_held_on",
     "review_due_date",
     "review_held_on",
+    "first_coaching_held_on",
 ]
 
 
@@ -82,6 +83,8 @@ def fresh() -> dict[int, dict]:
             }
         if s.number == 1:
             row["session_1_held_on"] = s.held_on
+        if s.plan.kind == SessionKind.COACHING and s.held_on and not s.cancelled and not row["first_coaching_held_on"]:
+            row["first_coaching_held_on"] = s.held_on
         if s.plan.kind == SessionKind.REVIEW and s.enrolment_id not in reviewed:
             reviewed.add(s.enrolment_id)
             row |= {"review_due_date": s.due_date, "review_held_on": s.held_on}
@@ -171,10 +174,15 @@ def test_held_cancelled_and_moved(personas):
     session_move(session=s3, version=s3.version, to_start=earlier, reason="Sooner", user=personas.coach)
     assert assert_current()[enrolment.pk]["next_anchor"] == dt.date(2025, 10, 13)
 
+    # Session 2 (the first coaching session) was cancelled: the first coaching held is session 3's.
+    assert assert_current()[enrolment.pk]["first_coaching_held_on"] is None
     # The review held: the next is the first sustain check, and the review's day is stored.
     for number in range(3, 8):
         held(enrolment, number)
     row = assert_current()[enrolment.pk]
+    s3.refresh_from_db()
+    assert s3.held_on is not None
+    assert row["first_coaching_held_on"] == s3.held_on
     assert (row["held_count"], row["next_number"], row["review_held_on"]) == (6, 8, dt.date(2025, 12, 8))
 
 
@@ -333,6 +341,9 @@ def test_rebuild_the_check_and_the_migration(personas):
     EnrolmentProgress.objects.all().delete()
     migration = __import__("programmes.migrations.0006_enrolment_progress", fromlist=["fill_progress"])
     migration.fill_progress(apps, connection.schema_editor())
+    assert set(EnrolmentProgress.objects.values_list("first_coaching_held_on", flat=True)) == {None}
+    later = __import__("programmes.migrations.0009_progress_first_coaching", fromlist=["fill_first_coaching"])
+    later.fill_first_coaching(apps, connection.schema_editor())
     assert stored() == expected
 
 

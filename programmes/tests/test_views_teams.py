@@ -96,7 +96,7 @@ def test_team_contact_is_saved_checked_and_shown(login, personas):
     team.refresh_from_db()
     assert (team.contact_name, team.contact_email, team.version) == ("Pat Lead", "pat.lead@nhs.net", 2)
     page = client.get(reverse("programmes:team", args=[team.pk]))
-    assertContains(page, "<a href=\"mailto:pat.lead@nhs.net\">pat.lead@nhs.net</a>", html=True)
+    assertContains(page, '<a href="mailto:pat.lead@nhs.net">pat.lead@nhs.net</a>', html=True)
 
 
 def test_team_edit_stale_form_is_refused_with_what_changed_and_the_first_save_kept(login, personas):

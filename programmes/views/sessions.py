@@ -45,10 +45,12 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programmes/session_detail.html", context)
 
 
-def _form_page(request: HttpRequest, session: Session, form_class, initial: dict, save, template: str):
+def _form_page(
+    request: HttpRequest, session: Session, form_class, initial: dict, save, template: str, form_kwargs=None
+):
     """A session's form through its service, save(cleaned_data): returns what submit() did, and the
-    page to show unless it saved."""
-    form = form_class(posted(request), initial={"version": session.version, **initial})
+    page to show unless it saved. form_kwargs: more arguments for the form."""
+    form = form_class(posted(request), initial={"version": session.version, **initial}, **(form_kwargs or {}))
     done = submit(request, form, save, latest=lambda: Session.objects.get(pk=session.pk), also=SAVED_NOW)
     context = {"session": session, "enrolment": session.enrolment, "form": form, "meanwhile": done.meanwhile}
     return done, None if done.saved else render(request, template, context)
@@ -117,11 +119,20 @@ def session_move_view(request: HttpRequest, pk: int) -> HttpResponse:
         session,
         SessionMoveForm,
         {"to_start": session.agreed_start},
-        lambda data: session_move(session=session, user=request.user, **data),
+        lambda data: session_move(
+            session=session,
+            user=request.user,
+            version=data["version"],
+            to_start=data["to_start"],
+            reason=data["reason"],
+            clash_override_reason=data["clash_override_reason"],
+        ),
         "programmes/session_move.html",
+        form_kwargs={"session": session},
     )
     if not done.saved:
         return page
     when = timezone.localtime(done.result.to_start)
-    messages.success(request, f"Session {session.number} is now on {when:%a %-d %b %Y, %H:%M}.")
+    kept = " The clashes are overridden, with your reason." if done.result.clash_override_reason else ""
+    messages.success(request, f"Session {session.number} is now on {when:%a %-d %b %Y, %H:%M}.{kept}")
     return redirect("programmes:enrolment", session.enrolment_id)

@@ -41,6 +41,8 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "coaching:agreement_meeting": {"get": (405, 405, 405, 405, 405, L), "post": (200, 200, 404, 403, 404, L)},
     "coaching:calendar": {"get": (200, 200, 200, 200, 200, 200), "post": (405, 405, 405, 405, 405, 405)},
     "coaching:calendar_reset": {"get": (405, 405, 405, 405, 405, L), "post": (302, 302, 302, 403, 403, L)},
+    "coaching:digest_retry": {"get": (405, 405, 405, 405, 405, 405), "post": (302, 403, 403, 403, 403, L)},
+    "coaching:invitations": {"get": (200, 200, 200, 403, 403, L), "post": (302, 302, 302, 403, 403, L)},
     "coaching:my_teams": {"get": (200, 200, 200, 403, 403, L), "post": (405, 405, 405, 405, 405, 405)},
     "coaching:reminder_retry": {"get": (405, 405, 405, 405, 405, 405), "post": (302, 403, 403, 403, 403, L)},
     "coaching:reminders": {"get": (200, 403, 403, 403, 403, L), "post": (405, 405, 405, 405, 405, 405)},
@@ -50,6 +52,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "dashboards:cohort_report": {"get": (200, 403, 403, 200, 403, L), "post": (405, 403, 403, 405, 403, L)},
     "dashboards:cohort_report_pdf": {"get": (200, 403, 403, 200, 403, L), "post": (405, 403, 403, 405, 403, L)},
     "dashboards:progress": {"get": (200, 200, 200, 200, 403, L), "post": (405, 405, 405, 405, 403, L)},
+    "dashboards:week": {"get": (200, 200, 200, 403, 403, L), "post": (405, 405, 405, 405, 405, 405)},
     "feedback:change_create": {"get": (200, 403, 403, 403, 403, L), "post": (200, 403, 403, 403, 403, L)},
     "feedback:change_edit": {"get": (200, 403, 403, 403, 403, L), "post": (200, 403, 403, 403, 403, L)},
     "feedback:changes": {"get": (200, 200, 200, 200, 403, L), "post": (405, 405, 405, 405, 403, L)},
@@ -148,7 +151,7 @@ def test_matrix_never_lets_another_coach_or_a_lead_write():
     """The policy itself, read from the table: another coach never gets this team's records, and
     neither a lead, nor someone with no role, nor anyone anonymous changes anything."""
     public = {"healthz", "login", "logout", "feedback:form", "feedback:thanks", "coaching:calendar"}
-    own = {"coaching:calendar_reset"}  # each person's own calendar address
+    own = {"coaching:calendar_reset", "coaching:invitations"}  # each person's own calendar address and invitations
     refused = (403, 404, 405)
     for name, cells in MATRIX.items():
         if name in public:

@@ -1,5 +1,6 @@
 """`manage.py send_reminders [--date YYYY-MM-DD] [--dry-run]`: the sweep Celery beat runs daily,
-for sites that prefer cron. One line per reminder, then `N reminders sent` (or `would be sent`)."""
+for sites that prefer cron. One line per reminder, then `N reminders sent` (or `would be sent`); the
+reminders go out in one email per person (their daily digest)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from coaching.models import Reminder, ReminderStatus
+from coaching.models import ReminderStatus
+from coaching.selectors import reminder_states
 from coaching.services import reminders_sweep
 
 
@@ -25,9 +27,9 @@ class Command(BaseCommand):
     help = (
         "Send the reminders due today (Europe/London): overdue sessions to their coach, sessions still "
         "overdue after QMS_ESCALATION_DAYS to the cohort's improvement manager, session 1 held without a "
-        "coaching agreement, and sessions due within two days with no agreed time. Safe to run again, and "
-        "alongside Celery beat: each reminder is sent once. With CELERY_BROKER_URL set the emails are "
-        "handed to the Celery worker; without it they are sent here."
+        "coaching agreement, and sessions due within two days with no agreed time; one email per person a "
+        "day listing all of theirs. Safe to run again, and alongside Celery beat: each reminder is sent once. "
+        "With CELERY_BROKER_URL set the emails are handed to the Celery worker; without it they are sent here."
     )
 
     def add_arguments(self, parser):
@@ -50,24 +52,19 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(result.reminders)} reminders would be sent")
             return
         if result.requeued:
-            self.stderr.write(f"Queued again {len(result.requeued)} reminders an earlier run left unsent.")
+            self.stderr.write(f"Queued again {len(result.requeued)} reminder emails an earlier run left unsent.")
+        emails = f"in {len(result.digest_ids)} email{'' if len(result.digest_ids) == 1 else 's'}"
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(f"{len(result.reminders)} reminders sent")
-            self.stderr.write("Handed to the Celery worker, which sends them and retries any that fail.")
+            self.stderr.write(f"Handed to the Celery worker ({emails}), which sends them and retries any that fail.")
             return
-        # Eager: the emails went out as each batch committed. One query for this run's outcome.
-        ids = set(result.reminder_ids)
-        not_sent = []
-        if ids:
-            not_sent = [
-                (pk, status)
-                for pk, status in Reminder.objects.filter(pk__gte=min(ids), pk__lte=max(ids))
-                .exclude(status=ReminderStatus.SENT)
-                .values_list("pk", "status")
-                if pk in ids
-            ]
-        failed = sum(1 for _, status in not_sent if status == ReminderStatus.FAILED)
-        self.stdout.write(f"{len(ids) - len(not_sent)} reminders sent")
+        # Eager: the emails went out as the run committed. One query for this run's outcome.
+        states = reminder_states(reminder_ids=result.reminder_ids)
+        not_sent = [(pk, state) for pk, state in states.items() if state != ReminderStatus.SENT]
+        failed = sum(1 for _, state in not_sent if state == ReminderStatus.FAILED)
+        self.stdout.write(f"{len(states) - len(not_sent)} reminders sent")
+        if result.digest_ids:
+            self.stderr.write(f"Sent {emails}: one per person.")
         if failed:
             self.stderr.write(self.style.ERROR(f"{failed} reminders could not be sent: see the Reminders page."))
         if len(not_sent) > failed:
