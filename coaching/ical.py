@@ -14,6 +14,11 @@ from programmes.models import EnrolmentStatus, Session
 
 DEFAULT_LENGTH = dt.timedelta(minutes=60)
 
+
+def meeting_length(meeting) -> dt.timedelta:
+    """How long a session riding on this meeting (a TeamMeeting, or None) lasts: DEFAULT_LENGTH without one."""
+    return dt.timedelta(minutes=meeting.duration_minutes) if meeting is not None else DEFAULT_LENGTH
+
 LONDON = "Europe/London"
 
 
@@ -69,7 +74,7 @@ def session_event(session: Session, *, now: dt.datetime) -> Event:
     enrolment = session.enrolment
     team = enrolment.team
     meeting = getattr(getattr(enrolment, "agreement", None), "meeting", None)
-    length = dt.timedelta(minutes=meeting.duration_minutes) if meeting else DEFAULT_LENGTH
+    length = meeting_length(meeting)
     start = timezone.localtime(session.agreed_start)  # Europe/London, so DTSTART carries its TZID
     event = Event()
     event.add("uid", session_uid(session))

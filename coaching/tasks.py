@@ -1,4 +1,4 @@
-"""Celery tasks for reminders. Each takes ids or an ISO date and calls a service in
+"""Celery tasks for reminders, digests and calendar invitations. Each takes ids or an ISO date and calls a service in
 coaching.services.reminders, which queues the send task by its name (SEND_REMINDER_TASK) and so
 does not import this module.
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from .selectors.sending import SEND_SOFT_TIME_LIMIT, SEND_TIME_LIMIT
 from .services.digests import weekly_digests_sweep
+from .services.invitations import invitations_requeue
 from .services.reminders import SEND_REMINDER_TASK, reminders_sweep
 from .services.sending import (
     SEND_MAX_RETRIES,
@@ -102,3 +103,15 @@ def send_reminder(self, reminder_id: int, today: str | None = None) -> str:
 def send_claimed_email(self, outbox: str, pk: int, today: str | None = None) -> str:
     """Sends one claimed email of any registered kind (coaching.services.sending.Outbox) once."""
     return _send_with_retries(self, outbox, pk, today)
+
+
+REQUEUE_INVITATIONS_TASK = "coaching.requeue_invitations"
+
+
+@shared_task(name=REQUEUE_INVITATIONS_TASK, soft_time_limit=240, time_limit=300, acks_late=True)
+def requeue_invitations() -> int:
+    """Beat, daily: invitations still pending long after their claim, or stuck sending, queued again."""
+    requeued = invitations_requeue(now=timezone.now())
+    if requeued:
+        logger.info("%d calendar invitations queued again", len(requeued))
+    return len(requeued)

@@ -21,4 +21,5 @@ urlpatterns: list = [
     path("reminders/", reminder_views.reminder_list, name="reminders"),
     path("reminders/<int:pk>/retry/", reminder_views.reminder_retry, name="reminder_retry"),
     path("reminders/digests/<int:pk>/retry/", reminder_views.digest_retry, name="digest_retry"),
+    path("reminders/invitations/<int:pk>/retry/", reminder_views.invitation_retry, name="invitation_retry"),
 ]

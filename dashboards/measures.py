@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 
 from checklists.models import Tool
 from checklists.selectors import ToolStanding
 from checklists.sustainment import Sustainment
-from coaching.models import SlotsState, slots_state_on
+from coaching.models import SlotsState, slots_state_expression, slots_state_on
 from feedback.selectors import FeedbackFigures, feedback_figures, min_group, percentage
 from programmes.access import enrolments_visible_to
 from programmes.models import (
@@ -118,6 +120,113 @@ def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> li
             first_coaching_held_on,
         ) in rows
     ]
+
+
+@dataclass
+class MeasureCounts:
+    """What the team measures count over some teams: from their facts (of_facts(), the rules in
+    Python) or in SQL (measure_counts(), their twin). Counts of teams unless said otherwise."""
+
+    teams: int = 0
+    with_review: int = 0  # with a 12-week review
+    review_counted: int = 0  # ... held, or past its due date plus the grace days
+    on_time: int = 0  # ... held no later than the grace days after its due date
+    started: int = 0  # session 1 held
+    agreed: int = 0  # ... with the slots agreed at session 1
+    standings: int = 0  # with a checklist at the 12-week review
+    sustained: int = 0  # tools sustained on those checklists
+    rated: int = 0  # tools those checklists rated
+    waiting_long: int = 0  # no coaching session held yet, waiting over the limit
+    waits: dict[int, int] = field(default_factory=dict)  # days to first coaching held -> teams
+
+    def add(self, other: MeasureCounts) -> None:
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for days, teams in other.waits.items():
+            self.waits[days] = self.waits.get(days, 0) + teams
+
+    @classmethod
+    def of_facts(cls, facts: Sequence[EnrolmentFacts], *, today: dt.date) -> MeasureCounts:
+        grace = dt.timedelta(grace_days())
+        cutoff = overdue_cutoff(today)
+        counts = cls(teams=len(facts))
+        for f in facts:
+            if f.review_due is not None:
+                counts.with_review += 1
+                counts.review_counted += f.review_held_on is not None or f.review_due < cutoff
+                counts.on_time += f.review_held_on is not None and f.review_held_on <= f.review_due + grace
+            if f.session_1_held_on is not None:
+                counts.started += 1
+                counts.agreed += f.slots == SlotsState.AGREED_AT_SESSION_1
+            if f.review_tools is not None:
+                counts.standings += 1
+                counts.sustained += f.review_sustained
+                counts.rated += f.review_tools
+            wait = first_coaching_wait(
+                session_1_held_on=f.session_1_held_on, first_coaching_held_on=f.first_coaching_held_on, today=today
+            )
+            if wait is not None and wait.waiting:
+                counts.waiting_long += wait.too_long
+            elif wait is not None:
+                counts.waits[wait.days] = counts.waits.get(wait.days, 0) + 1
+        return counts
+
+
+_COUNTS = [name for name in MeasureCounts.__dataclass_fields__ if name != "waits"]
+
+
+def measure_counts(
+    enrolments: QuerySet, *, today: dt.date, cohort_ids: Sequence[int]
+) -> tuple[MeasureCounts, dict[int, MeasureCounts]]:
+    """MeasureCounts.of_facts() in SQL: over these enrolments, and per cohort for the given cohorts.
+
+    One query whose rows do not grow with the teams: grouped by cohort (the given ones; every other
+    cohort together) and by the days to first coaching, which take few values. The rules are
+    of_facts()'s, as conditions on the stored figures (EnrolmentProgress, EnrolmentStanding).
+    """
+    progress = "progress__"
+    due, held = F(f"{progress}review_due_date"), F(f"{progress}review_held_on")
+    session_1 = Q(**{f"{progress}session_1_held_on__isnull": False})
+    standing = Q(checklist_standing__review_tool_count__isnull=False)
+    limit_day = today - dt.timedelta(first_coaching_wait_limit())
+    conditions = {
+        "teams": Q(),
+        "with_review": Q(**{f"{progress}review_due_date__isnull": False}),
+        "review_counted": Q(**{f"{progress}review_due_date__isnull": False})
+        & (Q(**{f"{progress}review_held_on__isnull": False}) | LessThan(due, overdue_cutoff(today))),
+        "on_time": Q(LessThanOrEqual(held - due, dt.timedelta(grace_days()))),
+        "started": session_1,
+        "agreed": Q(Exact(slots_state_expression(), SlotsState.AGREED_AT_SESSION_1.value)),
+        "standings": standing,
+    }
+    sums = {
+        name: Count("pk", filter=condition) if condition else Count("pk") for name, condition in conditions.items()
+    }
+    sums["sustained"] = Coalesce(Sum("checklist_standing__review_sustained_count", filter=standing), 0)
+    sums["rated"] = Coalesce(Sum("checklist_standing__review_tool_count", filter=standing), 0)
+    sums["waiting_long"] = Count(
+        "pk",
+        filter=session_1
+        & Q(**{f"{progress}first_coaching_held_on__isnull": True, f"{progress}session_1_held_on__lt": limit_day}),
+    )
+    ids = list(cohort_ids)
+    bucket = Case(When(cohort_id__in=ids, then=F("cohort_id")), default=None, output_field=IntegerField())
+    rows = (
+        enrolments.order_by()
+        .values(bucket=bucket, wait=F(f"{progress}first_coaching_held_on") - F(f"{progress}session_1_held_on"))
+        .annotate(**sums)
+        .values_list("bucket", "wait", *sums)
+    )
+    overall = MeasureCounts()
+    by_cohort = {pk: MeasureCounts() for pk in ids}
+    for cohort_id, wait, *values in rows:
+        counts = MeasureCounts(**dict(zip(_COUNTS, values, strict=True)))
+        if wait is not None:  # as first_coaching_wait(): the days, never fewer than 0
+            counts.waits = {max(0, wait.days): counts.teams}
+        overall.add(counts)
+        if cohort_id is not None:
+            by_cohort[cohort_id].add(counts)
+    return overall, by_cohort
 
 
 def _percent_figure(part: int, whole: int, *, none: str) -> tuple[str, Decimal | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from checklists.models import Tool
-from coaching.models import Digest, DigestKind, SendStatus
+from coaching.models import Digest, DigestKind, Invitation, SendStatus
 from coaching.services import calendar_feed_for_team
 from programmes.models import TemplateStatus
 from tests import factories
@@ -32,6 +32,9 @@ def make_world(personas) -> dict:
         "pk:version": draft.pk,
         "pk:pdsa": factories.PdsaCycleFactory(created_by=personas.manager).pk,
         "pk:reminder": factories.ReminderFactory(session=session, recipient=personas.coach).pk,
+        "pk:invitation": Invitation.objects.create(
+            session=session, recipient=personas.coach, email="coach@example.nhs.uk", sequence=1, method="REQUEST"
+        ).pk,
         "pk:digest": Digest.objects.create(
             recipient=personas.coach, kind=DigestKind.DAILY, period=enrolment.session1_date, status=SendStatus.FAILED
         ).pk,
@@ -70,6 +73,7 @@ URL_ARGS = {
     "coaching:team_calendar_reset": ["pk:team"],
     "coaching:reminder_retry": ["pk:reminder"],
     "coaching:digest_retry": ["pk:digest"],
+    "coaching:invitation_retry": ["pk:invitation"],
     "checklists:checklist": ["pk:session"],
     "checklists:checklist_history": ["pk:session"],
     "checklists:checklist_print": ["pk:session"],

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from programmes.models import Enrolment, EnrolmentStatus, Session, TeamMeeting
 
-from ..ical import DEFAULT_LENGTH
+from ..ical import meeting_length
 from ..models import CoachingAgreement
 from ..recurrence import ProposedSlot
 from .agreement import agreement_of
@@ -49,11 +49,6 @@ class Clash:
 
 def clash_buffer() -> dt.timedelta:
     return dt.timedelta(minutes=settings.QMS_CLASH_BUFFER_MINUTES)
-
-
-def meeting_length(meeting: TeamMeeting | None) -> dt.timedelta:
-    """How long a session riding on this meeting lasts (DEFAULT_LENGTH without one)."""
-    return dt.timedelta(minutes=meeting.duration_minutes) if meeting is not None else DEFAULT_LENGTH
 
 
 def session_length(session: Session) -> dt.timedelta:

@@ -1,5 +1,5 @@
 """Reads for calendar invitations: the sessions a change invites to, who turned invitations off,
-and an invitation with what its email shows."""
+an invitation with what its email shows, and the failed ones the Reminders page lists."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from programmes.models import Session
 
-from ..models import Invitation, InvitationPreference
+from ..models import Invitation, InvitationPreference, SendStatus
 
 # What coaching.ical.session_event reads, and the coach and team contact the invitation goes to.
 _SESSION_RELATED = ("plan", "enrolment__team__site", "enrolment__agreement__meeting", "enrolment__coach")
@@ -56,3 +56,21 @@ def invitation_for_sending(pk: int) -> Invitation | None:
 
 def invitations_of(session: Session) -> QuerySet[Invitation]:
     return session.invitations.order_by("sequence", "email")
+
+
+FAILED_INVITATIONS_SHOWN = 50
+
+
+def failed_invitations(*, now: dt.datetime) -> list[Invitation]:
+    """Invitations that could not be sent and still matter, newest first: for the session as it is
+    now (its SEQUENCE unchanged since: a later change has its own invitation) and still to come. One
+    query, at most FAILED_INVITATIONS_SHOWN."""
+    return list(
+        Invitation.objects.filter(
+            status=SendStatus.FAILED,
+            sequence=F("session__version") + F("session__enrolment__version"),
+            session__agreed_start__gt=now,
+        )
+        .select_related("session__plan", "session__enrolment__team__site")
+        .order_by("-created_at", "-pk")[:FAILED_INVITATIONS_SHOWN]
+    )

@@ -3,7 +3,7 @@ session's agreed time is set, moved or called off, with the feed's UID and SEQUE
 event their calendar keeps is the feed's one.
 
 Which changes: the writes note the sessions they change (invitations_note): coaching's receivers
-(coaching.invitation_receivers) for a session's agreed start, place or cancellation and for an
+(coaching.receivers) for a session's agreed start, place or cancellation and for an
 enrolment's status or coach, whatever saves them (the services, the admin), and agreement_confirm
 for the slots it fills (a bulk update, which sends no signal). The notes of one transaction are
 claimed together once it commits, in a few queries whatever the number of sessions.
@@ -39,7 +39,7 @@ from ..emails import site_url
 from ..ical import build_invitation, session_called_off, session_sequence
 from ..models import Invitation, InvitationMethod, InvitationPreference
 from ..selectors.invitations import invitation_for_sending, invitations_off, sessions_to_invite, users_by_id
-from .sending import Outbox, insert_claims, register_outbox, requeue_stale, send_after_commit
+from .sending import Outbox, insert_claims, register_outbox, requeue_stale, retry_failed, send_after_commit
 
 _UNIQUE = ("session", "email", "sequence")
 CONTENT_CLASS = "urn:content-classes:calendarmessage"  # Outlook reads the message as a meeting
@@ -237,6 +237,11 @@ INVITATIONS = register_outbox(
 )
 
 
+def invitation_retry(*, invitation: Invitation) -> bool:
+    """A manager asks for a failed invitation to be sent again. False if it is no longer failed."""
+    return retry_failed(INVITATIONS, invitation.pk)
+
+
 def invitations_requeue(*, now: dt.datetime) -> list[int]:
     """The daily sweep's part for invitations: those left pending or sending by a lost task."""
     return requeue_stale(INVITATIONS, now=now)
@@ -259,6 +264,7 @@ __all__ = [
     "InvitationEmail",
     "invitation_message",
     "invitation_preference_set",
+    "invitation_retry",
     "invitations_claim",
     "invitations_note",
     "invitations_requeue",

@@ -16,11 +16,11 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from coaching.ical import build_calendar, session_uid
-from coaching.invitation_tasks import requeue_invitations
 from coaching.models import Invitation, InvitationPreference, SendStatus
 from coaching.selectors import feed_sessions
 from coaching.services import agreement_confirm, calendar_feed_for_coach
 from coaching.services.invitations import invitations_claim, invitations_suppressed
+from coaching.tasks import requeue_invitations
 from conftest import PERSONAS_AND_NO_ROLE
 from programmes.models import EnrolmentStatus, Session
 from programmes.services.scheduling import enrolment_set_status, enrolment_update, session_cancel, session_move
@@ -305,6 +305,34 @@ def test_superseded_invitation_is_not_sent_and_the_daily_task_requeues_stale_one
     assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
     superseded = Invitation.objects.get(pk=claimed[1])
     assert superseded.status == SendStatus.FAILED and superseded.error.startswith("Superseded")
+
+
+def test_failed_invitation_is_listed_for_managers_and_sent_again(
+    enrolment, travel, mailoutbox, django_capture_on_commit_callbacks, client
+):
+    meeting = factories.TeamMeetingFactory(
+        team=enrolment.team, weekday=1, start_time=dt.time(9, 0), every_weeks=1, first_date=dt.date(2026, 3, 3)
+    )
+    with invitations_suppressed():
+        agreement_confirm(enrolment=enrolment, meeting=meeting, unavailable=[], user=enrolment.coach, now=NOW)
+    session = Session.objects.get(enrolment=enrolment, number=2)
+    to_coach, to_contact = invitations_claim(session_ids=[session.pk], old_coaches={}, now=NOW)
+    Invitation.objects.update(status=SendStatus.FAILED, error="SMTPServerDisconnected: Connection closed")
+    Invitation.objects.filter(pk=to_contact).update(sequence=0)  # superseded by a later change: not listed
+    manager = factories.ManagerFactory()
+    client.force_login(manager)
+    page = client.get(reverse("coaching:reminders"))
+    assert [i.pk for i in page.context["failed_invitations"]] == [to_coach]
+    assert "SMTPServerDisconnected: Connection closed" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("coaching:invitation_retry", args=[to_coach]), follow=True)
+    assert "will be sent again" in response.content.decode()
+    assert [m.to for m in mailoutbox] == [["rachel@example.nhs.uk"]]
+    assert Invitation.objects.get(pk=to_coach).status == SendStatus.SENT
+    # Sent now: a second retry changes nothing and says so.
+    response = client.post(reverse("coaching:invitation_retry", args=[to_coach]), follow=True)
+    assert "is not marked as failed" in response.content.decode()
+    assert len(mailoutbox) == 1
 
 
 # --- The person's own switch -----------------------------------------------------------------------

@@ -206,9 +206,9 @@ def test_reminders_page_queries_do_not_grow_with_rows(personas, log, login):
     _add_reminders(personas, 40)
     large = page_queries()
     # session, user, the user's groups (role check), counts by status, the paginator's count,
-    # the page's reminders with recipient, session, plan, team, site, cohort and digest joined, and
-    # the failed digests (none here).
-    assert small == large == 7
+    # the page's reminders with recipient, session, plan, team, site, cohort and digest joined, the
+    # failed digests (none here) and the failed invitations (none here).
+    assert small == large == 8
 
 
 # --- When the last reminder went (for the coach's teams and the enrolment page) ---------------------

@@ -9,15 +9,18 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from core.access import manager_required
 
 from ..forms import ReminderFilterForm
-from ..models import Digest, Reminder, ReminderStatus
+from ..models import Digest, Invitation, Reminder, ReminderStatus
 from ..selectors import failed_digests, reminder_counts, reminders_for_page
+from ..selectors.invitations import failed_invitations
 from ..services import digest_retry as digest_retry_service
 from ..services import reminder_retry as reminder_retry_service
+from ..services.invitations import invitation_retry as invitation_retry_service
 
 PER_PAGE = 50
 
@@ -34,6 +37,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "counts": reminder_counts(),
         "failed_digests": failed_digests(),
+        "failed_invitations": failed_invitations(now=timezone.now()),
     }
     return render(request, "coaching/reminders.html", context)
 
@@ -62,6 +66,18 @@ def _retry_digest(request: HttpRequest, digest: Digest) -> HttpResponse:
     recipient = digest.recipient.get_full_name() or digest.recipient.get_username()
     what = f"{digest.get_kind_display().lower()} email of {digest.period:%-d %b %Y} to {recipient}"
     if digest_retry_service(digest=digest):
+        messages.success(request, f"The {what} will be sent again.")
+    else:
+        messages.info(request, f"The {what} is not marked as failed, so it was left as it is.")
+    return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")
+
+
+@require_POST
+@manager_required
+def invitation_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.select_related("session__enrolment__team"), pk=pk)
+    what = f"calendar invitation to {invitation.email} for {invitation.session.enrolment.team.name}"
+    if invitation_retry_service(invitation=invitation):
         messages.success(request, f"The {what} will be sent again.")
     else:
         messages.info(request, f"The {what} is not marked as failed, so it was left as it is.")

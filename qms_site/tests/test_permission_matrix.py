@@ -42,6 +42,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "coaching:calendar": {"get": (200, 200, 200, 200, 200, 200), "post": (405, 405, 405, 405, 405, 405)},
     "coaching:calendar_reset": {"get": (405, 405, 405, 405, 405, L), "post": (302, 302, 302, 403, 403, L)},
     "coaching:digest_retry": {"get": (405, 405, 405, 405, 405, 405), "post": (302, 403, 403, 403, 403, L)},
+    "coaching:invitation_retry": {"get": (405, 405, 405, 405, 405, 405), "post": (302, 403, 403, 403, 403, L)},
     "coaching:invitations": {"get": (200, 200, 200, 403, 403, L), "post": (302, 302, 302, 403, 403, L)},
     "coaching:my_teams": {"get": (200, 200, 200, 403, 403, L), "post": (405, 405, 405, 405, 405, 405)},
     "coaching:reminder_retry": {"get": (405, 405, 405, 405, 405, 405), "post": (302, 403, 403, 403, 403, L)},
