@@ -19,6 +19,7 @@ def meeting_length(meeting) -> dt.timedelta:
     """How long a session riding on this meeting (a TeamMeeting, or None) lasts: DEFAULT_LENGTH without one."""
     return dt.timedelta(minutes=meeting.duration_minutes) if meeting is not None else DEFAULT_LENGTH
 
+
 LONDON = "Europe/London"
 
 

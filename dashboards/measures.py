@@ -26,6 +26,7 @@ from feedback.selectors import FeedbackFigures, feedback_figures, min_group, per
 from programmes.access import enrolments_visible_to
 from programmes.models import (
     Cohort,
+    Enrolment,
     PdsaCycle,
     ProgrammeTemplate,
     Session,
@@ -96,30 +97,52 @@ def enrolment_facts(*, user, today: dt.date, cohort: Cohort | None = None) -> li
         "checklist_standing__review_tool_count",
         "progress__first_coaching_held_on",
     )
-    return [
-        EnrolmentFacts(
-            enrolment_id=pk,
-            cohort_id=cohort_id,
-            slots=slots_state_on(agreed_on=agreed_on, session_1_held_on=session_1_held_on),
-            session_1_held_on=session_1_held_on,
-            review_due=review_due,
-            review_held_on=review_held_on,
-            review_sustained=review_sustained,
-            review_tools=review_tools,
-            first_coaching_held_on=first_coaching_held_on,
-        )
-        for (
-            pk,
-            cohort_id,
-            agreed_on,
-            session_1_held_on,
-            review_due,
-            review_held_on,
-            review_sustained,
-            review_tools,
-            first_coaching_held_on,
-        ) in rows
-    ]
+    return [_facts(*row) for row in rows]
+
+
+def loaded_enrolment_facts(enrolment: Enrolment) -> EnrolmentFacts:
+    """enrolment_facts() for an enrolment loaded with its agreement, progress and checklist_standing
+    (select_related): no query."""
+
+    def loaded(name: str):
+        return getattr(enrolment, name) if hasattr(enrolment, name) else None  # None: no such row
+
+    agreement, progress, standing = loaded("agreement"), loaded("progress"), loaded("checklist_standing")
+    return _facts(
+        enrolment.pk,
+        enrolment.cohort_id,
+        agreement.agreed_on if agreement else None,
+        progress.session_1_held_on if progress else None,
+        progress.review_due_date if progress else None,
+        progress.review_held_on if progress else None,
+        standing.review_sustained_count if standing else None,
+        standing.review_tool_count if standing else None,
+        progress.first_coaching_held_on if progress else None,
+    )
+
+
+def _facts(
+    pk: int,
+    cohort_id: int,
+    agreed_on: dt.date | None,
+    session_1_held_on: dt.date | None,
+    review_due: dt.date | None,
+    review_held_on: dt.date | None,
+    review_sustained: int | None,
+    review_tools: int | None,
+    first_coaching_held_on: dt.date | None,
+) -> EnrolmentFacts:
+    return EnrolmentFacts(
+        enrolment_id=pk,
+        cohort_id=cohort_id,
+        slots=slots_state_on(agreed_on=agreed_on, session_1_held_on=session_1_held_on),
+        session_1_held_on=session_1_held_on,
+        review_due=review_due,
+        review_held_on=review_held_on,
+        review_sustained=review_sustained,
+        review_tools=review_tools,
+        first_coaching_held_on=first_coaching_held_on,
+    )
 
 
 @dataclass
@@ -199,9 +222,7 @@ def measure_counts(
         "agreed": Q(Exact(slots_state_expression(), SlotsState.AGREED_AT_SESSION_1.value)),
         "standings": standing,
     }
-    sums = {
-        name: Count("pk", filter=condition) if condition else Count("pk") for name, condition in conditions.items()
-    }
+    sums = {name: Count("pk", filter=condition) if condition else Count("pk") for name, condition in conditions.items()}
     sums["sustained"] = Coalesce(Sum("checklist_standing__review_sustained_count", filter=standing), 0)
     sums["rated"] = Coalesce(Sum("checklist_standing__review_tool_count", filter=standing), 0)
     sums["waiting_long"] = Count(
@@ -220,7 +241,7 @@ def measure_counts(
     overall = MeasureCounts()
     by_cohort = {pk: MeasureCounts() for pk in ids}
     for cohort_id, wait, *values in rows:
-        counts = MeasureCounts(**dict(zip(_COUNTS, values, strict=True)))
+        counts = MeasureCounts(**dict(zip(sums, values, strict=True)))
         if wait is not None:  # as first_coaching_wait(): the days, never fewer than 0
             counts.waits = {max(0, wait.days): counts.teams}
         overall.add(counts)
@@ -266,20 +287,13 @@ def positive_measure(figures: FeedbackFigures | None) -> Measure:
     return Measure(**common, figure=figure, detail=detail + ".", numerator=yes, denominator=responses, percent=percent)
 
 
-def on_time_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measure:
+def on_time_measure(counts: MeasureCounts) -> Measure:
     grace = grace_days()
-    cutoff = overdue_cutoff(today)
-    with_review = [f for f in facts if f.review_due is not None]
-    counted = [f for f in with_review if f.review_held_on is not None or f.review_due < cutoff]
-    on_time = [
-        f for f in counted if f.review_held_on is not None and f.review_held_on <= f.review_due + dt.timedelta(grace)
-    ]
-    waiting = len(with_review) - len(counted)
-    figure, percent = _percent_figure(len(on_time), len(counted), none="None due yet")
+    counted, on_time = counts.review_counted, counts.on_time
+    waiting = counts.with_review - counted
+    figure, percent = _percent_figure(on_time, counted, none="None due yet")
     if counted:
-        detail = (
-            f"{len(on_time)} of {_teams(len(counted))} held the 12-week review by its due date plus {grace} days' grace"
-        )
+        detail = f"{on_time} of {_teams(counted)} held the 12-week review by its due date plus {grace} days' grace"
         if waiting:
             detail += f"; {_teams(waiting)} not due yet"
     else:
@@ -294,19 +308,17 @@ def on_time_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measu
             f"{grace}-day grace period (held or not, withdrawn or not); on time when held no later than "
             f"{grace} days after its due date. Teams not yet at that point are not counted."
         ),
-        numerator=len(on_time),
-        denominator=len(counted),
+        numerator=on_time,
+        denominator=counted,
         percent=percent,
     )
 
 
-def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
-    started = [f for f in facts if f.session_1_held_on is not None]
-    agreed = [f for f in started if f.slots == SlotsState.AGREED_AT_SESSION_1]
-    figure, percent = _percent_figure(len(agreed), len(started), none="No session 1 held yet")
+def slots_measure(counts: MeasureCounts) -> Measure:
+    agreed, started = counts.agreed, counts.started
+    figure, percent = _percent_figure(agreed, started, none="No session 1 held yet")
     detail = (
-        f"{len(agreed)} of {_teams(len(started))} that have held session 1 agreed their coaching slots "
-        "on or before that day."
+        f"{agreed} of {_teams(started)} that have held session 1 agreed their coaching slots on or before that day."
         if started
         else "No team has held session 1 yet."
     )
@@ -320,21 +332,19 @@ def slots_measure(facts: Sequence[EnrolmentFacts]) -> Measure:
             "already holds, on or before the day session 1 was held (the day the coach says they were agreed, "
             "which may be before the day they were typed in)."
         ),
-        numerator=len(agreed),
-        denominator=len(started),
+        numerator=agreed,
+        denominator=started,
         percent=percent,
     )
 
 
-def sustained_measure(facts: Sequence[EnrolmentFacts], *, run_length: int) -> Measure:
-    standings = [f for f in facts if f.review_tools is not None]
-    sustained = sum(f.review_sustained for f in standings)
-    rated = sum(f.review_tools for f in standings)
+def sustained_measure(counts: MeasureCounts, *, run_length: int) -> Measure:
+    sustained, rated, standings = counts.sustained, counts.rated, counts.standings
     figure, percent = _percent_figure(sustained, rated, none="No 12-week checklist yet")
     if standings:
         detail = (
-            f"{sustained} of {rated} tools sustained on the 12-week review checklists of {_teams(len(standings))} "
-            f"({sustained / len(standings):.1f} tools per team on average)"
+            f"{sustained} of {rated} tools sustained on the 12-week review checklists of {_teams(standings)} "
+            f"({sustained / standings:.1f} tools per team on average)"
         )
     else:
         detail = "No team has a checklist at its 12-week review yet"
@@ -355,37 +365,26 @@ def sustained_measure(facts: Sequence[EnrolmentFacts], *, run_length: int) -> Me
     )
 
 
-def first_coaching_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -> Measure:
+def first_coaching_measure(counts: MeasureCounts) -> Measure:
     """The wait to first coaching (programmes.models.first_coaching_wait): its median over the teams
     whose first coaching session is held, and the teams within the limit (those still waiting count
     against it once they are over it)."""
     limit = first_coaching_wait_limit()
-    waits = [
-        wait
-        for f in facts
-        if (
-            wait := first_coaching_wait(
-                session_1_held_on=f.session_1_held_on, first_coaching_held_on=f.first_coaching_held_on, today=today
-            )
-        )
-        is not None
-    ]
-    measured = sorted(w.days for w in waits if not w.waiting)
-    counted = [w for w in waits if not w.waiting or w.too_long]  # a team still within the limit is not judged yet
-    within = sum(1 for w in counted if not w.too_long)
-    waiting_long = sum(1 for w in waits if w.waiting and w.too_long)
-    _, percent = _percent_figure(within, len(counted), none="")
+    measured = sum(counts.waits.values())
+    within = sum(teams for days, teams in counts.waits.items() if days <= limit)
+    counted = measured + counts.waiting_long  # a team still within the limit is not judged yet
+    _, percent = _percent_figure(within, counted, none="")
     if measured:
-        figure = f"{_median_days(measured)} days"
+        figure = f"{_median_days(counts.waits)} days"
         detail = (
-            f"Median over {_teams(len(measured))} with a coaching session held (longest {measured[-1]} days); "
-            f"{within} of {len(counted)} within {limit} days"
+            f"Median over {_teams(measured)} with a coaching session held (longest {max(counts.waits)} days); "
+            f"{within} of {counted} within {limit} days"
         )
     else:
         figure = "No coaching session held yet"
         detail = "No team has held a coaching session yet"
-    if waiting_long:
-        detail += f"; {_teams(waiting_long)} still waiting after more than {limit} days"
+    if counts.waiting_long:
+        detail += f"; {_teams(counts.waiting_long)} still waiting after more than {limit} days"
     return Measure(
         key="first_coaching",
         name="Wait to first coaching",
@@ -396,16 +395,21 @@ def first_coaching_measure(facts: Sequence[EnrolmentFacts], *, today: dt.date) -
             f"against the {limit}-day limit once they pass it, and their improvement manager is told."
         ),
         numerator=within,
-        denominator=len(counted),
+        denominator=counted,
         percent=percent,
     )
 
 
-def _median_days(days: list[int]) -> str:
-    """The median of sorted whole days, as a whole or half day."""
-    middle = len(days) // 2
-    median = days[middle] if len(days) % 2 else (days[middle - 1] + days[middle]) / 2
-    return f"{median:g}"
+def _median_days(waits: dict[int, int]) -> str:
+    """The median of whole days given as {days: how many}, as a whole or half day."""
+    n = sum(waits.values())
+    middle = []  # the days at sorted positions (n - 1) // 2 and n // 2
+    seen = 0
+    for days in sorted(waits):
+        seen += waits[days]
+        while len(middle) < 2 and seen > ((n - 1) // 2 if not middle else n // 2):
+            middle.append(days)
+    return f"{(middle[0] + middle[1]) / 2:g}"
 
 
 def version_measure(programme: ProgrammeVersions | None, *, follows: ProgrammeTemplate | None = None) -> Measure:
@@ -430,20 +434,19 @@ def version_measure(programme: ProgrammeVersions | None, *, follows: ProgrammeTe
 
 
 def measures_for(
-    facts: Sequence[EnrolmentFacts],
+    counts: MeasureCounts,
     *,
     feedback: FeedbackFigures | None,
     programme: ProgrammeVersions | None,
     follows: ProgrammeTemplate | None = None,
-    today: dt.date,
     run_length: int,
 ) -> list[Measure]:
     return [
         positive_measure(feedback),
-        on_time_measure(facts, today=today),
-        slots_measure(facts),
-        sustained_measure(facts, run_length=run_length),
-        first_coaching_measure(facts, today=today),
+        on_time_measure(counts),
+        slots_measure(counts),
+        sustained_measure(counts, run_length=run_length),
+        first_coaching_measure(counts),
         version_measure(programme, follows=follows),
     ]
 
@@ -512,39 +515,36 @@ AIM_COHORTS_PER_PAGE = 20
 def aim_page(*, user, today: dt.date, run_length: int, page: object = 1) -> AimPage:
     """The measures over every team this user may see, and one page of cohorts with theirs.
 
-    Six queries, whatever the number of teams and cohorts: every team's facts (1), the feedback
-    figures (1), the programme versions (1), the count of cohorts and the page's cohorts (2).
+    Five queries, whatever the number of teams and cohorts: the feedback figures (1), the programme
+    versions (1), the count of cohorts and the page's cohorts (2), and the teams counted for the
+    measures in SQL, overall and for the page's cohorts (1: measure_counts()).
     """
-    facts = enrolment_facts(user=user, today=today)
+    visible = enrolments_visible_to(user)
     feedback = feedback_figures(user=user, cohort_ids=[])  # the overall and cohort levels only
     programmes = programme_versions(today=today)
     by_name = {p.name: p for p in programmes}
-    by_cohort: dict[int, list[EnrolmentFacts]] = {}
-    for fact in facts:
-        by_cohort.setdefault(fact.cohort_id, []).append(fact)
-    cohorts = Cohort.objects.filter(pk__in=enrolments_visible_to(user).values("cohort_id")).select_related("template")
+    cohorts = Cohort.objects.filter(pk__in=visible.values("cohort_id")).select_related("template")
     paged = Paginator(cohorts.order_by("-start_date", "name", "pk"), AIM_COHORTS_PER_PAGE).get_page(page)
+    overall, by_cohort = measure_counts(visible, today=today, cohort_ids=[c.pk for c in paged.object_list])
     return AimPage(
         aim=AIM,
         aim_date=AIM_DATE,
         deadline=Deadline(date=AIM_DATE, today=today),
         measures=measures_for(
-            facts,
+            overall,
             feedback=feedback.overall if feedback.has_links else None,
             programme=by_name.get(TEMPLATE_NAME, programmes[0] if programmes else None),
-            today=today,
             run_length=run_length,
         ),
         cohorts=[
             CohortMeasures(
                 cohort=cohort,
-                team_count=len(by_cohort.get(cohort.pk, [])),
+                team_count=by_cohort[cohort.pk].teams,
                 measures=measures_for(
-                    by_cohort.get(cohort.pk, []),
+                    by_cohort[cohort.pk],
                     feedback=feedback.cohorts.get(cohort.pk),
                     programme=by_name.get(cohort.template.name),
                     follows=cohort.template,
-                    today=today,
                     run_length=run_length,
                 ),
             )
@@ -552,7 +552,7 @@ def aim_page(*, user, today: dt.date, run_length: int, page: object = 1) -> AimP
         ],
         cohort_page=paged,
         programmes=programmes,
-        team_count=len(facts),
+        team_count=overall.teams,
         min_group=min_group(),
     )
 
@@ -667,16 +667,15 @@ def _tallies(tools: list[Tool], rows: list[ProgressRow]) -> list[ToolTally]:
 def cohort_page(*, cohort: Cohort, user, today: dt.date, run_length: int, report: bool = False) -> CohortPage:
     """The cohort's measures and heatmap. Reads cohort.template (load it).
 
-    Eight queries, whatever the number of teams: the dashboard's rows for the cohort (4), the
-    template's session plan (1), the teams' facts (1), the tools (1), the programme versions (1). With report=True,
+    Eight queries, whatever the number of teams: the dashboard's rows for the cohort (5, with each
+    team's facts), the template's session plan (1), the tools (1), the programme versions (1). With report=True,
     two more: the PDSA cycles about the cohort or its version (1) and the moves of agreed times (1).
     """
     data = cohort_progress_rows(user=user, cohort=cohort, today=today, run_length=run_length)
     rows = data.rows
     plans = list(cohort.template.plans.order_by("number"))
     review_plans = {plan.pk for plan in plans if plan.is_review}
-    by_pk = {f.enrolment_id: f for f in enrolment_facts(user=user, today=today, cohort=cohort)}
-    facts = [by_pk[row.enrolment.pk] for row in rows if row.enrolment.pk in by_pk]
+    facts = [loaded_enrolment_facts(row.enrolment) for row in rows]
     rated = {tool_id for row in rows if row.standing for tool_id in row.standing.tools}
     tools = [tool for tool in Tool.objects.order_by("order", "name") if tool.active or tool.pk in rated]
     programmes = {p.name: p for p in programme_versions(today=today)}
@@ -692,11 +691,10 @@ def cohort_page(*, cohort: Cohort, user, today: dt.date, run_length: int, report
     return CohortPage(
         cohort=cohort,
         measures=measures_for(
-            facts,
+            MeasureCounts.of_facts(facts, today=today),
             feedback=feedback,
             programme=programmes.get(cohort.template.name),
             follows=cohort.template,
-            today=today,
             run_length=run_length,
         ),
         rows=rows,

@@ -652,7 +652,9 @@ def cohort_progress_rows(*, user, cohort: Cohort, today: dt.date, run_length: in
     feedback figures (2: every cohort's totals, this cohort's teams)."""
     enrolments = enrolments_visible_to(user).filter(cohort=cohort)
     loaded = list(
-        enrolments.select_related("team__site", "cohort", "coach", "agreement")
+        enrolments.select_related(
+            "team__site", "cohort", "coach", "agreement", "progress", "checklist_standing"
+        )  # the stored figures: for the measures (dashboards.measures.loaded_enrolment_facts)
         .prefetch_related(Prefetch("sessions", queryset=_sessions_for_rows()))
         .order_by("team__site__code", "team__name")
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from coaching.models import ReminderStatus
 from coaching.selectors import my_team_rows, reminder_counts
+from coaching.selectors.invitations import other_failed_emails
 from core.roles import Role, primary_role
 from dashboards.selectors import OVERDUE
 from programmes.models import Enrolment, Session
@@ -38,10 +39,11 @@ class HomeAlerts:
     slots_not_agreed: int  # teams with session 1 held and no coaching agreement
     slots_not_agreed_shown: list[Enrolment]  # the first ALERT_TEAMS_SHOWN of them, with team and site
     failed_reminders: int | None  # reminder emails that could not be sent; None: not this person's to see
+    failed_other: int | None = None  # weekly digests and calendar invitations that could not be sent
 
     @property
     def any(self) -> bool:
-        return bool(self.overdue_sessions or self.slots_not_agreed or self.failed_reminders)
+        return bool(self.overdue_sessions or self.slots_not_agreed or self.failed_reminders or self.failed_other)
 
     @property
     def slots_not_agreed_more(self) -> int:
@@ -72,12 +74,14 @@ def home_alerts(*, user, role: Role | None, today: dt.date) -> HomeAlerts | None
         .order_by("team__name", "pk")[:ALERT_TEAMS_SHOWN]
     )
     failed = reminder_counts()[ReminderStatus.FAILED] if role == Role.MANAGER else None  # query 3
+    failed_other = other_failed_emails(now=timezone.now()) if role == Role.MANAGER else None  # query 4
     return HomeAlerts(
         overdue_sessions=overdue["sessions"],
         overdue_teams=overdue["teams"],
         slots_not_agreed=not_agreed[0].total if not_agreed else 0,
         slots_not_agreed_shown=not_agreed,
         failed_reminders=failed,
+        failed_other=failed_other,
     )
 
 

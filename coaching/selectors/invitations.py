@@ -11,7 +11,7 @@ from django.db.models import F, QuerySet
 
 from programmes.models import Session
 
-from ..models import Invitation, InvitationPreference, SendStatus
+from ..models import Digest, DigestKind, Invitation, InvitationPreference, SendStatus
 
 # What coaching.ical.session_event reads, and the coach and team contact the invitation goes to.
 _SESSION_RELATED = ("plan", "enrolment__team__site", "enrolment__agreement__meeting", "enrolment__coach")
@@ -61,16 +61,28 @@ def invitations_of(session: Session) -> QuerySet[Invitation]:
 FAILED_INVITATIONS_SHOWN = 50
 
 
+def _failed_and_current(now: dt.datetime) -> QuerySet[Invitation]:
+    """Failed invitations for the session as it is now (its SEQUENCE unchanged since: a later change
+    has its own invitation), still to come."""
+    return Invitation.objects.filter(
+        status=SendStatus.FAILED,
+        sequence=F("session__version") + F("session__enrolment__version"),
+        session__agreed_start__gt=now,
+    )
+
+
 def failed_invitations(*, now: dt.datetime) -> list[Invitation]:
-    """Invitations that could not be sent and still matter, newest first: for the session as it is
-    now (its SEQUENCE unchanged since: a later change has its own invitation) and still to come. One
-    query, at most FAILED_INVITATIONS_SHOWN."""
+    """The invitations that could not be sent and still matter (_failed_and_current), newest first:
+    one query, at most FAILED_INVITATIONS_SHOWN."""
     return list(
-        Invitation.objects.filter(
-            status=SendStatus.FAILED,
-            sequence=F("session__version") + F("session__enrolment__version"),
-            session__agreed_start__gt=now,
-        )
+        _failed_and_current(now)
         .select_related("session__plan", "session__enrolment__team__site")
         .order_by("-created_at", "-pk")[:FAILED_INVITATIONS_SHOWN]
     )
+
+
+def other_failed_emails(*, now: dt.datetime) -> int:
+    """Failed emails that carry no reminder (those count as failed reminders): weekly digests, and the
+    calendar invitations that still matter (_failed_and_current). One query."""
+    weekly = Digest.objects.filter(status=SendStatus.FAILED, kind=DigestKind.WEEKLY).order_by().values("pk")
+    return weekly.union(_failed_and_current(now).order_by().values("pk"), all=True).count()

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django.asserts import assertContains, assertNotContains
 
-from coaching.models import ReminderStatus
+from coaching.models import Digest, DigestKind, Invitation, ReminderStatus, SendStatus
 from programmes.models import EnrolmentStatus, Session
 from tests import factories
 
@@ -64,6 +64,26 @@ def test_manager_sees_overdue_slots_not_agreed_and_failed_emails(login, alerts):
     assert "Pharmacy team" not in section  # its slots are agreed
     assert "<strong>1 reminder email could not be sent</strong>" in section
     assertContains(response, '<a href="/coaching/reminders/?status=failed">see the failed reminders</a>')
+
+
+def test_manager_is_told_of_failed_weekly_digests_and_invitations_that_still_matter(login, alerts):
+    section = _alerts_section(login("manager", alerts).get("/"))
+    assert "alert-failed-other" not in section
+    Digest.objects.create(
+        recipient=alerts.manager, kind=DigestKind.WEEKLY, period=dt.date(2025, 11, 17), status=SendStatus.FAILED
+    )
+    session = Session.objects.get(enrolment=alerts.enrolment, number=5)
+    session.agreed_start = NOW + dt.timedelta(days=3)
+    session.save()
+    session.refresh_from_db()
+    current = session.version + session.enrolment.version
+    for sequence in (current, current - 1):  # the second was superseded by a later change: not counted
+        Invitation.objects.create(
+            session=session, email=f"x{sequence}@example.nhs.uk", sequence=sequence, method="REQUEST", status="failed"
+        )
+    section = _alerts_section(login("manager", alerts).get("/"))
+    assert "<strong>2 weekly digests or calendar invitations could not be sent</strong>" in section
+    assert "alert-failed-other" not in _alerts_section(login("coach", alerts).get("/"))
 
 
 def test_coach_sees_only_their_own_teams_and_no_email_failures(login, alerts):
