@@ -37,7 +37,7 @@ from django.utils import timezone, translation
 
 from ..emails import site_url
 from ..ical import build_invitation, session_called_off, session_sequence
-from ..models import Invitation, InvitationMethod, InvitationPreference
+from ..models import Invitation, InvitationMethod, InvitationPreference, SendStatus
 from ..selectors.invitations import invitation_for_sending, invitations_off, sessions_to_invite, users_by_id
 from .sending import Outbox, insert_claims, register_outbox, requeue_stale, retry_failed, send_after_commit
 
@@ -206,6 +206,10 @@ def invitation_message(invitation: Invitation, *, now: dt.datetime | None = None
     context = {
         "invitation": invitation,
         "cancel": invitation.method == InvitationMethod.CANCEL,
+        # An update of an entry this address already has (an earlier invitation for the session sent to it).
+        "updated": Invitation.objects.filter(
+            session=session, email=invitation.email, sequence__lt=invitation.sequence, status=SendStatus.SENT
+        ).exists(),
         "session": session,
         "team": team,
         "site": team.site,

@@ -116,6 +116,7 @@ def test_agree_move_cancel_send_request_request_cancel_with_rising_sequence_and_
     agree(enrolment, django_capture_on_commit_callbacks)
     session = Session.objects.get(enrolment=enrolment, number=2)
     agreed = for_session(session, mailoutbox)
+    agreed_messages = list(mailoutbox)
     assert [(r["method"], r["to"]) for r in agreed] == [
         ("REQUEST", ["rachel@example.nhs.uk"]),
         ("REQUEST", ["sam@example.nhs.uk"]),
@@ -134,6 +135,10 @@ def test_agree_move_cancel_send_request_request_cancel_with_rising_sequence_and_
         )  # fmt: skip
     moved = for_session(session, mailoutbox)
     assert [(r["method"], r["start"].hour) for r in moved] == [("REQUEST", 14), ("REQUEST", 14)]
+    # The first invitation for the session reads as one; the move as an update of the same entry.
+    first_subjects = [m.subject for m in agreed_messages]
+    assert all(not subject.startswith("Updated:") for subject in first_subjects)
+    assert all(m.subject.startswith("Updated: QMS ") for m in mailoutbox)
 
     mailoutbox.clear()
     session.refresh_from_db()
@@ -141,6 +146,7 @@ def test_agree_move_cancel_send_request_request_cancel_with_rising_sequence_and_
         session_cancel(session=session, version=session.version, reason="Team away day")
     cancelled = for_session(session, mailoutbox)
     assert [r["method"] for r in cancelled] == ["CANCEL", "CANCEL"]
+    assert all(m.subject.startswith("Cancelled: QMS ") for m in mailoutbox)
     sequences = [agreed[0]["sequence"], moved[0]["sequence"], cancelled[0]["sequence"]]
     assert sequences == sorted(set(sequences))  # strictly rising
     assert cancelled[0]["sequence"] == feed_uids_and_sequences(enrolment.coach)[session_uid(session)]
