@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When, Window
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 
@@ -512,19 +512,36 @@ class AimPage:
 AIM_COHORTS_PER_PAGE = 20
 
 
+def _cohort_page(cohorts: QuerySet[Cohort], page: object) -> Page:
+    """Paginator(cohorts).get_page(page) in one query: the page's cohorts with their count as a window
+    over them all. A page past the last, or below 1, or no cohorts: Paginator's own two queries."""
+    paginator = Paginator(cohorts, AIM_COHORTS_PER_PAGE)
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        number = 1  # as get_page(): not a number, the first page
+    if number >= 1:
+        start = (number - 1) * AIM_COHORTS_PER_PAGE
+        rows = list(cohorts.annotate(cohorts_in_all=Window(Count("pk")))[start : start + AIM_COHORTS_PER_PAGE])
+        if rows:
+            paginator.count = rows[0].cohorts_in_all  # its cached_property, set: no COUNT query
+            return Page(rows, number, paginator)
+    return paginator.get_page(page)
+
+
 def aim_page(*, user, today: dt.date, run_length: int, page: object = 1) -> AimPage:
     """The measures over every team this user may see, and one page of cohorts with theirs.
 
-    Five queries, whatever the number of teams and cohorts: the feedback figures (1), the programme
-    versions (1), the count of cohorts and the page's cohorts (2), and the teams counted for the
-    measures in SQL, overall and for the page's cohorts (1: measure_counts()).
+    Four queries, whatever the number of teams and cohorts: the feedback figures (1), the programme
+    versions (1), the page's cohorts with their count (1: _cohort_page()), and the teams counted for
+    the measures in SQL, overall and for the page's cohorts (1: measure_counts()).
     """
     visible = enrolments_visible_to(user)
     feedback = feedback_figures(user=user, cohort_ids=[])  # the overall and cohort levels only
     programmes = programme_versions(today=today)
     by_name = {p.name: p for p in programmes}
     cohorts = Cohort.objects.filter(pk__in=visible.values("cohort_id")).select_related("template")
-    paged = Paginator(cohorts.order_by("-start_date", "name", "pk"), AIM_COHORTS_PER_PAGE).get_page(page)
+    paged = _cohort_page(cohorts.order_by("-start_date", "name", "pk"), page)
     overall, by_cohort = measure_counts(visible, today=today, cohort_ids=[c.pk for c in paged.object_list])
     return AimPage(
         aim=AIM,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -49,7 +49,7 @@ from ..selectors.digests import (
 )
 from ..selectors.reminders import PlannedReminder
 from .calendar import calendar_feed_for_coach
-from .sending import Outbox, register_outbox, registered_outboxes, retry_failed, send_after_commit
+from .sending import Outbox, insert_claims, register_outbox, registered_outboxes, retry_failed, send_after_commit
 
 # Recipients per UPDATE attaching their reminders (two parameters each; SQLite takes 999).
 _ATTACH_CHUNK = 400
@@ -62,31 +62,8 @@ def digests_claim(*, recipient_ids: list[int], kind: DigestKind, period: dt.date
     """Inserts a pending Digest(recipient, kind, period) for each recipient, skipping any that
     exist; returns the ids of the ones this call inserted (INSERT ... ON CONFLICT DO NOTHING
     RETURNING: a row another sweep inserted first, or inserts while we wait on its lock, is not ours)."""
-    if not recipient_ids:
-        return []
-    meta = Digest._meta
-    quote = connection.ops.quote_name
-    names = ("recipient", "kind", "period", "status", "attempts", "error", "created_at")
-    fields = [meta.get_field(name) for name in names]
-    columns = ", ".join(quote(f.column) for f in fields)
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in ("recipient", "kind", "period"))
-    per_statement = max(connection.ops.bulk_batch_size(fields, recipient_ids), 1)
-    inserted: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(recipient_ids), per_statement):
-            chunk = recipient_ids[start : start + per_statement]
-            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            sql = (
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608 - names from the model, values as parameters
-                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-            )
-            params = []
-            for recipient_id in chunk:
-                values = (recipient_id, kind.value, period, SendStatus.PENDING, 0, "", now)
-                params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
-            cursor.execute(sql, params)
-            inserted.extend(pk for (pk,) in cursor.fetchall())
-    return inserted
+    rows = [{"recipient": pk, "kind": kind.value, "period": period} for pk in recipient_ids]
+    return insert_claims(Digest, rows, unique=("recipient", "kind", "period"), now=now)
 
 
 def daily_digests_attach(*, today: dt.date, now: dt.datetime) -> list[int]:

@@ -22,11 +22,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ..emails import person_name, reminder_message
-from ..models import Reminder, ReminderStatus
+from ..models import Reminder
 from ..selectors.reminders import PlannedReminder, reminder_for_sending, reminders_due
 from .digests import DIGESTS, calendar_url_for, daily_digests_attach
 from .sending import (  # noqa: F401 - the names the reminder tasks and tests know
@@ -37,6 +37,7 @@ from .sending import (  # noqa: F401 - the names the reminder tasks and tests kn
     TRANSIENT_ERRORS,
     Outbox,
     SendOutcome,
+    insert_claims,
     is_permanent_error,
     mark_failed,
     register_outbox,
@@ -57,7 +58,6 @@ SEND_REMINDER_TASK = "coaching.send_reminder"
 
 # --- The claim --------------------------------------------------------------------------------
 
-_CLAIM_FIELDS = ("session", "recipient", "kind", "due_date", "status", "attempts", "error", "created_at")
 _UNIQUE_FIELDS = ("session", "recipient", "kind", "due_date")
 
 
@@ -68,30 +68,14 @@ def reminders_claim(*, planned: list[PlannedReminder], now: dt.datetime) -> dict
     rows inserted here: a row another sweep inserted first, or inserts while we wait on its lock,
     is not ours. Keyed by (session id, recipient id, kind), which is unique within one rule's batch.
     """
-    meta = Reminder._meta
-    quote = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in _CLAIM_FIELDS]
-    columns = ", ".join(quote(f.column) for f in fields)
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in _UNIQUE_FIELDS)
-    returning = ", ".join(quote(meta.get_field(name).column) for name in ("id", "session", "recipient", "kind"))
-    claimed: dict[tuple[int, int, str], int] = {}
-    per_statement = max(connection.ops.bulk_batch_size(fields, planned), 1)
-    with connection.cursor() as cursor:
-        for start in range(0, len(planned), per_statement):
-            chunk = planned[start : start + per_statement]
-            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            sql = (
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608 - names from the model, values as parameters
-                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
-            )
-            params = []
-            for p in chunk:
-                values = (p.session.pk, p.recipient.pk, p.kind.value, p.due_date, ReminderStatus.PENDING, 0, "", now)
-                params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
-            cursor.execute(sql, params)
-            for reminder_id, session_id, recipient_id, kind in cursor.fetchall():
-                claimed[(session_id, recipient_id, kind)] = reminder_id
-    return claimed
+    rows = [
+        {"session": p.session.pk, "recipient": p.recipient.pk, "kind": p.kind.value, "due_date": p.due_date}
+        for p in planned
+    ]
+    inserted = insert_claims(
+        Reminder, rows, unique=_UNIQUE_FIELDS, now=now, returning=("id", "session", "recipient", "kind")
+    )
+    return {(session_id, recipient_id, kind): pk for pk, session_id, recipient_id, kind in inserted}
 
 
 @dataclass

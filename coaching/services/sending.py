@@ -242,11 +242,20 @@ def retry_countdown(retries: int) -> int:
     return min(RETRY_BACKOFF_SECONDS * 2**retries, RETRY_BACKOFF_MAX_SECONDS)
 
 
-def insert_claims(model: type[ClaimedSend], rows: list[dict], *, unique: tuple[str, ...]) -> list[int]:
+def insert_claims(
+    model: type[ClaimedSend],
+    rows: list[dict],
+    *,
+    unique: tuple[str, ...],
+    now: dt.datetime | None = None,
+    returning: tuple[str, ...] = ("id",),
+) -> list:
     """Claims rows of `model` (field -> value, each naming every field of the first) by inserting
     them as pending under the unique constraint on `unique`, skipping any that exist: INSERT ... ON
-    CONFLICT DO NOTHING RETURNING (PostgreSQL, and SQLite 3.35+). Returns the ids of the rows this
-    call inserted, the only ones it may send: one statement per batch of the database's size."""
+    CONFLICT DO NOTHING RETURNING (PostgreSQL, and SQLite 3.35+). A row another claim inserted first,
+    or inserts while this one waits on its lock, is not returned: only the rows this call inserted,
+    the only ones it may send. Returns their ids, or with several `returning` fields a tuple of those
+    per row. One statement per batch of the database's size."""
     if not rows:
         return []
     meta = model._meta
@@ -255,8 +264,9 @@ def insert_claims(model: type[ClaimedSend], rows: list[dict], *, unique: tuple[s
     fields = [meta.get_field(name) for name in names]
     columns = ", ".join(quote(f.column) for f in fields)
     conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
-    now = timezone.now()
-    inserted: list[int] = []
+    returned = ", ".join(quote(meta.get_field(name).column) for name in returning)
+    now = now or timezone.now()
+    inserted: list = []
     per_statement = max(connection.ops.bulk_batch_size(fields, rows), 1)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
@@ -264,12 +274,13 @@ def insert_claims(model: type[ClaimedSend], rows: list[dict], *, unique: tuple[s
             chunk = rows[start : start + per_statement]
             sql = (
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "  # noqa: S608 - names from the model, values as parameters
-                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returned}"
             )
             params = []
             for row in chunk:
                 values = [*(row[name] for name in rows[0]), SendStatus.PENDING, 0, "", now]
                 params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True))
             cursor.execute(sql, params)
-            inserted.extend(pk for (pk,) in cursor.fetchall())
+            fetched = cursor.fetchall()
+            inserted.extend(fetched if len(returning) > 1 else [pk for (pk,) in fetched])
     return inserted
