@@ -42,18 +42,23 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     return render(request, "coaching/reminders.html", context)
 
 
+def _retried(request: HttpRequest, *, queued: bool, what: str) -> HttpResponse:
+    """After a manager's "Send again": says what happened, back to the failed ones."""
+    if queued:
+        messages.success(request, f"The {what} will be sent again.")
+    else:
+        messages.info(request, f"The {what} is not marked as failed, so it was left as it is.")
+    return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")
+
+
 @require_POST
 @manager_required
 def reminder_retry(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder.objects.select_related("recipient", "digest"), pk=pk)
-    recipient = reminder.recipient.get_full_name() or reminder.recipient.get_username()
     if reminder.digest is not None and reminder.status != ReminderStatus.SENT:
         return _retry_digest(request, reminder.digest)
-    if reminder_retry_service(reminder=reminder):
-        messages.success(request, f"The reminder to {recipient} will be sent again.")
-    else:
-        messages.info(request, f"The reminder to {recipient} is not marked as failed, so it was left as it is.")
-    return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")
+    recipient = reminder.recipient.get_full_name() or reminder.recipient.get_username()
+    return _retried(request, queued=reminder_retry_service(reminder=reminder), what=f"reminder to {recipient}")
 
 
 @require_POST
@@ -65,11 +70,7 @@ def digest_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def _retry_digest(request: HttpRequest, digest: Digest) -> HttpResponse:
     recipient = digest.recipient.get_full_name() or digest.recipient.get_username()
     what = f"{digest.get_kind_display().lower()} email of {digest.period:%-d %b %Y} to {recipient}"
-    if digest_retry_service(digest=digest):
-        messages.success(request, f"The {what} will be sent again.")
-    else:
-        messages.info(request, f"The {what} is not marked as failed, so it was left as it is.")
-    return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")
+    return _retried(request, queued=digest_retry_service(digest=digest), what=what)
 
 
 @require_POST
@@ -77,8 +78,4 @@ def _retry_digest(request: HttpRequest, digest: Digest) -> HttpResponse:
 def invitation_retry(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.select_related("session__enrolment__team"), pk=pk)
     what = f"calendar invitation to {invitation.email} for {invitation.session.enrolment.team.name}"
-    if invitation_retry_service(invitation=invitation):
-        messages.success(request, f"The {what} will be sent again.")
-    else:
-        messages.info(request, f"The {what} is not marked as failed, so it was left as it is.")
-    return redirect(reverse("coaching:reminders") + f"?status={ReminderStatus.FAILED}")
+    return _retried(request, queued=invitation_retry_service(invitation=invitation), what=what)
