@@ -647,19 +647,21 @@ class CohortRows:
 
 def cohort_progress_rows(*, user, cohort: Cohort, today: dt.date, run_length: int) -> CohortRows:
     """The dashboard's rows for one cohort's teams (those this user may see), by site and team,
-    with each tool's standing for the heatmap. Five queries, whatever the number of teams in the
-    Trust or the cohort: the enrolments (1), their sessions (1), their checklist standings (1), the
-    feedback figures (2: every cohort's totals, this cohort's teams)."""
+    with each tool's standing for the heatmap. Four queries, whatever the number of teams in the
+    Trust or the cohort: the enrolments with their stored figures (1), their sessions (1), their
+    checklist standings (1), every cohort's feedback totals (1: feedback_figures)."""
     enrolments = enrolments_visible_to(user).filter(cohort=cohort)
     loaded = list(
+        # With the stored figures: for the measures (dashboards.measures.loaded_enrolment_facts)
+        # and the feedback figures, in the order feedback_figures() reads a cohort's teams.
         enrolments.select_related(
-            "team__site", "cohort", "coach", "agreement", "progress", "checklist_standing"
-        )  # the stored figures: for the measures (dashboards.measures.loaded_enrolment_facts)
+            "team__site", "cohort", "coach", "agreement", "progress", "checklist_standing", "feedback_tally"
+        )
         .prefetch_related(Prefetch("sessions", queryset=_sessions_for_rows()))
-        .order_by("team__site__code", "team__name")
+        .order_by("team__site__code", "team__name", "pk")
     )
     standings = checklist_standings(enrolments=enrolments, run_length=run_length) if loaded else {}
-    figures = feedback_figures(user=user, cohort_ids=[cohort.pk])
+    figures = feedback_figures(user=user, cohort_ids=[cohort.pk], loaded=loaded)
     rows = [
         _progress_row(e, today=today, standing=standings.get(e.pk), feedback=figures.enrolments.get(e.pk))
         for e in loaded

@@ -148,8 +148,8 @@ def test_report_pdf_query_count_does_not_grow_with_teams(client, django_assert_n
     for _ in range(extra_teams):
         extra_team(history.enrolment.cohort, history.coach)
     client.force_login(history.manager)
-    # The report page's 14 (dashboards/tests/test_views.py); making the PDF reads only files.
-    with django_assert_num_queries(14):
+    # The report page's 13 (dashboards/tests/test_views.py); making the PDF reads only files.
+    with django_assert_num_queries(13):
         response = client.get(pdf_url(history))
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF-")

@@ -364,13 +364,13 @@ def test_cohort_pages_query_count_does_not_grow_with_teams(client, django_assert
         extra_team(history.enrolment.cohort, history.coach)
     client.force_login(history.lead)
     # 1 session, 2 user, 3 groups, 4 the cohort with template and owner, 5 enrolments with their
-    # stored figures, 6 sessions, 7 checklist standings, 8-9 the feedback figures (every cohort's
-    # totals, this cohort's teams), 10 session plan, 11 tools, 12 programme versions.
-    with django_assert_num_queries(12):
+    # stored figures, 6 sessions, 7 checklist standings, 8 every cohort's feedback totals, 9 session
+    # plan, 10 tools, 11 programme versions.
+    with django_assert_num_queries(11):
         response = client.get(cohort_url("cohort", history))
     assert len(response.context["page"].heatmap) == 2 + extra_teams
-    # The report: the same, and 13 the PDSA cycles, 14 the count of moved sessions.
-    with django_assert_num_queries(14):
+    # The report: the same, and 12 the PDSA cycles, 13 the count of moved sessions.
+    with django_assert_num_queries(13):
         response = client.get(cohort_url("cohort_report", history))
     assert len(response.context["page"].facts) == 2 + extra_teams
 

@@ -21,6 +21,7 @@ from feedback.selectors import (
     feedback_report,
 )
 from feedback.services import refresh_feedback_tallies
+from programmes.access import enrolments_visible_to
 from programmes.models import Enrolment
 from tests import factories
 
@@ -83,6 +84,15 @@ def assert_same_as_report(user) -> dict:
         assert list(scoped["cohorts"]) == list(report["cohorts"])
         assert scoped["enrolments"] == {pk: f for pk, f in report["enrolments"].items() if cohort_of[pk] in cohort_ids}
         assert scoped["has_links"] == report["has_links"]
+        if len(cohort_ids) == 1:  # a cohort page: its teams as it read them (dashboards.selectors)
+            loaded = list(
+                enrolments_visible_to(user, Enrolment.objects.select_related("feedback_tally"))
+                .filter(cohort_id__in=cohort_ids)
+                .order_by("team__site__code", "team__name", "pk")
+            )
+            from_loaded = as_levels(feedback_figures(user=user, cohort_ids=cohort_ids, loaded=loaded))
+            assert from_loaded == scoped
+            assert list(from_loaded["enrolments"]) == list(scoped["enrolments"])
     # A page of teams (enrolment_feedback_figures, the dashboard's): the same figures for those
     # teams, whatever else is on the page; for a lead it reads every team of a cohort only where
     # the rule hides more than the teams too small to show.
