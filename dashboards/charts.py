@@ -29,10 +29,11 @@ the useful observations split as evenly as the median splits them (n1 = N // 2 b
 above), putting at most 2.5% in each tail: the lower limit is the smallest count whose lower tail
 P(R <= r) exceeds 2.5% (fewer runs than it are too few), the upper limit the largest count whose upper
 tail P(R >= r) exceeds 2.5% (more runs than it are too many). The literal below is that computation,
-and `tests/test_charts.py` recomputes it. It agrees with the rows of Table 1 as commonly quoted for 10
-(3-9), 14 (4-12), 16 (5-13), 24 (8-18), 30 (11-21), 40 (15-27), 50 (19-33) and 60 (24-38) useful
-observations; rows such as 20, quoted as 6-16 where the computation gives 7-15, should be checked
-against the printed table.
+and `tests/test_charts.py` recomputes it. It agrees with the rows of Table 1 that secondary sources
+quote (not checked against the print) for 10 (3-9), 14 (4-12), 16 (5-13), 24 (8-18), 30 (11-21), 40
+(15-27), 50 (19-33) and 60 (24-38) useful observations; some quote other rows that differ (20 as 6-16,
+where the computation gives 7-15, and 12 as 3-11 against 4-10), so check the literal against the
+printed table and change it, with the recomputing test, where the print differs.
 
 XmR charts as NHS England and NHS Improvement's "Making Data Count" (2019) uses them
 (https://www.england.nhs.uk/publication/making-data-count/), with its rules:
