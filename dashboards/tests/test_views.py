@@ -299,8 +299,9 @@ def test_aim_page_query_count_does_not_grow_with_teams(client, django_assert_num
         extra_team(factories.CohortFactory(), history.coach)
     client.force_login(history.manager)
     # 1 session, 2 user, 3 groups, 4 the feedback figures, 5 programme versions, 6 this page's
-    # cohorts with their count, 7 the measures counted in SQL (overall and this page's cohorts).
-    with django_assert_num_queries(7):
+    # cohorts with their count, 7 the measures counted in SQL (overall and this page's cohorts), 8-11
+    # the Trust-wide chart series (dashboards.series.trust_series).
+    with django_assert_num_queries(11):
         response = client.get(AIM)
     assert response.context["page"].team_count == 2 + extra_teams
     assert len(response.context["page"].cohorts) == 1 + extra_teams
@@ -365,8 +366,8 @@ def test_cohort_pages_query_count_does_not_grow_with_teams(client, django_assert
     client.force_login(history.lead)
     # 1 session, 2 user, 3 groups, 4 the cohort with template and owner, 5 enrolments with their
     # stored figures, 6 sessions, 7 checklist standings, 8 every cohort's feedback totals, 9 session
-    # plan, 10 tools, 11 programme versions.
-    with django_assert_num_queries(11):
+    # plan, 10 tools, 11 programme versions, 12-16 the cohort's chart series (dashboards.series.cohort_series).
+    with django_assert_num_queries(16):
         response = client.get(cohort_url("cohort", history))
     assert len(response.context["page"].heatmap) == 2 + extra_teams
     # The report: the same, and 12 the PDSA cycles, 13 the count of moved sessions.
