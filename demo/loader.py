@@ -131,7 +131,10 @@ def seed_demo(*, today: dt.date, scale: int = 0, on_progress: Callable[[int], No
         try:
             test_bed_cohort = _test_bed_ensure(users=users, sites=sites, template=test_bed, tools=tools)
             version_1 = _version_1_ensure(test_bed=test_bed, test_bed_cohort=test_bed_cohort, manager=users["manager"])
-            _pdsa_ensure(cohort=test_bed_cohort, template=test_bed, manager=users["manager"])
+            _pdsa_ensure(story.PDSA, cohort=test_bed_cohort, template=test_bed, manager=users["manager"])
+            if today > story.SPRING_LAST_DAY:
+                spring = _spring_cohort_ensure(users=users, sites=sites, template=test_bed, tools=tools, today=today)
+                _pdsa_ensure(story.SPRING_PDSA, cohort=spring, template=test_bed, manager=users["manager"])
             _current_cohort_ensure(today=today, users=users, sites=sites, template=version_1, tools=tools)
             added = 0
             if scale:
@@ -423,11 +426,10 @@ def _version_1_ensure(*, test_bed: ProgrammeTemplate, test_bed_cohort: Cohort, m
     return programme_version_publish(template=draft, revision=draft.revision, today=story.VERSION_1_PUBLISHED)
 
 
-def _pdsa_ensure(*, cohort: Cohort, template: ProgrammeTemplate, manager) -> PdsaCycle:
-    cycle = PdsaCycle.objects.filter(title=story.PDSA_TITLE).first()
+def _pdsa_ensure(pdsa: story.PdsaStory, *, cohort: Cohort, template: ProgrammeTemplate, manager) -> PdsaCycle:
+    cycle = PdsaCycle.objects.filter(title=pdsa.title).first()
     if cycle is not None:
         return cycle
-    pdsa = story.PDSA
     entry = PdsaEntry(
         title=pdsa.title,
         aim=pdsa.aim,
@@ -442,6 +444,64 @@ def _pdsa_ensure(*, cohort: Cohort, template: ProgrammeTemplate, manager) -> Pds
         template=template,
     )
     return pdsa_cycle_create(entry=entry, created_by=manager)
+
+
+# --- Spring 2026: agreeing coaching times at session 1 -------------------------------------------
+
+
+def _spring_cohort_ensure(
+    *, users: dict, sites: dict[str, Site], template: ProgrammeTemplate, tools: list[Tool], today: dt.date
+) -> Cohort:
+    """Twelve teams on version 0.9, every session held and each enrolment completed; made only once
+    every session is in the past (seed_demo: today after story.SPRING_LAST_DAY)."""
+    cohort = _cohort_ensure(
+        name=story.SPRING_COHORT,
+        template=template,
+        owner=users["manager"],
+        start_date=story.SPRING_START,
+        target_end_date=story.SPRING_START + dt.timedelta(weeks=18, days=-1),
+    )
+    for spec in story.SPRING_TEAMS:
+        team = _team_ensure(spec=spec.team, sites=sites, meetings_from=spec.session1_date)
+        enrolment = _enrol(cohort=cohort, team=team, coach=users[spec.coach], session1_date=spec.session1_date)
+        if enrolment is not None:
+            _spring_enrolment_build(enrolment=enrolment, spec=spec, tools=tools, today=today)
+    return cohort
+
+
+def _spring_enrolment_build(*, enrolment: Enrolment, spec: story.SpringTeam, tools: list[Tool], today: dt.date) -> None:
+    """Session 1 held; the coaching slots agreed on the team's meeting at session 1 or some days
+    later (the first coaching is the meeting's first date from then), every slot held, a checklist
+    at each session that asks for one, a few attendees' feedback at session 1; then completed."""
+    rng = random.Random(f"spring:{spec.team.name}")  # noqa: S311 - demo data, not security
+    coach = enrolment.coach
+    meeting = enrolment.team.meetings.order_by("pk").first()
+    first = _sessions(enrolment)[1]
+    at_session_1 = spec.agreed_days_after == 0
+    notes = (
+        story.SPRING_SESSION_1_AGREED_NOTES.format(meeting=meeting.name.lower())
+        if at_session_1
+        else story.SPRING_SESSION_1_LATE_NOTES
+    )
+    first = _hold(first, Held(first.due_date, rng.randint(6, 12), notes), today=today)
+    agreed_on = first.held_on + dt.timedelta(days=spec.agreed_days_after)
+    agreement_confirm(
+        enrolment=enrolment, meeting=meeting, unavailable=(), user=coach, now=at(agreed_on, story.AGREED_AT)
+    )
+    held = [first]
+    for session in list(_sessions(enrolment).values())[1:]:
+        day = session.agreed_start.astimezone(story.LONDON).date()
+        held.append(_hold(session, Held(day, rng.randint(4, 8), ""), today=today))
+    with_checklist = [s for s in held if s.plan.checklist_due]
+    levels = rising_levels(rng=rng, tool_names=[tool.name for tool in tools], count=len(with_checklist))
+    for session, ratings in zip(with_checklist, levels, strict=True):
+        _checklist(session, coach=coach, tools=tools, ratings=ratings)
+    answers = [
+        Answer(YES, rng.choice((4, 4, 5, 5, 5)), rng.choice(story.CURRENT_WORKED), rng.choice(story.CURRENT_BETTER))
+        for _ in range(rng.randint(2, 4))
+    ]
+    _feedback(first, answers)
+    enrolment_set_status(enrolment=enrolment, status=EnrolmentStatus.COMPLETED)
 
 
 # --- The current cohort, dated from today ----------------------------------------------------------

@@ -2,7 +2,8 @@
 makes the records through the apps' services.
 
 The source document's autumn 2025 test bed (RSH and PRH education support teams, session 1 on
-22 September 2025), the version 1.0 it led to, its PDSA cycle, and a current cohort whose dates
+22 September 2025), the version 1.0 it led to, its PDSA cycle, a Spring 2026 cohort that tests and
+adopts agreeing coaching times at session 1 (a second PDSA cycle), and a current cohort whose dates
 count from today. Only the apps' choice enums are imported, for their values.
 """
 
@@ -423,3 +424,83 @@ CURRENT_WORKED = (
     "",
 )
 CURRENT_BETTER = ("", "", "", "A bit more time for questions.", "Share the slides beforehand.", "")
+
+# --- Spring 2026: agreeing coaching times at session 1, tested and adopted ------------------------
+
+SPRING_COHORT = "Spring 2026"
+SPRING_START = dt.date(2026, 2, 23)
+SPRING_SESSION_1_LATE_NOTES = "Taught session 1. Coaching times not agreed: the team will check rotas and come back."
+SPRING_SESSION_1_AGREED_NOTES = "Taught session 1. Coaching times agreed in the room on the {meeting}."
+
+
+@dataclass(frozen=True)
+class SpringTeam:
+    team: TeamSpec
+    coach: str  # username
+    session1_date: dt.date
+    # Days after session 1 the coaching times were agreed: 0, in the room at session 1 (after the
+    # PDSA cycle's decision); the first coaching is the team's first meeting from that day.
+    agreed_days_after: int
+
+
+def _spring(
+    name: str, site: str, department: str, coach: str, session1_date: dt.date, agreed_days_after: int, meeting: Meeting
+) -> SpringTeam:
+    """A Spring 2026 team: a physical board at the team base, one weekly meeting."""
+    team = TeamSpec(name, site, department, ImprovementBoard.PHYSICAL, "Team base", (meeting,))
+    return SpringTeam(team, coach, session1_date, agreed_days_after)
+
+
+# In order of session 1. The first eight waited 18 to 32 days for their first coaching (times agreed
+# weeks later); the last six agreed them at session 1 and were coached 7 to 10 days after it.
+# Dates avoid the bank holidays the slot proposals skip (Easter 3 and 6 April, 4 and 25 May 2026).
+SPRING_TEAMS = (
+    _spring("Ward 9 nursing team", "RSH", "Medicine", "coach", dt.date(2026, 2, 23), 16,
+            Meeting("Weekly team meeting", Weekday.TUESDAY, dt.time(14, 0), 30, 1, "Ward 9 office")),
+    _spring("Outpatients booking team", "PRH", "Outpatients", "coach2", dt.date(2026, 2, 23), 24,
+            Meeting("Weekly team meeting", Weekday.THURSDAY, dt.time(9, 0), 30, 1, "Booking office")),
+    _spring("Ward 3 nursing team", "PRH", "Medicine", "coach2", dt.date(2026, 2, 23), 20,
+            Meeting("Weekly team meeting", Weekday.WEDNESDAY, dt.time(14, 0), 30, 1, "Ward 3 office")),
+    _spring("Radiology reception", "RSH", "Radiology", "coach2", dt.date(2026, 3, 2), 19,
+            Meeting("Weekly team meeting", Weekday.WEDNESDAY, dt.time(13, 0), 30, 1, "Radiology seminar room")),
+    _spring("Ward 14 nursing team", "PRH", "Surgery", "coach", dt.date(2026, 3, 2), 26,
+            Meeting("Weekly team meeting", Weekday.MONDAY, dt.time(14, 30), 30, 1, "Ward 14 day room")),
+    _spring("Portering team", "RSH", "Estates and facilities", "coach", dt.date(2026, 3, 2), 17,
+            Meeting("Weekly team meeting", Weekday.FRIDAY, dt.time(7, 30), 30, 1, "Porters' lodge")),
+    _spring("Medical records team", "RSH", "Health records", "coach", dt.date(2026, 3, 9), 22,
+            Meeting("Weekly team meeting", Weekday.FRIDAY, dt.time(10, 0), 30, 1, "Records library")),
+    _spring("Physiotherapy outpatients", "PRH", "Therapies", "coach2", dt.date(2026, 3, 9), 27,
+            Meeting("Weekly team meeting", Weekday.TUESDAY, dt.time(8, 30), 30, 1, "Therapy gym")),
+    _spring("Discharge lounge team", "RSH", "Patient flow", "coach", dt.date(2026, 4, 13), 0,
+            Meeting("Weekly team meeting", Weekday.TUESDAY, dt.time(11, 0), 30, 1, "Discharge lounge")),
+    _spring("Endoscopy unit", "PRH", "Surgery", "coach2", dt.date(2026, 4, 13), 0,
+            Meeting("Weekly team meeting", Weekday.THURSDAY, dt.time(8, 0), 30, 1, "Endoscopy staff room")),
+    _spring("Dietetics team", "RSH", "Therapies", "coach2", dt.date(2026, 4, 20), 0,
+            Meeting("Weekly team meeting", Weekday.WEDNESDAY, dt.time(12, 30), 30, 1, "Dietetics office")),
+    _spring("Ward 6 nursing team", "PRH", "Medicine", "coach", dt.date(2026, 4, 20), 0,
+            Meeting("Weekly team meeting", Weekday.MONDAY, dt.time(13, 30), 30, 1, "Ward 6 seminar room")),
+    _spring("Switchboard team", "RSH", "Estates and facilities", "coach", dt.date(2026, 4, 27), 0,
+            Meeting("Weekly team meeting", Weekday.THURSDAY, dt.time(15, 0), 30, 1, "Switchboard")),
+    _spring("Children's outpatients", "PRH", "Women and children", "coach2", dt.date(2026, 4, 27), 0,
+            Meeting("Weekly team meeting", Weekday.TUESDAY, dt.time(12, 0), 30, 1, "Clinic 3")),
+)  # fmt: skip
+# By this day every session of the cohort has been held (the last, a 24-week sustain check, on
+# 15 October 2026): seed_demo makes the cohort only for a today after it.
+SPRING_LAST_DAY = dt.date(2026, 10, 16)
+
+SPRING_PDSA_TITLE = "Agree coaching times at session 1"
+SPRING_PDSA = PdsaStory(
+    title=SPRING_PDSA_TITLE,
+    aim="Every team coached within 10 days of session 1.",
+    plan="Agree the coaching times during session 1, on a meeting the team already holds, before the team "
+    "leaves the room (the test bed's ACT), and see whether teams are coached sooner.",
+    do="The coaches rewrote the end of session 1 around the team's own meetings: the slots proposed from the "
+    "team's weekly meeting, checked against the rota in the room and confirmed before anyone leaves.",
+    study="The first eight teams of the Spring 2026 cohort, who agreed their times afterwards, waited 18 to 32 "
+    "days for their first coaching session, and their coaching slipped while rotas were checked. A dry run "
+    "of the new ending took 15 minutes.",
+    act="ADOPT: from 13 April 2026 the coaching times are agreed at session 1 with every team.",
+    decision=PdsaDecision.ADOPT,
+    started_on=dt.date(2026, 3, 16),
+    decided_on=dt.date(2026, 4, 10),
+)

@@ -68,7 +68,8 @@ def test_seed_demo_twice_same_counts():
     seed_demo(today=TODAY)
     assert _row_counts() == first
     assert first["programmes.Site"] == 2
-    assert first["programmes.Cohort"] == 2
+    assert first["programmes.Cohort"] == 3
+    assert first["programmes.PdsaCycle"] == 2
     assert first["auth.User"] == 4
 
 
@@ -108,6 +109,53 @@ def test_test_bed_sessions_due_from_plan_rows():
         for session in _test_bed(site_code).sessions.select_related("plan"):
             assert session.number == session.plan.number
             assert session.due_date == dt.date(2025, 9, 22) + dt.timedelta(days=7 * session.plan.week_offset)
+
+
+@pytest.mark.django_db
+def test_spring_cohort_made_only_once_every_session_is_past():
+    seed_demo(today=WEEK_15)
+    assert not Cohort.objects.filter(name=story.SPRING_COHORT).exists()
+    assert not PdsaCycle.objects.filter(title=story.SPRING_PDSA_TITLE).exists()
+
+
+def _first_coaching_waits(enrolments) -> list[int]:
+    """Days from session 1 held to the first coaching session held, in order of session 1."""
+    waits = []
+    for enrolment in enrolments.order_by("session1_date", "team__name"):
+        held = dict(enrolment.sessions.values_list("number", "held_on"))
+        waits.append((held[2] - held[1]).days)
+    return waits
+
+
+@pytest.mark.django_db
+def test_spring_cohort_coached_sooner_once_times_agreed_at_session_1():
+    seed_demo(today=TODAY)
+    cohort = Cohort.objects.get(name=story.SPRING_COHORT)
+    enrolments = cohort.enrolments.select_related("agreement")
+    assert enrolments.count() == len(story.SPRING_TEAMS) == 14
+    assert set(enrolments.values_list("team__site__code", flat=True)) == {"RSH", "PRH"}
+    assert set(enrolments.values_list("coach__username", flat=True)) == {"coach", "coach2"}
+    assert set(enrolments.values_list("status", flat=True)) == {EnrolmentStatus.COMPLETED}
+    sessions = Session.objects.filter(enrolment__cohort=cohort)
+    assert not sessions.filter(held_on__isnull=True).exists()
+    assert not sessions.filter(held_on__gt=story.SPRING_LAST_DAY).exists()
+    assert Checklist.objects.filter(session__in=sessions).count() == 14 * 9
+    # The PDSA cycle, started and decided between the eighth team's session 1 and the ninth's.
+    cycle = PdsaCycle.objects.get(title=story.SPRING_PDSA_TITLE)
+    ordered = list(enrolments.order_by("session1_date", "team__name"))
+    assert (cycle.cohort, cycle.decision) == (cohort, "adopt")
+    assert ordered[7].session1_date < cycle.started_on <= cycle.decided_on <= ordered[8].session1_date
+    # Before it, the slots were agreed weeks after session 1; after it, at session 1.
+    held_1 = {e.pk: e.sessions.get(number=1).held_on for e in ordered}
+    before, after = ordered[:8], ordered[8:]
+    assert all(e.agreement.agreed_on > held_1[e.pk] for e in before)
+    assert all(
+        slots_state(agreement=e.agreement, session_1_held_on=held_1[e.pk]) == SlotsState.AGREED_AT_SESSION_1
+        for e in after
+    )
+    waits = _first_coaching_waits(enrolments)
+    assert all(18 <= wait <= 35 for wait in waits[:8]), waits
+    assert all(6 <= wait <= 10 for wait in waits[8:]), waits
 
 
 @pytest.mark.django_db
@@ -292,7 +340,7 @@ def test_seed_demo_scale_1_adds_one_unit_with_progress_bar():
     assert responses.count() == per_unit["feedback responses"]
     assert "Scale teams" in err.getvalue()
     assert "12/12" in err.getvalue()
-    assert out.getvalue().startswith("Demo data ready: 2 sites, 20 teams, 3 cohorts")
+    assert out.getvalue().startswith("Demo data ready: 2 sites, 34 teams, 4 cohorts")
 
 
 # --- The reminder log ---------------------------------------------------------------------------------

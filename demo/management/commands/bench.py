@@ -34,7 +34,7 @@ DEFAULT_SCALES = "0,30,100"
 class Command(BaseCommand):
     help = (
         "Measure pages and tasks at several data sizes, each in a fresh database: the demo data "
-        "(scale 0), scale 30 (368 enrolments, 3,680 sessions, ~26,000 ratings, ~11,700 feedback "
+        "(scale 0), scale 30 (382 enrolments, 3,820 sessions, ~27,000 ratings, ~11,700 feedback "
         "responses) and scale 100. Each page is timed in turn with a minimal logged-in baseline page. "
         "Prints one JSON line per page or task and scale, then one summary line per page and the "
         "acceptance. Uses SQLite files by default, or throwaway PostgreSQL databases when "

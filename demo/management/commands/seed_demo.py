@@ -35,8 +35,9 @@ class Command(BaseCommand):
     help = (
         "Load the demo data: users manager, coach, coach2 and lead (password 'demo' only when DJANGO_DEBUG is on), "
         "the sites RSH and PRH, the source document's autumn 2025 test bed (RSH and PRH education support teams), "
-        "template v1.0 with its content changes, the PDSA cycle, and a 'Current cohort' dated from today with "
-        "teams on track, overdue and not yet started. Safe to run again: nothing is added twice. "
+        "template v1.0 with its content changes, the PDSA cycle, a 'Spring 2026' cohort of 14 teams that "
+        "adopts agreeing coaching times at session 1 (a second PDSA cycle), and a 'Current cohort' dated from "
+        "today with teams on track, overdue and not yet started. Safe to run again: nothing is added twice. "
         "--scale N adds N units of benchmark teams, each a cohort of its own with two coaches; "
         f"one unit is {_per_unit()}."
     )
