@@ -50,6 +50,11 @@ def sustainment_status(levels: Sequence[int], *, run_length: int) -> Sustainment
 
 def adoption_score(levels: Sequence[int]) -> float | None:
     """Mean level / 3 as a percentage (0-100); None for a checklist with no ratings."""
-    if not levels:
+    return adoption_score_of(total=sum(levels), count=len(levels))
+
+
+def adoption_score_of(*, total: int, count: int) -> float | None:
+    """adoption_score() from the levels' sum and count (as SQL can aggregate them)."""
+    if not count:
         return None
-    return 100 * sum(levels) / (UsageLevel.MOST_OF_THE_TIME * len(levels))
+    return 100 * total / (UsageLevel.MOST_OF_THE_TIME * count)

@@ -27,11 +27,11 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from checklists.models import ToolRating
-from checklists.sustainment import adoption_score
+from checklists.models import Checklist
+from checklists.sustainment import adoption_score_of
 from core.dates import LONDON
 from programmes.access import enrolments_visible_to
 from programmes.models import (
@@ -130,20 +130,28 @@ def _markers(cycles: list[_Cycle], index_at: Callable[[dt.date], int | None]) ->
 
 
 def _adoption(enrolments: QuerySet[Enrolment]) -> list[SeriesPoint]:
-    """One query: every rating of these enrolments' checklists, with its session's dates."""
-    levels: dict[int, list[int]] = {}
+    """One query: each of these enrolments' checklists with its ratings' sum and count (summed in
+    SQL, so a row per checklist, not per rating) and its session's dates."""
+    scores: dict[int, float] = {}
     where: dict[int, tuple[int, int, dt.datetime, dt.date]] = {}
-    rows = ToolRating.objects.filter(checklist__session__enrolment__in=enrolments).values_list(
-        "checklist_id",
-        "level",
-        "checklist__session__enrolment_id",
-        "checklist__session__enrolment__status",
-        "checklist__session__enrolment__session1_date",
-        "checklist__session__held_on",
-        "checklist__completed_at",
+    rows = (
+        Checklist.objects.filter(session__enrolment__in=enrolments)
+        .annotate(total=Sum("ratings__level"), rated=Count("ratings"))
+        .filter(rated__gt=0)
+        .order_by()
+        .values_list(
+            "pk",
+            "total",
+            "rated",
+            "session__enrolment_id",
+            "session__enrolment__status",
+            "session__enrolment__session1_date",
+            "session__held_on",
+            "completed_at",
+        )
     )
-    for checklist_id, level, enrolment_id, status, session1_date, held_on, completed_at in rows:
-        levels.setdefault(checklist_id, []).append(level)
+    for checklist_id, total, rated, enrolment_id, status, session1_date, held_on, completed_at in rows:
+        scores[checklist_id] = adoption_score_of(total=total, count=rated)
         # The session's day; a checklist on a session not marked held counts on its London day.
         day = held_on or timezone.localtime(completed_at, LONDON).date()
         week = programme_week_on(status=status, session1_date=session1_date, today=day)
@@ -153,7 +161,7 @@ def _adoption(enrolments: QuerySet[Enrolment]) -> list[SeriesPoint]:
     for checklist_id, (enrolment_id, week, completed_at, day) in where.items():
         key, order = (enrolment_id, week), (day, completed_at, checklist_id)
         if key not in latest or latest[key][0] < order:
-            latest[key] = (order, adoption_score(levels[checklist_id]))
+            latest[key] = (order, scores[checklist_id])
     by_week: dict[int, list[float]] = {}
     for (_, week), (_, score) in latest.items():
         by_week.setdefault(week, []).append(score)
