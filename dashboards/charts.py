@@ -21,19 +21,16 @@ variation in healthcare processes". BMJ Qual Saf 2011;20:46-51):
   and the baseline's points are not marked for it. The runs test is applied to the points the median
   was taken from (the baseline, or all), because its limits assume that the median splits them evenly.
 
-How `RUNS_LIMITS` was obtained. The paper's Table 1 adapts Swed and Eisenhart's tables (Swed FS,
-Eisenhart C. "Tables for testing randomness of grouping in a sequence of alternatives". Ann Math Stat
-1943;14:66-87) at "about 5%" risk. The printed table could not be consulted when this was written, so
-the limits were computed from the exact distribution of the number of runs (`run_distribution`) with
-the useful observations split as evenly as the median splits them (n1 = N // 2 below, n2 = N - n1
-above), putting at most 2.5% in each tail: the lower limit is the smallest count whose lower tail
-P(R <= r) exceeds 2.5% (fewer runs than it are too few), the upper limit the largest count whose upper
-tail P(R >= r) exceeds 2.5% (more runs than it are too many). The literal below is that computation,
-and `tests/test_charts.py` recomputes it. It agrees with the rows of Table 1 that secondary sources
-quote (not checked against the print) for 10 (3-9), 14 (4-12), 16 (5-13), 24 (8-18), 30 (11-21), 40
-(15-27), 50 (19-33) and 60 (24-38) useful observations; some quote other rows that differ (20 as 6-16,
-where the computation gives 7-15, and 12 as 3-11 against 4-10), so check the literal against the
-printed table and change it, with the recomputing test, where the print differs.
+`RUNS_LIMITS` is the paper's Table 1 ("Tests for number of runs above and below the median"), which
+adapts Swed and Eisenhart's tables (Swed FS, Eisenhart C. "Tables for testing randomness of grouping
+in a sequence of alternatives". Ann Math Stat 1943;14:66-87) at about 5% risk, for 10 to 60 useful
+observations. The literal was transcribed from the table as it is reproduced in run-chart guidance;
+as a guard against a mistyped row, `tests/test_charts.py` checks every row against the exact
+distribution of the number of runs (`run_distribution`, with the useful observations split as evenly
+as the median splits them): each limit is within one run of the count that leaves 2.5% in that tail
+(`runs_limits_from_distribution`), and no row leaves more than 3.5% in either tail. The table is
+slightly more cautious than that computation in some rows (20 useful observations: 6 to 16, where
+2.5% a tail gives 7 to 15), and the table is what the rule uses.
 
 XmR charts as NHS England and NHS Improvement's "Making Data Count" (2019) uses them
 (https://www.england.nhs.uk/publication/making-data-count/), with its rules:
@@ -74,17 +71,17 @@ XMR_SCALE = 2.66  # 3 / d2, d2 = 1.128 for moving ranges of two points
 RUNS_TAIL = Fraction(25, 1000)
 
 # Useful observations -> (lower, upper): fewer runs than lower are too few, more than upper too many.
-# Computed from the Swed-Eisenhart distribution, as the module docstring explains.
+# Perla, Provost and Murray 2011, Table 1 (see the module docstring).
 RUNS_LIMITS: dict[int, tuple[int, int]] = {
-    10: (3, 9), 11: (4, 9), 12: (4, 10), 13: (4, 11), 14: (4, 12), 15: (5, 12),
-    16: (5, 13), 17: (6, 13), 18: (6, 14), 19: (6, 15), 20: (7, 15), 21: (7, 16),
-    22: (8, 16), 23: (8, 17), 24: (8, 18), 25: (9, 18), 26: (9, 19), 27: (10, 19),
-    28: (10, 20), 29: (10, 21), 30: (11, 21), 31: (11, 22), 32: (12, 22), 33: (12, 23),
-    34: (12, 24), 35: (13, 24), 36: (13, 25), 37: (14, 25), 38: (14, 26), 39: (14, 26),
-    40: (15, 27), 41: (15, 28), 42: (16, 28), 43: (16, 29), 44: (17, 29), 45: (17, 30),
+    10: (3, 9), 11: (3, 10), 12: (3, 11), 13: (4, 11), 14: (4, 12), 15: (5, 12),
+    16: (5, 13), 17: (5, 13), 18: (6, 14), 19: (6, 15), 20: (6, 16), 21: (7, 16),
+    22: (7, 17), 23: (7, 17), 24: (8, 18), 25: (8, 18), 26: (9, 19), 27: (10, 19),
+    28: (10, 20), 29: (10, 20), 30: (11, 21), 31: (11, 22), 32: (11, 23), 33: (12, 23),
+    34: (12, 24), 35: (13, 24), 36: (13, 25), 37: (13, 25), 38: (14, 26), 39: (14, 26),
+    40: (15, 27), 41: (16, 27), 42: (16, 28), 43: (17, 28), 44: (17, 29), 45: (17, 30),
     46: (17, 31), 47: (18, 31), 48: (18, 32), 49: (19, 32), 50: (19, 33), 51: (20, 33),
-    52: (20, 34), 53: (20, 35), 54: (21, 35), 55: (21, 36), 56: (22, 36), 57: (22, 37),
-    58: (23, 37), 59: (23, 38), 60: (24, 38),
+    52: (20, 34), 53: (21, 34), 54: (21, 35), 55: (22, 35), 56: (22, 36), 57: (23, 36),
+    58: (23, 37), 59: (24, 38), 60: (24, 38),
 }  # fmt: skip
 
 Formatter = Callable[[float], str]
@@ -322,7 +319,7 @@ def run_distribution(n1: int, n2: int) -> dict[int, Fraction]:
 
 def runs_limits_from_distribution(useful: int, tail: Fraction = RUNS_TAIL) -> tuple[int, int]:
     """(lower, upper) for `useful` observations split evenly about the median, at most `tail` in each
-    tail: how `RUNS_LIMITS` was made."""
+    tail: the exact computation `RUNS_LIMITS` is checked against."""
     distribution = run_distribution(useful // 2, useful - useful // 2)
 
     def first_beyond(order: list[int]) -> int:

@@ -102,10 +102,10 @@ def test_four_falling_points_is_not_a_trend():
         (14, 4, "no signal"),
         (14, 12, "no signal"),
         (14, 13, "too many runs"),
-        (20, 6, "too few runs"),
-        (20, 7, "no signal"),
-        (20, 15, "no signal"),
-        (20, 16, "too many runs"),
+        (20, 5, "too few runs"),
+        (20, 6, "no signal"),
+        (20, 16, "no signal"),
+        (20, 17, "too many runs"),
         (30, 10, "too few runs"),
         (30, 11, "no signal"),
         (30, 21, "no signal"),
@@ -116,17 +116,17 @@ def test_runs_test_limits_from_the_table(useful, runs, verdict):
     values = with_runs(useful, runs)
     result = run_chart_signals(values).runs
     assert (result.useful, result.runs, result.verdict) == (useful, runs, verdict)
-    assert (result.lower, result.upper) == {14: (4, 12), 20: (7, 15), 30: (11, 21)}[useful]
+    assert (result.lower, result.upper) == {14: (4, 12), 20: (6, 16), 30: (11, 21)}[useful]
     assert result.marked == (tuple(range(useful)) if verdict != "no signal" else ())
 
 
 def test_runs_test_describes_its_counts_and_limits():
-    assert runs_test(with_runs(20, 6)).describe() == (
-        "Runs: 6 runs in 20 useful observations, too few runs (fewer than 7 would be too few, more than 15 too many)"
+    assert runs_test(with_runs(20, 5)).describe() == (
+        "Runs: 5 runs in 20 useful observations, too few runs (fewer than 6 would be too few, more than 16 too many)"
     )
     assert runs_test(with_runs(20, 10)).describe() == (
         "Runs: 10 runs in 20 useful observations, within the limits "
-        "(fewer than 7 would be too few, more than 15 too many)"
+        "(fewer than 6 would be too few, more than 16 too many)"
     )
 
 
@@ -160,20 +160,32 @@ def test_runs_test_beyond_the_table():
     assert (result.useful, result.verdict, result.signal) == (62, "beyond the table", False)
 
 
-def test_runs_table_literal_is_the_swed_eisenhart_computation():
+def test_runs_table_is_the_published_table_at_the_rows_the_issue_names():
+    # Perla, Provost and Murray 2011, Table 1.
     assert sorted(RUNS_LIMITS) == list(range(10, 61))
-    for useful, limits in RUNS_LIMITS.items():
-        assert runs_limits_from_distribution(useful) == limits, useful
+    published = {10: (3, 9), 14: (4, 12), 16: (5, 13), 20: (6, 16), 24: (8, 18), 30: (11, 21), 40: (15, 27)}
+    published |= {50: (19, 33), 60: (24, 38)}
+    assert {n: RUNS_LIMITS[n] for n in published} == published
 
 
-def test_runs_table_agrees_with_the_rows_secondary_sources_quote():
-    # As quoted from Perla et al. Table 1 elsewhere; the print itself was not at hand (see charts.py).
-    quoted = {10: (3, 9), 14: (4, 12), 16: (5, 13), 24: (8, 18), 30: (11, 21), 40: (15, 27), 50: (19, 33), 60: (24, 38)}
-    assert {n: RUNS_LIMITS[n] for n in quoted} == quoted
-
-
-def test_runs_limits_leave_at_most_the_risk_in_each_tail():
+def test_runs_table_rows_are_within_one_run_of_the_exact_distribution():
+    # A guard against a mistyped row: each limit within one run of the 2.5%-a-tail computation, the
+    # limits widening (never narrowing) as the observations grow, and no tail above 3.5%.
+    previous = (0, 0)
     for useful, (lower, upper) in RUNS_LIMITS.items():
+        exact_lower, exact_upper = runs_limits_from_distribution(useful)
+        assert abs(lower - exact_lower) <= 1 and abs(upper - exact_upper) <= 1, useful
+        assert lower >= previous[0] and upper >= previous[1], useful
+        previous = (lower, upper)
+        distribution = run_distribution(useful // 2, useful - useful // 2)
+        below = sum(p for runs, p in distribution.items() if runs < lower)
+        above = sum(p for runs, p in distribution.items() if runs > upper)
+        assert below <= Fraction(35, 1000) and above <= Fraction(35, 1000), useful
+
+
+def test_exact_limits_leave_at_most_the_risk_in_each_tail():
+    for useful in range(10, 61):
+        lower, upper = runs_limits_from_distribution(useful)
         distribution = run_distribution(useful // 2, useful - useful // 2)
         below = sum(p for runs, p in distribution.items() if runs < lower)
         above = sum(p for runs, p in distribution.items() if runs > upper)

@@ -53,7 +53,7 @@ def test_too_many_runs_is_a_signal_without_a_direction():
     chart = spc_chart_svg(chart_id="c", series=_series([50, 60] * 6))
     assert chart.answer == (
         "Is this better? No shift or trend, but the points do not vary at random: Runs: 12 runs in 12 useful "
-        "observations, too many runs (fewer than 4 would be too few, more than 10 too many)."
+        "observations, too many runs (fewer than 3 would be too few, more than 11 too many)."
     )
     assert chart.has_signal
 
