@@ -360,7 +360,7 @@ class PdsaCycleAdmin(VersionedAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "aim", "cohort", "template", "started_on"]}),
         ("Plan, Do, Study, Act", {"fields": ["plan", "do", "study", "act"]}),
-        ("Decision", {"fields": ["decision", "decided_on"]}),
+        ("Decision", {"fields": ["decision", "decided_on", "new_limits"]}),
         ("Record", {"fields": ["created_by", "created_at", "version"]}),
     ]
 

@@ -597,6 +597,13 @@ class PdsaDecision(models.TextChoices):
     ABANDON = "abandon", "Abandon"
 
 
+def marks_chart_change(*, decision: str, new_limits: bool) -> bool:
+    """Whether a PDSA cycle's decision is a change on the charts (an XmR chart starts a new segment,
+    with its own mean and limits, from the decision date): a decision to adopt or adapt that the
+    manager left marked as a change of the process."""
+    return new_limits and decision in (PdsaDecision.ADOPT, PdsaDecision.ADAPT)
+
+
 class PdsaCycle(models.Model):
     """The programme's own improvement log."""
 
@@ -609,6 +616,12 @@ class PdsaCycle(models.Model):
     decision = models.CharField(max_length=10, choices=PdsaDecision.choices, blank=True)
     started_on = models.DateField()
     decided_on = models.DateField(null=True, blank=True)
+    new_limits = models.BooleanField(
+        default=True,
+        help_text=(
+            "For a change adopted or adapted: the charts take a new mean and new limits from the decision date."
+        ),
+    )
     cohort = models.ForeignKey(Cohort, on_delete=models.SET_NULL, null=True, blank=True, related_name="pdsa_cycles")
     template = models.ForeignKey(
         ProgrammeTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="pdsa_cycles"
@@ -631,3 +644,7 @@ class PdsaCycle(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def marks_chart_change(self) -> bool:
+        return marks_chart_change(decision=self.decision, new_limits=self.new_limits)

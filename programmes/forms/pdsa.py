@@ -13,6 +13,8 @@ from ..services.pdsa import PDSA_FIELDS, PdsaEntry, pdsa_cycle_check
 
 
 class PdsaCycleForm(VersionedModelForm):
+    field_order = [*PDSA_FIELDS[: PDSA_FIELDS.index("decided_on") + 1], "new_limits"]
+
     class Meta:
         model = PdsaCycle
         fields = PDSA_FIELDS
@@ -26,6 +28,7 @@ class PdsaCycleForm(VersionedModelForm):
             "decided_on": "Decided on",
             "cohort": "Cohort it was tested with",
             "template": "Programme version",
+            "new_limits": "Start new chart limits at the decision",
         }
         help_texts = {
             "plan": "What you planned to change and what you predicted.",
@@ -33,6 +36,11 @@ class PdsaCycleForm(VersionedModelForm):
             "study": "What the results showed, with the figures.",
             "act": "What happens next.",
             "decision": "Adopt, adapt or abandon the change. Leave blank while the cycle is running.",
+            "new_limits": (
+                "For a change adopted or adapted: the cohort's and the Trust's SPC charts take a new mean and "
+                "new process limits from the decision date. Untick it if the change did not alter the work "
+                "the charts measure."
+            ),
         }
         widgets = {
             "aim": forms.Textarea(attrs={"rows": 2}),

@@ -48,6 +48,7 @@ class PdsaEntry:
     decided_on: dt.date | None
     cohort: Cohort | None
     template: ProgrammeTemplate | None
+    new_limits: bool = True  # programmes.models.marks_chart_change
 
     def checked(self) -> dict:
         """The fields as they are saved, once they keep the rules (else ValidationError)."""

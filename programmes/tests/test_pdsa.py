@@ -232,3 +232,27 @@ def test_manager_adds_and_reads_a_cycle_in_a_browser(browser_page):
     browser_page.check_accessibility()
     assert page.get_by_role("heading", level=1).inner_text() == "Physical improvement boards"
     assert page.get_by_text("ADOPT").is_visible()
+
+
+def test_new_chart_limits_offered_after_the_decision_ticked_by_default(client, login, personas):
+    login("manager", personas)
+    form = client.get(reverse("programmes:pdsa_create")).context["form"]
+    names = list(form.fields)
+    assert names.index("new_limits") == names.index("decided_on") + 1
+    assert form["new_limits"].value() is True
+
+
+@pytest.mark.parametrize(
+    ("decision", "ticked", "marks"),
+    [("adopt", True, True), ("adapt", True, True), ("adopt", False, False), ("abandon", True, False)],
+)
+def test_only_an_adopted_or_adapted_change_left_ticked_starts_new_limits(
+    client, login, personas, decision, ticked, marks
+):
+    login("manager", personas)
+    data = cycle_data(decision=decision) | ({"new_limits": "on"} if ticked else {})
+    client.post(reverse("programmes:pdsa_create"), data)
+    cycle = PdsaCycle.objects.get()
+    assert (cycle.new_limits, cycle.marks_chart_change) == (ticked, marks)
+    detail = client.get(reverse("programmes:pdsa_detail", kwargs={"pk": cycle.pk})).content.decode()
+    assert ("New mean and process limits from the decision date" in detail) is marks
