@@ -8,6 +8,7 @@ CELERY_BROKER_URL (Redis).
 import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import xstatic.pkg.bootstrap
@@ -286,6 +287,51 @@ AXES_VERBOSE = False
 # the header they set (QMS_CLIENT_IP_HEADER, e.g. X-Forwarded-For) and how many of them there are.
 QMS_CLIENT_IP_HEADER = _meta_key(env_str("QMS_CLIENT_IP_HEADER"))  # "X-Forwarded-For" -> "HTTP_X_FORWARDED_FOR"
 QMS_TRUSTED_PROXY_COUNT = max(1, env_int("QMS_TRUSTED_PROXY_COUNT", 1))
+
+
+# Sign-in with the Trust's accounts (core/oidc.py, README "Sign-in with the Trust's accounts"): OpenID
+# Connect, off unless QMS_OIDC_ISSUER is set. The endpoints come from the issuer's discovery document.
+def _role_groups(value: str) -> dict[str, frozenset[str]]:
+    """ "manager=<group id>,coach=<id>,coach=<id2>" -> {"manager": {...}, "coach": {...}}."""
+    mapping: dict[str, set[str]] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        role, sep, group = (piece.strip() for piece in item.partition("="))
+        if not sep or not group or role not in {"manager", "coach", "lead"}:  # core.oidc.ROLE_KEYS
+            raise ImproperlyConfigured(
+                f"QMS_OIDC_ROLE_GROUPS must look like 'manager=<group id>,coach=<id>,lead=<id>', not {item!r}"
+            )
+        mapping.setdefault(role, set()).add(group)
+    return {role: frozenset(groups) for role, groups in mapping.items()}
+
+
+QMS_OIDC_ISSUER = env_str("QMS_OIDC_ISSUER").strip().rstrip("/")
+QMS_OIDC_CLIENT_ID = env_str("QMS_OIDC_CLIENT_ID").strip()
+QMS_OIDC_CLIENT_SECRET = env_str("QMS_OIDC_CLIENT_SECRET")
+QMS_OIDC_GROUPS_CLAIM = env_str("QMS_OIDC_GROUPS_CLAIM").strip()
+QMS_OIDC_ROLE_GROUPS = _role_groups(env_str("QMS_OIDC_ROLE_GROUPS"))
+if QMS_OIDC_ISSUER and not (QMS_OIDC_CLIENT_ID and QMS_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("QMS_OIDC_ISSUER needs QMS_OIDC_CLIENT_ID and QMS_OIDC_CLIENT_SECRET too")
+# Off: the password form is for these break-glass usernames only; everyone else signs in with the Trust.
+QMS_LOCAL_LOGIN = env_bool("QMS_LOCAL_LOGIN", True)
+QMS_LOCAL_LOGIN_USERS = env_list("QMS_LOCAL_LOGIN_USERS")
+if not QMS_LOCAL_LOGIN and not QMS_OIDC_ISSUER:
+    raise ImproperlyConfigured("QMS_LOCAL_LOGIN=0 needs QMS_OIDC_ISSUER: people would have no way to sign in")
+AUTHENTICATION_BACKENDS.append("core.oidc.TrustAccountBackend")  # answers None unless configured
+AXES_WHITELIST_CALLABLE = "core.oidc.axes_not_counted"  # the provider counts its own failures
+# mozilla-django-oidc's own settings; the client and the endpoints are read from the QMS_ ones.
+OIDC_RP_SIGN_ALGO = "RS256"  # the ID token's signature is checked with the provider's JWKS
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc:callback"
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_TIMEOUT = 10  # seconds for each call to the provider
+if QMS_OIDC_ISSUER:
+    # Log out posts a form that is redirected on to the provider's end-session page: form-action
+    # must allow the provider's origin, or the browser stops the redirect.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "{0.scheme}://{0.netloc}".format(urlsplit(QMS_OIDC_ISSUER))
+    )
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
