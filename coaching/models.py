@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from programmes.models import Enrolment, Session, Team, TeamMeeting
 
@@ -36,6 +37,8 @@ class CoachingAgreement(models.Model):
     # Bumped by every confirm and admin save (core.concurrency): the agreement page carries the
     # version it was opened on, 0 for "no agreement yet" (NO_AGREEMENT_VERSION).
     version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()  # who changed what and when: the audit page (dashboards.audit)
 
     class Meta:
         ordering = ["-agreed_at"]

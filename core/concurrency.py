@@ -27,6 +27,8 @@ from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from .history import history_record_update
+
 STALE_MESSAGE = (
     "Someone else saved this {thing} while you were editing it, so your changes have not been saved yet. "
     "What you typed is still in the form, and what is saved now is shown on this page: "
@@ -73,6 +75,8 @@ def claim_version(instance: models.Model, version: int | None, *, thing: str | N
         setattr(instance, field, model.objects.values_list(field, flat=True).get(pk=instance.pk))
     else:
         setattr(instance, field, version + 1)
+    if changes:  # a bare bump is followed by the caller's save(), which writes the history record
+        history_record_update(instance, changes)
     version_claimed.send(sender=model, instance=instance, changes=dict(changes))
 
 

@@ -92,3 +92,47 @@ class WeekCoachForm(forms.Form):
         if "coach" in self.errors:  # the page says why beside the field (#coach-error)
             attrs = {"class": "form-select is-invalid", "aria-invalid": "true", "aria-describedby": "coach-error"}
             self.fields["coach"].widget.attrs.update(attrs)
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters (GET): who, which team, from and to which London day (inclusive).
+    A value that is not one of the choices, or a day that is not a date, is an error on its field."""
+
+    person = forms.TypedChoiceField(label="Person", required=False, coerce=int, empty_value=None, widget=_SELECT)
+    team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None, widget=_SELECT)
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data, *, people, teams):
+        super().__init__(data)
+        person_name = PersonChoiceField.label_from_instance
+        self.fields["person"].choices = [("", "Anyone")] + [(u.pk, person_name(None, u)) for u in people]
+        self.fields["team"].choices = [("", "All teams")] + [(t.pk, str(t)) for t in teams]
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.Select):
+                field.widget.attrs.setdefault("class", "form-control")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:  # the page says why beside the field (#id_<name>-error)
+            if name in self.fields:
+                attrs = {"aria-invalid": "true", "aria-describedby": f"id_{name}-error"}
+                widget = self.fields[name].widget
+                widget.attrs.update(attrs, **{"class": f"{widget.attrs.get('class', '')} is-invalid".strip()})
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The last day must be on or after the first.")
+        return cleaned
+
+    def query(self, **changes) -> str:
+        """The query string of the filters as given (valid), with changes (None drops the key)."""
+        params = {name: self.data.get(name) for name in self.fields}
+        params.update(changes)
+        query = QueryDict(mutable=True)
+        for key, value in params.items():
+            if value not in (None, ""):
+                query[key] = str(value)
+        return query.urlencode()

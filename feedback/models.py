@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from programmes.models import Enrolment, ProgrammeTemplate, Session
 
@@ -150,6 +151,10 @@ class ContentChange(models.Model):
     )
     responses = models.ManyToManyField(FeedbackResponse, blank=True, related_name="content_changes")
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
+
+    # The audit page's record of who changed what. Its linked responses are left out (no m2m_fields):
+    # nothing in any history ties an attendee's answer to anything.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-made_on", "section"]

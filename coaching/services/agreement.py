@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from core.concurrency import StaleEdit, claim_version
 from programmes.models import Enrolment, Session, SessionChange, TeamMeeting
@@ -165,7 +166,7 @@ def agreement_confirm(
         session.agreed_start = proposal.start
         session.version += 1
         session.updated_at = now
-    Session.objects.bulk_update(moved, ["agreed_start", "version", "updated_at"])
+    bulk_update_with_history(moved, Session, ["agreed_start", "version", "updated_at"])  # + one INSERT of history
     if moved:
         refresh_progress([enrolment.pk])  # bulk_update sends no post_save
         invitations_note(session_ids=[session.pk for session in moved])  # nor any signal

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from core.concurrency import claim_version
 from core.dates import non_working_reason
@@ -52,7 +53,7 @@ def sessions_for_enrolment_create(*, enrolment: Enrolment) -> list[Session]:
         ]
     except OverflowError:
         raise _off_the_calendar() from None
-    made = Session.objects.bulk_create(sessions)
+    made = bulk_create_with_history(sessions, Session)  # one INSERT for the rows, one for their history
     refresh_progress([enrolment.pk])  # bulk_create sends no post_save
     return made
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.concurrency import claim_version
+from core.history import history_record_changed
 
 from ..models import ProgrammeTemplate, Session, SessionKind, SessionPlan, TemplateStatus
 
@@ -147,6 +148,7 @@ def programme_version_publish(*, template: ProgrammeTemplate, revision: int, tod
         status=TemplateStatus.PUBLISHED, published_on=today
     )
     locked.refresh_from_db()
+    history_record_changed([locked])  # the UPDATE sends no post_save
     return locked
 
 

@@ -111,7 +111,10 @@ def snapshot() -> dict[str, tuple]:
     for label in APPS:
         for model in apps.get_app_config(label).get_models():
             rows = model.objects.all()
-            total = rows.aggregate(total=Sum(version_field(model)))["total"] if has_version(model) else None
+            # A history record copies its row's fields, not the model's VERSION_FIELD: no summed version.
+            historical = any(field.name == "history_id" for field in model._meta.concrete_fields)
+            versioned = has_version(model) and not historical
+            total = rows.aggregate(total=Sum(version_field(model)))["total"] if versioned else None
             state[model._meta.label] = (rows.count(), total)
     return state
 
