@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
+from django.db.models import ExpressionWrapper
+from django.db.models.functions import Cast, NullIf
 
 from .models import UsageLevel
 
@@ -58,3 +60,12 @@ def adoption_score_of(*, total: int, count: int) -> float | None:
     if not count:
         return None
     return 100 * total / (UsageLevel.MOST_OF_THE_TIME * count)
+
+
+def adoption_score_expression(*, total, count) -> models.Expression:
+    """adoption_score_of() in SQL, from expressions for the levels' sum and count (PostgreSQL and
+    SQLite alike): NULL for no ratings. checklists/tests/test_adoption_score_sql.py checks they agree."""
+    return ExpressionWrapper(
+        Cast(total, models.FloatField()) * 100 / (NullIf(count, 0) * int(UsageLevel.MOST_OF_THE_TIME)),
+        output_field=models.FloatField(),
+    )

@@ -1,5 +1,5 @@
 """Reads for the dashboards: the progress dashboard (every visible team as plain values, then
-one page of them), a cohort's rows, the adoption-score run chart of a team, and the sessions export.
+one page of them), a cohort's rows, and the sessions export.
 
 Each says how many queries it costs; none grows with the number of rows. The rules themselves are
 not repeated here: session status, overdue and "what is next" come from programmes
@@ -19,10 +19,11 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -30,10 +31,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Lower
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from checklists.selectors import ChecklistStanding, TeamChecklistSummary, checklist_standings
-from coaching.models import SlotsState, slots_state, slots_state_expression, slots_state_on
+from checklists.selectors import ChecklistStanding, checklist_standings
+from coaching.models import CoachingAgreement, SlotsState, slots_state, slots_state_expression, slots_state_on
 from coaching.selectors import agreement_of, attention_key
 from feedback.selectors import FeedbackFigures, FeedbackTotals, enrolment_feedback_figures, feedback_figures
 from programmes.access import enrolments_visible_to, sessions_visible_to
@@ -42,7 +44,6 @@ from programmes.models import (
     Enrolment,
     EnrolmentStatus,
     FirstCoachingWait,
-    PdsaCycle,
     Session,
     SessionKind,
     SessionStatus,
@@ -54,8 +55,6 @@ from programmes.models import (
     session_status,
 )
 from programmes.selectors import TeamRow, team_row
-
-from .svg import ChartMarker, ChartPoint, RunChartSvg, run_chart_svg
 
 PROGRAMME_WEEKS = 12
 OVERDUE = "overdue"  # the status filter's one derived value: next to the enrolment statuses
@@ -154,6 +153,31 @@ def programme_week_on(*, status: str, session1_date: dt.date, today: dt.date) ->
     if status == EnrolmentStatus.PLANNED or today < session1_date:
         return None
     return (today - session1_date).days // 7 + 1
+
+
+class _DaysBetween(Func):
+    """The whole days from the second date to the first, on PostgreSQL (date - date) and SQLite."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def programme_week_expression(*, day, session1_date="session1_date") -> tuple[Func, Q]:
+    """programme_week_on() in SQL, for a `day` expression and the enrolment's session 1 date: the
+    week, and the condition that there is one (not planned: filter the status apart). Checked
+    against the Python rule by dashboards/tests/test_programme_week_sql.py."""
+    days = _DaysBetween(day, F(session1_date))
+    return days / 7 + 1, Q(GreaterThanOrEqual(day, F(session1_date)))
 
 
 def programme_week(*, enrolment: Enrolment, today: dt.date) -> int | None:
@@ -269,8 +293,11 @@ _SLOTS_RANK = {state: rank for rank, state in enumerate(sorted(SlotsState))}  # 
 
 
 def _slots_to_agree() -> Q:
-    """Slots not agreed (session 1 held, no agreement) on a current enrolment: attention_key()'s second rule."""
-    return Q(progress__session_1_held_on__isnull=False, agreement__isnull=True) & ~_FINISHED
+    """Slots not agreed (session 1 held, no agreement) on a current enrolment: attention_key()'s second rule.
+    NOT EXISTS rather than a join: the page's ordering query then joins one table fewer (a sixth
+    table doubled the time PostgreSQL took to plan it)."""
+    no_agreement = ~Exists(CoachingAgreement.objects.filter(enrolment_id=OuterRef("pk")))
+    return Q(no_agreement, progress__session_1_held_on__isnull=False) & ~_FINISHED
 
 
 def _flag(condition: Q) -> Case:
@@ -291,7 +318,7 @@ def _attention_order(today: dt.date) -> list:
     overdue = next_session_overdue(today)
     return [
         _flag(_FINISHED).asc(),
-        _flag(overdue).desc(),
+        # Overdue first: only an overdue team has an anchor here (NULLS LAST puts the rest after).
         Case(When(overdue, then=F("progress__next_anchor")), default=None, output_field=DateField()).asc(
             nulls_last=True
         ),
@@ -389,11 +416,11 @@ _ROW_FIELDS = (
     "progress__next_due_date",
     "progress__next_agreed_start",
     "progress__session_1_held_on",
-    "agreement__agreed_on",
     "progress__first_coaching_held_on",
 )
 # What the page's rows show that no order or filter needs, read for those rows only (so the query
-# that orders and pages every team joins fewer tables: planning it took longer than running it).
+# that orders and pages every team joins fewer tables: planning it took longer than running it;
+# the agreement is one of them, the order reading only whether there is one: _slots_to_agree()).
 _DETAIL_FIELDS = (
     "pk",
     "coach__first_name",
@@ -402,6 +429,7 @@ _DETAIL_FIELDS = (
     "checklist_standing__adoption_score",
     "checklist_standing__sustained_count",
     "checklist_standing__tool_count",
+    "agreement__agreed_on",
 )
 
 
@@ -413,6 +441,7 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
         details = {
             pk: rest
             for pk, *rest in Enrolment.objects.filter(pk__in=[v[0] for v in values])
+            .order_by()  # in the page's order already: no join for the model's ordering
             .annotate(sessions_due=_sessions_due_count(today))
             .values_list(*_DETAIL_FIELDS, "sessions_due")
         }
@@ -435,10 +464,9 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
         next_due,
         next_agreed,
         session_1_held_on,
-        agreed_on,
         first_coaching_held_on,
     ) in values:
-        coach_first, coach_last, coach_username, adoption, sustained, tools, sessions_due = details[pk]
+        coach_first, coach_last, coach_username, adoption, sustained, tools, agreed_on, sessions_due = details[pk]
         next_session = None
         if next_pk is not None and status not in finished:
             next_session = NextSession(pk=next_pk, number=next_number, due_date=next_due, agreed_start=next_agreed)
@@ -513,22 +541,32 @@ class DashboardSummary:
 def _summary(
     visible: QuerySet[Enrolment], today: dt.date, *, matching: Q | None = None
 ) -> tuple[DashboardSummary, int]:
-    """One aggregate query over every visible team: the summary, and how many teams match the
-    filters (`matching`: all without)."""
-    counts = visible.aggregate(
-        teams=Count("pk"),
-        overdue=Count("pk", filter=next_session_overdue(today)),
-        slots_not_agreed=Count("pk", filter=_slots_to_agree()),
-        **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in EnrolmentStatus.values},
+    """One aggregate query over every visible team, a row per status: the summary, and how many
+    teams match the filters (`matching`: all without)."""
+    counts = {
+        "overdue": Count("pk", filter=next_session_overdue(today)),
+        "slots_not_agreed": Count("pk", filter=_slots_to_agree()),
         **({"matching": Count("pk", filter=matching)} if matching is not None else {}),
-    )
+    }
+    by_status = {value: 0 for value in EnrolmentStatus.values}
+    overdue = slots_not_agreed = matched = 0
+    for status, teams, *more in (
+        visible.order_by()
+        .values("status")
+        .annotate(teams=Count("pk"), **counts)
+        .values_list("status", "teams", *counts)
+    ):
+        by_status[status] = teams
+        overdue += more[0]
+        slots_not_agreed += more[1]
+        matched += more[2] if matching is not None else teams
     summary = DashboardSummary(
-        teams=counts["teams"],
-        by_status=[(value, label, counts[f"status_{value}"]) for value, label in EnrolmentStatus.choices],
-        overdue=counts["overdue"],
-        slots_not_agreed=counts["slots_not_agreed"],
+        teams=sum(by_status.values()),
+        by_status=[(value, label, by_status[value]) for value, label in EnrolmentStatus.choices],
+        overdue=overdue,
+        slots_not_agreed=slots_not_agreed,
     )
-    return summary, counts.get("matching", counts["teams"])
+    return summary, matched
 
 
 @dataclass(frozen=True)
@@ -569,8 +607,8 @@ def dashboard_page(
 
     Five queries, whatever the number of teams: the summary with the count of matching teams (1),
     the page's rows (1), their feedback figures (2; 1 for a manager or a coach, who read no figure
-    under the minimum-group rule: enrolment_feedback_figures), their coaches, checklist standings
-    and sessions due by today (1). Sorted by a feedback figure: the summary (1), every team's
+    under the minimum-group rule: enrolment_feedback_figures), their coaches, checklist standings,
+    agreements and sessions due by today (1). Sorted by a feedback figure: the summary (1), every team's
     feedback figures (1), the matching teams' ids and names (1), the page's rows (1) and their
     details (1).
     """
@@ -591,13 +629,13 @@ def dashboard_page(
         figures = feedback_figures(user=user).enrolments
         ids = _feedback_sorted(matching, sort, figures)
         paged = Paginator(ids, page_size).get_page(page)
-        by_pk = {v[0]: v for v in visible.filter(pk__in=list(paged.object_list)).values_list(*_ROW_FIELDS)}
+        by_pk = {v[0]: v for v in visible.filter(pk__in=list(paged.object_list)).order_by().values_list(*_ROW_FIELDS)}
         values = [by_pk[pk] for pk in paged.object_list if pk in by_pk]
     else:
         summary, count = _summary(visible, today, matching=Q(*filters) if filters else None)
-        paginator = Paginator(
-            matching.annotate(slots=slots_state_expression()).order_by(*order).values_list(*_ROW_FIELDS), page_size
-        )
+        if sort.removeprefix("-") == "slots":  # the one order by a value that is not a column
+            matching = matching.alias(slots=slots_state_expression())
+        paginator = Paginator(matching.order_by(*order).values_list(*_ROW_FIELDS), page_size)
         paginator.count = count  # counted with the summary (its cached_property, set): no COUNT query
         paged = paginator.get_page(page)
         values = list(paged.object_list)
@@ -626,8 +664,11 @@ def _first_coaching_from_sessions(sessions: list[Session], today: dt.date) -> Fi
     )
 
 
-def _progress_row(enrolment: Enrolment, *, today: dt.date, standing, feedback) -> ProgressRow:
-    sessions = list(enrolment.sessions.all())
+def _progress_row(
+    enrolment: Enrolment, *, today: dt.date, standing, feedback, sessions: list[Session] | None = None
+) -> ProgressRow:
+    """sessions: the enrolment's, in number order (_sessions_for_rows()); by default enrolment.sessions.all()."""
+    sessions = list(enrolment.sessions.all()) if sessions is None else sessions
     return ProgressRow(
         team_row=team_row(enrolment, today=today, sessions=sessions),
         week=programme_week(enrolment=enrolment, today=today),
@@ -653,88 +694,48 @@ def cohort_progress_rows(*, user, cohort: Cohort, today: dt.date, run_length: in
     enrolments = enrolments_visible_to(user).filter(cohort=cohort)
     loaded = list(
         # With the stored figures: for the measures (dashboards.measures.loaded_enrolment_facts)
-        # and the feedback figures, in the order feedback_figures() reads a cohort's teams.
+        # and the feedback figures, in the order feedback_figures() reads a cohort's teams. The
+        # cohort is the one given (no join for it).
         enrolments.select_related(
-            "team__site", "cohort", "coach", "agreement", "progress", "checklist_standing", "feedback_tally"
-        )
-        .prefetch_related(Prefetch("sessions", queryset=_sessions_for_rows()))
-        .order_by("team__site__code", "team__name", "pk")
+            "team__site", "coach", "agreement", "progress", "checklist_standing", "feedback_tally"
+        ).order_by("team__site__code", "team__name", "pk")
     )
+    # The sessions in one query of the cohort's, handed to each row: what prefetch_related("sessions")
+    # gives, without its per-object bookkeeping (which cost more than the query itself).
+    sessions_of: dict[int, list[Session]] = {e.pk: [] for e in loaded}
+    if loaded:
+        by_pk, enrolment_field = {e.pk: e for e in loaded}, Session._meta.get_field("enrolment")
+        for session in _sessions_for_rows().filter(enrolment__cohort=cohort):
+            if session.enrolment_id in by_pk:  # a team this user may see
+                enrolment_field.set_cached_value(session, by_pk[session.enrolment_id])  # as the prefetch did
+                sessions_of[session.enrolment_id].append(session)
     standings = checklist_standings(enrolments=enrolments, run_length=run_length) if loaded else {}
     figures = feedback_figures(user=user, cohort_ids=[cohort.pk], loaded=loaded)
-    rows = [
-        _progress_row(e, today=today, standing=standings.get(e.pk), feedback=figures.enrolments.get(e.pk))
-        for e in loaded
-    ]
+    rows = []
+    for e in loaded:
+        e.cohort = cohort
+        rows.append(
+            _progress_row(
+                e,
+                today=today,
+                standing=standings.get(e.pk),
+                feedback=figures.enrolments.get(e.pk),
+                sessions=sessions_of[e.pk],
+            )
+        )
     return CohortRows(rows=rows, standings=standings, feedback=figures)
 
 
 def filter_choices(*, user) -> tuple[list[Site], list[Cohort]]:
-    """The sites, and the cohorts with an enrolment this user may see: two queries."""
+    """The sites, and the cohorts with an enrolment this user may see: two queries. The cohorts
+    are read with their names only (what the filter shows)."""
     sites = list(Site.objects.order_by("code"))
     cohorts = list(
-        Cohort.objects.filter(pk__in=enrolments_visible_to(user).values("cohort_id")).order_by("-start_date", "name")
+        Cohort.objects.filter(pk__in=enrolments_visible_to(user).order_by().values("cohort_id"))
+        .order_by("-start_date", "name")
+        .only("name")
     )
     return sites, cohorts
-
-
-# --- A team's adoption-score run chart ---------------------------------------------------------
-
-
-def pdsa_cycles_for(enrolment: Enrolment) -> QuerySet[PdsaCycle]:
-    """PDSA cycles about this enrolment's programme: its cohort's, its version's, or programme-wide."""
-    cohort = enrolment.cohort
-    return PdsaCycle.objects.filter(
-        Q(cohort_id=cohort.pk) | Q(template_id=cohort.template_id) | Q(cohort__isnull=True, template__isnull=True)
-    ).order_by("started_on", "pk")
-
-
-def adoption_run_chart(*, summary: TeamChecklistSummary) -> RunChartSvg | None:
-    """The adoption score of each of the team's checklists, oldest first, as a run chart with the
-    team's coaching sessions and the programme's PDSA changes on the time axis; None when the team
-    has no checklist yet. One query (the PDSA cycles), none without a checklist.
-
-    Reads summary.enrolment.cohort: no query when loaded (the team page loads it).
-    """
-    points = [
-        ChartPoint(
-            date=column.session.held_on or column.session.due_date,
-            value=column.adoption_score,
-            label=f"Session {column.session.number}",
-        )
-        for column in summary.columns
-        if column.checklist is not None and column.adoption_score is not None
-    ]
-    if not points:
-        return None
-    enrolment = summary.enrolment
-    markers = [
-        ChartMarker(date=s.held_on, kind="coaching", short=f"C{s.number}", text=f"Coaching session {s.number} held")
-        for s in summary.sessions
-        if s.plan.kind == SessionKind.COACHING and s.is_held
-    ]
-    first = min([enrolment.session1_date, *(p.date for p in points), *(m.date for m in markers)])
-    last = max([*(p.date for p in points), *(m.date for m in markers)])
-    for number, cycle in enumerate(pdsa_cycles_for(enrolment), start=1):
-        if first <= cycle.started_on <= last:
-            markers.append(
-                ChartMarker(date=cycle.started_on, kind="pdsa", short=f"P{number}", text=f"PDSA started: {cycle.title}")
-            )
-        if cycle.decided_on and first <= cycle.decided_on <= last:
-            decision = cycle.get_decision_display() or "decided"
-            markers.append(
-                ChartMarker(
-                    date=cycle.decided_on, kind="pdsa", short=f"P{number}", text=f"PDSA {decision}: {cycle.title}"
-                )
-            )
-    team = enrolment.team
-    return run_chart_svg(
-        chart_id=f"adoption-run-chart-{enrolment.pk}",
-        title=f"Adoption score at each checklist: {team.name}, {enrolment.cohort.name}",
-        value_name="Adoption score",
-        points=points,
-        markers=sorted(markers, key=lambda m: (m.date, m.kind)),
-    )
 
 
 # --- The sessions export -------------------------------------------------------------------------

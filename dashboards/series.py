@@ -1,37 +1,45 @@
 """The series the cohort and aim pages chart: plain values in time order, read in a constant number
-of queries, for the chart rules of dashboards.charts.
+of queries whose rows do not grow with the teams (the weekly series are summed in SQL, a row per
+programme week), for the chart rules of dashboards.charts.
 
 For a cohort, and Trust-wide across every enrolment the person may see (programmes.access):
 
-- adoption: the mean adoption score (checklists.sustainment.adoption_score) across the teams by
-  programme week (dashboards.selectors.programme_week_on, from each team's session 1 date); a
-  team with two checklists in one week counts its latest;
-- on time: of the sessions due in each programme week whose on-time rule is decided (held, or
-  past programmes.models.last_on_time_day()), the percentage held by that day; cancelled
-  sessions and sessions still within their time are left out;
+- adoption: the mean adoption score (checklists.sustainment.adoption_score_of, in SQL as
+  adoption_score_expression) across the teams by programme week (dashboards.selectors.
+  programme_week_on, in SQL as programme_week_expression: the day the session was held, or the
+  checklist saved, counted from the team's session 1 date); a team with two checklists in one
+  week counts its latest;
+- on time: by the programme week the session was due (its plan row's week, which is its due
+  date's: due dates are session 1's date plus the row's week offset), of the sessions whose
+  on-time rule is decided (held, or past programmes.models.last_on_time_day(), in SQL as
+  past_last_on_time_day()), the percentage held by that day (held_by_last_on_time_day());
+  cancelled sessions and sessions still within their time are left out;
 - first coaching: days from session 1 held to the first coaching session held
   (programmes.models.first_coaching_wait), one point per enrolment in order of session 1; teams
-  still waiting are left out until their first coaching is held.
+  still waiting are left out until their first coaching is held. Trust-wide, the latest
+  TRUST_FIRST_COACHING_TEAMS teams only.
 
 Withdrawn enrolments are left out: their open sessions would count as late for ever. PDSA cycles
 (of the cohort; Trust-wide, of the cohorts the person may see) become markers: on the weekly series
 at the programme week of the cohort's first session 1 (a cohort only), on the first-coaching
 series before the first enrolment whose session 1 came on or after the day. A decision to adopt or
-adapt is a change (the XmR chart recalculates its limits there); a cycle's start is only marked.
+adapt is a change (the XmR chart recalculates its limits there) unless the manager unticked "new
+chart limits" on the cycle (programmes.models.marks_chart_change); a cycle's start is only marked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
-from checklists.models import Checklist
-from checklists.sustainment import adoption_score_of
+from checklists.models import Checklist, ToolRating
+from checklists.sustainment import adoption_score_expression
 from core.dates import LONDON
 from programmes.access import enrolments_visible_to
 from programmes.models import (
@@ -42,12 +50,17 @@ from programmes.models import (
     PdsaDecision,
     Session,
     first_coaching_wait,
-    last_on_time_day,
+    held_by_last_on_time_day,
+    marks_chart_change,
+    past_last_on_time_day,
 )
 
-from .selectors import programme_week_on
+from .selectors import programme_week_expression
 
 ADOPTION, ON_TIME, FIRST_COACHING = "adoption", "on_time", "first_coaching"
+# The Trust-wide days to first coaching: the latest teams only, so that the chart stays readable
+# and its cost does not grow with the Trust (a cohort's chart shows all of its teams).
+TRUST_FIRST_COACHING_TEAMS = 60
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ class Marker:
 
     index: int
     text: str
-    change: bool  # a decision to adopt or adapt: the XmR chart starts new limits here
+    change: bool  # programmes.models.marks_chart_change: the XmR chart starts new limits here
 
 
 @dataclass(frozen=True)
@@ -99,10 +112,16 @@ class _Cycle:
     started_on: dt.date
     decided_on: dt.date | None
     decision: str
+    new_limits: bool = True
 
 
 def _live(enrolments: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
     return enrolments.exclude(status=EnrolmentStatus.WITHDRAWN)
+
+
+def _started(enrolments: QuerySet[Enrolment]) -> QuerySet[Enrolment]:
+    """A planned enrolment has no programme week yet (dashboards.selectors.programme_week_on)."""
+    return enrolments.exclude(status=EnrolmentStatus.PLANNED)
 
 
 def _weekly_markers(cycles: list[_Cycle], *, first_session_1: dt.date | None, weeks: list[int]) -> list[Marker]:
@@ -123,88 +142,88 @@ def _markers(cycles: list[_Cycle], index_at: Callable[[dt.date], int | None]) ->
         if (index := index_at(cycle.started_on)) is not None:
             markers.append(Marker(index, f"PDSA started: {cycle.title}", change=False))
         if cycle.decided_on and (index := index_at(cycle.decided_on)) is not None:
-            change = cycle.decision in (PdsaDecision.ADOPT, PdsaDecision.ADAPT)
+            change = marks_chart_change(decision=cycle.decision, new_limits=cycle.new_limits)
             label = PdsaDecision(cycle.decision).label.lower() if cycle.decision else "decided"
             markers.append(Marker(index, f"PDSA {label}: {cycle.title}", change=change))
     return sorted(markers, key=lambda m: (m.index, m.text))
 
 
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
 def _adoption(enrolments: QuerySet[Enrolment]) -> list[SeriesPoint]:
-    """One query: each of these enrolments' checklists with its ratings' sum and count (summed in
-    SQL, so a row per checklist, not per rating) and its session's dates."""
-    scores: dict[int, float] = {}
-    where: dict[int, tuple[int, int, dt.datetime, dt.date]] = {}
-    rows = (
-        Checklist.objects.filter(session__enrolment__in=enrolments)
-        .annotate(total=Sum("ratings__level"), rated=Count("ratings"))
-        .filter(rated__gt=0)
+    """One query, a row per programme week: the mean adoption score of the week's checklists, a
+    team's latest in the week only.
+
+    Django cannot group an aggregate (each checklist's score, from its ratings summed by checklist
+    before they are joined: the cheaper order) by another, nor filter a window function and then
+    group, so the two parts are the ORM's and only the join, the latest-in-the-week rank and the
+    mean by week around them are written out, in SQL that PostgreSQL and SQLite share."""
+    # The session's day; a checklist on a session not marked held counts on its London day.
+    day = Coalesce("session__held_on", TruncDate("completed_at", tzinfo=LONDON), output_field=DateField())
+    week, has_week = programme_week_expression(day=day, session1_date="session__enrolment__session1_date")
+    checklists = (
+        Checklist.objects.filter(session__enrolment__in=_started(enrolments))
+        .filter(has_week)
         .order_by()
-        .values_list(
-            "pk",
-            "total",
-            "rated",
-            "session__enrolment_id",
-            "session__enrolment__status",
-            "session__enrolment__session1_date",
-            "session__held_on",
-            "completed_at",
-        )
+        .values("pk", "completed_at", enrolment=F("session__enrolment_id"), day=day, week=week)
     )
-    for checklist_id, total, rated, enrolment_id, status, session1_date, held_on, completed_at in rows:
-        scores[checklist_id] = adoption_score_of(total=total, count=rated)
-        # The session's day; a checklist on a session not marked held counts on its London day.
-        day = held_on or timezone.localtime(completed_at, LONDON).date()
-        week = programme_week_on(status=status, session1_date=session1_date, today=day)
-        if week is not None:
-            where[checklist_id] = (enrolment_id, week, completed_at, day)
-    latest: dict[tuple[int, int], tuple[tuple, float]] = {}  # (enrolment, week) -> latest checklist's score
-    for checklist_id, (enrolment_id, week, completed_at, day) in where.items():
-        key, order = (enrolment_id, week), (day, completed_at, checklist_id)
-        if key not in latest or latest[key][0] < order:
-            latest[key] = (order, scores[checklist_id])
-    by_week: dict[int, list[float]] = {}
-    for (_, week), (_, score) in latest.items():
-        by_week.setdefault(week, []).append(score)
-    return [
-        SeriesPoint(f"Week {week}", statistics.fmean(scores), len(scores), week)
-        for week, scores in sorted(by_week.items())
-    ]
+    scores = (
+        ToolRating.objects.order_by()
+        .values("checklist_id")
+        .annotate(score=adoption_score_expression(total=Sum("level"), count=Count("pk")))
+    )
+    try:
+        (checklists_sql, checklists_params), (scores_sql, scores_params) = _sql(checklists), _sql(scores)
+    except EmptyResultSet:  # no enrolment to see
+        return []
+    with connections[checklists.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT week, AVG(score), COUNT(*) FROM ("  # noqa: S608 (the ORM's SQL and parameters)
+            "SELECT week, score, ROW_NUMBER() OVER ("
+            "PARTITION BY enrolment, week ORDER BY day DESC, completed_at DESC, pk DESC) AS newest "
+            f"FROM ({checklists_sql}) checklist JOIN ({scores_sql}) scores ON scores.checklist_id = checklist.pk"
+            ") ranked WHERE newest = 1 GROUP BY week ORDER BY week",
+            (*checklists_params, *scores_params),
+        )
+        rows = cursor.fetchall()
+    return [SeriesPoint(f"Week {week}", mean, teams, week) for week, mean, teams in rows]
 
 
 def _on_time(enrolments: QuerySet[Enrolment], today: dt.date) -> list[SeriesPoint]:
-    """One query: the sessions of these enrolments that are not cancelled."""
-    decided: dict[int, list[bool]] = {}
+    """One query, a row per programme week: the sessions not cancelled whose on-time rule is decided
+    (held, or past their last on-time day), and how many of them were held by that day."""
     rows = (
-        Session.objects.filter(enrolment__in=enrolments, cancelled=False)
-        .values_list("due_date", "agreed_start", "held_on", "enrolment__status", "enrolment__session1_date")
-        .order_by()
+        Session.objects.filter(enrolment__in=_started(enrolments), cancelled=False)
+        .filter(Q(held_on__isnull=False) | past_last_on_time_day(today))
+        .values(week=F("plan__week_offset") + 1)
+        .annotate(decided=Count("pk"), on_time=Count("pk", filter=held_by_last_on_time_day()))
+        .order_by("week")
+        .values_list("week", "decided", "on_time")
     )
-    for due_date, agreed_start, held_on, status, session1_date in rows:
-        last_day = last_on_time_day(due_date=due_date, agreed_start=agreed_start)
-        if held_on is None and last_day >= today:
-            continue  # still within its time: not decided yet
-        week = programme_week_on(status=status, session1_date=session1_date, today=due_date)
-        if week is not None:
-            decided.setdefault(week, []).append(held_on is not None and held_on <= last_day)
-    return [
-        SeriesPoint(f"Week {week}", 100 * sum(flags) / len(flags), len(flags), week)
-        for week, flags in sorted(decided.items())
-    ]
+    return [SeriesPoint(f"Week {week}", 100 * on_time / decided, decided, week) for week, decided, on_time in rows]
 
 
-def _first_coaching(enrolments: QuerySet[Enrolment], today: dt.date) -> list[tuple[dt.date, SeriesPoint]]:
-    """One query: the enrolments' stored progress, in order of session 1 held."""
-    rows = (
-        enrolments.filter(progress__session_1_held_on__isnull=False, progress__first_coaching_held_on__isnull=False)
-        .order_by("progress__session_1_held_on", "team__name", "pk")
-        .values_list(
-            "team__name",
-            "team__site__code",
-            "cohort__name",
-            "progress__session_1_held_on",
-            "progress__first_coaching_held_on",
-        )
+def _first_coaching(
+    enrolments: QuerySet[Enrolment], today: dt.date, *, latest: int | None = None
+) -> list[tuple[dt.date, SeriesPoint]]:
+    """One query: the enrolments' stored progress, in order of session 1 held; with `latest`, only
+    that many of the most recent (read newest first, so the rows read are bounded)."""
+    order = ("progress__session_1_held_on", "team__name", "pk")
+    rows = enrolments.filter(
+        progress__session_1_held_on__isnull=False, progress__first_coaching_held_on__isnull=False
+    ).values_list(
+        "team__name",
+        "team__site__code",
+        "cohort__name",
+        "progress__session_1_held_on",
+        "progress__first_coaching_held_on",
     )
+    if latest is None:
+        rows = list(rows.order_by(*order))
+    else:
+        rows = list(rows.order_by(*(f"-{field}" for field in order))[:latest])[::-1]
     points = []
     for team, site, cohort, session_1, first_coaching in rows:
         wait = first_coaching_wait(session_1_held_on=session_1, first_coaching_held_on=first_coaching, today=today)
@@ -215,7 +234,9 @@ def _first_coaching(enrolments: QuerySet[Enrolment], today: dt.date) -> list[tup
 def _cycles(cycles: QuerySet[PdsaCycle]) -> list[_Cycle]:
     return [
         _Cycle(*row)
-        for row in cycles.order_by("started_on", "pk").values_list("title", "started_on", "decided_on", "decision")
+        for row in cycles.order_by("started_on", "pk").values_list(
+            "title", "started_on", "decided_on", "decision", "new_limits"
+        )
     ]
 
 
@@ -226,11 +247,15 @@ def _series(
     cycles: list[_Cycle],
     first_session_1: dt.date | None,
     today: dt.date,
+    latest_teams: int | None = None,
 ) -> list[Series]:
     adoption = _adoption(enrolments)
     on_time = _on_time(enrolments, today)
-    waits = _first_coaching(enrolments, today)
+    waits = _first_coaching(enrolments, today, latest=latest_teams)
     days = [day for day, _ in waits]
+    teams = "Team, in order of session 1"
+    if latest_teams is not None and len(waits) == latest_teams:
+        teams += f" (the latest {latest_teams})"
 
     def wait_index(day: dt.date) -> int | None:
         index = next((i for i, d in enumerate(days) if d >= day), None)
@@ -265,7 +290,7 @@ def _series(
             key=FIRST_COACHING,
             title=f"Days to first coaching, {where}",
             value_name="Days to first coaching",
-            x_name="Team, in order of session 1",
+            x_name=teams,
             unit="days",
             higher_is_better=False,
             points=tuple(p for _, p in waits),
@@ -291,9 +316,16 @@ def cohort_series(*, cohort: Cohort, user, today: dt.date) -> list[Series]:
 def trust_series(*, user, today: dt.date) -> list[Series]:
     """The same three series across every cohort, over the enrolments this person may see (a coach:
     their own teams). The weekly series mix cohorts, so they mark no PDSA cycles; the first-coaching
-    series marks the cycles of the cohorts the person sees (and those linked to no cohort). Four
-    queries."""
+    series marks the cycles of the cohorts the person sees (and those linked to no cohort) and shows
+    the latest TRUST_FIRST_COACHING_TEAMS teams. Four queries, whose rows do not grow with the teams."""
     enrolments = _live(enrolments_visible_to(user))
     cohorts = enrolments_visible_to(user).values("cohort_id")
     cycles = PdsaCycle.objects.filter(Q(cohort__in=cohorts) | Q(cohort__isnull=True))
-    return _series(where="Trust-wide", enrolments=enrolments, cycles=_cycles(cycles), first_session_1=None, today=today)
+    return _series(
+        where="Trust-wide",
+        enrolments=enrolments,
+        cycles=_cycles(cycles),
+        first_session_1=None,
+        today=today,
+        latest_teams=TRUST_FIRST_COACHING_TEAMS,
+    )

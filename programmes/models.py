@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from core.dates import LONDON
 
@@ -42,6 +44,8 @@ class Team(models.Model):
         blank=True, help_text="Gets the coaching sessions' calendar invitations, as the coach does."
     )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
+
+    history = HistoricalRecords()  # who changed what and when: the audit page (dashboards.audit)
 
     class Meta:
         ordering = ["site__code", "name"]
@@ -129,6 +133,7 @@ class ProgrammeTemplate(models.Model):
     )
 
     objects = ProgrammeTemplateQuerySet.as_manager()
+    history = HistoricalRecords()
 
     # `version` is the label (0.9, 1.0); core.concurrency claims this column instead.
     VERSION_FIELD = "revision"
@@ -272,6 +277,7 @@ class Enrolment(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     objects = EnrolmentQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["cohort", "team__site__code", "team__name"]
@@ -334,6 +340,23 @@ def on_time_anchor(due_date: dt.date, agreed_start: dt.datetime | None) -> dt.da
 def last_on_time_day(*, due_date: dt.date, agreed_start: dt.datetime | None) -> dt.date:
     """The last day the session is not yet overdue: max(due date, agreed start's date) + grace."""
     return on_time_anchor(due_date, agreed_start) + dt.timedelta(days=grace_days())
+
+
+def on_time_anchor_expression() -> models.Func:
+    """on_time_anchor() in SQL, on Session rows (PostgreSQL and SQLite alike): the later of the due
+    date and the agreed start's London date. programmes/tests/test_on_time_sql.py checks they agree."""
+    due = F("due_date")
+    return Greatest(due, Coalesce(TruncDate("agreed_start", tzinfo=LONDON), due), output_field=models.DateField())
+
+
+def past_last_on_time_day(today: dt.date) -> Q:
+    """last_on_time_day() < today, as a condition on Session rows (held or not)."""
+    return Q(LessThan(on_time_anchor_expression(), overdue_cutoff(today)))
+
+
+def held_by_last_on_time_day() -> Q:
+    """Held no later than last_on_time_day(), as a condition on Session rows."""
+    return Q(LessThanOrEqual(F("held_on") - on_time_anchor_expression(), dt.timedelta(days=grace_days())))
 
 
 def overdue_cutoff(today: dt.date) -> dt.date:
@@ -437,6 +460,7 @@ class Session(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SessionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["enrolment", "number"]

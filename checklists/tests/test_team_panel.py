@@ -58,9 +58,10 @@ def test_team_page_shows_each_cohorts_checklists_latest_first(login, personas):
     assertContains(response, "Board moved to the office", count=1)
     assert html.index("Board moved to the office") < html.index("Huddles every morning now")
     assertContains(response, 'rel="stylesheet" href="/static/checklists/checklists.css"', count=1)
-    # The run chart is the latest cohort's.
-    assertContains(response, f'id="adoption-run-chart-{personas.enrolment.pk}-title"')
-    assertNotContains(response, f'id="adoption-run-chart-{spring.pk}-title"')
+    # One adoption-score chart across both cohorts: a point per checklist.
+    assertContains(response, f'id="team-{team.pk}-adoption-chart-title"', count=1)
+    assertContains(response, '<th scope="row">Session 7, Spring cohort (19 May 2025)</th>', count=1)
+    assertContains(response, '<th scope="row">Session 2, Autumn cohort (29 Sep 2025)</th>', count=1)
 
 
 def test_team_page_coach_does_not_see_another_coachs_earlier_cohort(login, personas):
@@ -109,9 +110,9 @@ def test_team_page_query_count_does_not_grow_with_cohorts_or_checklists(
     client.get(reverse("programmes:team", args=[team.pk]))  # the first view makes the team's calendar feed
     # 1 session, 2 user, 3 the team with its site, 4 groups, 5 meetings, 6 enrolments with cohort
     # and coach, 7 their sessions with plans, 8 their coaching agreements, 9-11 every enrolment's
-    # checklists (sessions, ratings, tools), 12 the PDSA cycles for the latest one's run chart,
-    # 13 the team's calendar feed.
-    with django_assert_max_num_queries(13):
+    # checklists (sessions, ratings, tools), 12-13 the adoption-score chart's checklists and PDSA
+    # cycles (dashboards.team_chart), 14 the team's calendar feed.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("programmes:team", args=[team.pk]))
     assert len(_headings(response.content.decode())) == earlier + 1
 

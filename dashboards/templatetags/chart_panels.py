@@ -34,6 +34,6 @@ def cohort_charts(context, cohort) -> dict:
 
 @register.inclusion_tag("dashboards/_spc_charts.html", takes_context=True)
 def trust_charts(context) -> dict:
-    """Four queries (dashboards.series.trust_series)."""
+    """Four queries whose rows do not grow with the teams (dashboards.series.trust_series)."""
     series = trust_series(user=context["request"].user, today=timezone.localdate())
     return {"charts": _charts("trust-chart", series), "where": "Trust-wide", "chart_set_id": "trust-chart"}

@@ -1,5 +1,5 @@
 """An education lead in a real browser: logs in, filters the dashboard to one site, opens a team
-and finds its tool-usage heatmap and adoption-score run chart. Dates are relative to today (the
+and finds its tool-usage heatmap and adoption-score chart. Dates are relative to today (the
 live server's clock)."""
 
 from __future__ import annotations
@@ -69,11 +69,13 @@ def test_lead_filters_the_dashboard_to_a_site_and_opens_a_team(browser_page):
     heatmap = page.get_by_role("table").filter(has_text="Driver diagrams / aims").first
     assert heatmap.get_by_role("columnheader", name=re.compile(r"^Session 4")).is_visible()
     assert heatmap.get_by_role("cell", name=re.compile("Sometimes")).count() == 9
-    assert page.get_by_role("heading", name="Adoption score run chart").is_visible()
-    chart = page.get_by_role("img", name=re.compile("Adoption score at each checklist: Ward 22 nursing team"))
+    assert page.get_by_role("heading", name="Adoption score over time").is_visible()
+    chart = page.get_by_role(
+        "img", name=re.compile("Run chart: Adoption score at each checklist, Ward 22 nursing team")
+    )
     assert chart.is_visible()
-    assert "Run-chart rules not applied yet" in page.locator("figcaption").inner_text()
-    page.get_by_text("The chart's points as a table").click()
+    assert "Below the rules' minimum:" in page.locator("figcaption").inner_text()
+    page.get_by_text("The chart's points and signals as a table").click()
     points = page.get_by_role("table").filter(has_text="Signal")
     assert points.get_by_role("row").count() == 1 + 3
 

@@ -14,10 +14,18 @@ from django.urls import reverse
 from checklists.sustainment import sustained_run_length
 from coaching.models import SlotsState
 from coaching.selectors import attention_order
-from programmes.models import EnrolmentStatus
+from programmes.models import Enrolment, EnrolmentStatus
 from tests import factories
 
-from ..selectors import OVERDUE, PAGE_SIZE, SORTS, cohort_progress_rows, dashboard_page
+from ..selectors import (
+    OVERDUE,
+    PAGE_SIZE,
+    SORTS,
+    DashboardSummary,
+    cohort_progress_rows,
+    dashboard_page,
+    filter_choices,
+)
 from .helpers import extra_team, hold, session
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +81,40 @@ def test_summary_counts_every_visible_team_whatever_the_filters(history):
     # A coach's summary is of their own teams only.
     mine = dashboard_page(user=history.coach, today=today).summary
     assert (mine.teams, mine.overdue) == (1, 1)
+
+
+def test_summary_of_no_teams_counts_none_in_every_status(personas):
+    page = dashboard_page(user=factories.CoachFactory(username="newcoach"), today=dt.date(2025, 11, 19))
+    assert page.summary == DashboardSummary(
+        teams=0,
+        by_status=[(value, label, 0) for value, label in EnrolmentStatus.choices],
+        overdue=0,
+        slots_not_agreed=0,
+    )
+    assert (page.matching, page.rows) == (0, [])
+
+
+def test_summary_counts_matching_teams_per_filter(history):
+    """The count of matching teams comes with the summary (a row per status): each filter alone."""
+    today = dt.date(2025, 11, 19)
+    far = extra_team(history.enrolment.cohort, history.coach, site=factories.SiteFactory(code="ZZZ"), name="Far team")
+    cohort = history.enrolment.cohort_id
+    assert dashboard_page(user=history.manager, today=today).matching == 3
+    assert dashboard_page(user=history.manager, today=today, site_id=far.team.site_id).matching == 1
+    in_cohort = Enrolment.objects.filter(cohort_id=cohort).count()
+    assert dashboard_page(user=history.manager, today=today, cohort_id=cohort).matching == in_cohort
+    assert dashboard_page(user=history.manager, today=today, status=EnrolmentStatus.ACTIVE).matching == 3
+    assert dashboard_page(user=history.manager, today=today, status=EnrolmentStatus.PLANNED).matching == 0
+    overdue = dashboard_page(user=history.manager, today=today, status=OVERDUE)
+    assert overdue.matching == overdue.summary.overdue == 3
+
+
+def test_filter_choices_read_what_the_filters_show_in_two_queries(history, django_assert_num_queries):
+    with django_assert_num_queries(3):  # the coach's groups, the sites, the cohorts with a team they see
+        sites, cohorts = filter_choices(user=history.coach)
+    with django_assert_num_queries(0):
+        shown = [(s.pk, s.code, s.name) for s in sites], [(c.pk, c.name) for c in cohorts]
+    assert shown[1] == [(history.enrolment.cohort_id, history.enrolment.cohort.name)]
 
 
 def test_overdue_filter_and_summary_agree(history):

@@ -11,8 +11,8 @@ from checklists.models import Tool
 from checklists.selectors import checklist_standings, team_checklist_summary
 from checklists.sustainment import Sustainment
 from dashboards.measures import cohort_page
-from dashboards.selectors import adoption_run_chart, dashboard_page
-from programmes.models import Enrolment, EnrolmentStatus, PdsaCycle, PdsaDecision, Session
+from dashboards.selectors import dashboard_page
+from programmes.models import Enrolment, EnrolmentStatus, Session
 from tests import factories
 
 from .helpers import agree, checklist, feedback, hold, session
@@ -174,51 +174,6 @@ def test_progress_rows_withdrawn_and_completed_labels(personas):
         "Education support team": ("withdrawn in week 9", 9, None),
         "Pharmacy team": ("completed", 12, None),
     }
-
-
-# --- The team's run chart ----------------------------------------------------------------------------
-
-
-def test_adoption_run_chart_points_coaching_and_pdsa_markers(personas):
-    enrolment = personas.enrolment
-    for number in (1, 2, 3, 4):
-        hold(enrolment, number)
-    checklist(session(enrolment, 2), 0)
-    checklist(session(enrolment, 3), 1)
-    checklist(session(enrolment, 4), 3)
-    PdsaCycle.objects.create(
-        title="Slots at session 1",
-        started_on=dt.date(2025, 10, 1),
-        decided_on=dt.date(2025, 10, 20),
-        decision=PdsaDecision.ADAPT,
-        cohort=enrolment.cohort,
-    )
-    PdsaCycle.objects.create(title="Programme-wide", started_on=dt.date(2025, 10, 2))
-    PdsaCycle.objects.create(title="Another cohort", started_on=dt.date(2025, 10, 3), cohort=factories.CohortFactory())
-    PdsaCycle.objects.create(title="Too late", started_on=dt.date(2026, 6, 1), cohort=enrolment.cohort)
-    summary = team_checklist_summary(enrolment=enrolment, run_length=2)
-    chart = adoption_run_chart(summary=summary)
-    assert [(p.point.date, p.point.value, p.point.label) for p in chart.points] == [
-        (dt.date(2025, 9, 29), 0.0, "Session 2"),
-        (dt.date(2025, 10, 13), 100 / 3, "Session 3"),
-        (dt.date(2025, 10, 27), 100.0, "Session 4"),
-    ]
-    assert [(m.marker.short, m.marker.text) for m in chart.markers] == [
-        ("C2", "Coaching session 2 held"),
-        ("P1", "PDSA started: Slots at session 1"),
-        ("P2", "PDSA started: Programme-wide"),
-        ("C3", "Coaching session 3 held"),
-        ("P1", "PDSA Adapt: Slots at session 1"),
-        ("C4", "Coaching session 4 held"),
-    ]
-    assert chart.chart.median == 100 / 3
-    assert chart.enough_points is False
-
-
-def test_adoption_run_chart_none_without_checklists(personas, django_assert_num_queries):
-    summary = team_checklist_summary(enrolment=personas.enrolment, run_length=2)
-    with django_assert_num_queries(0):
-        assert adoption_run_chart(summary=summary) is None
 
 
 def test_feedback_in_rows_comes_from_the_feedback_figures(personas):

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from dashboards import series as series_module
 from dashboards.series import ADOPTION, FIRST_COACHING, ON_TIME, Marker, cohort_series, trust_series
 from programmes.models import EnrolmentStatus, PdsaDecision
 from tests import factories
@@ -118,6 +119,40 @@ def test_trust_series_for_a_coach_is_their_own_teams(built):
     assert trust_series(user=built.no_role, today=TODAY)[0].points == ()
 
 
+def test_two_checklists_in_one_week_count_the_latest(built):
+    """Pharmacy's session 3 (due in week 4) held in week 3, the week its late session 2 was held:
+    of its two checklists there (0%, then 100%) the week counts the latest."""
+    checklist(hold(built.other_enrolment, 3, held_on=dt.date(2025, 10, 11)), 3)
+    series = _by_key(cohort_series(cohort=built.enrolment.cohort, user=built.manager, today=TODAY))
+    assert _points(series[ADOPTION]) == [("Week 2", 100.0, 2), ("Week 3", 100.0, 1), ("Week 4", 62.96, 1)]
+
+
+def test_planned_teams_have_no_programme_week(built):
+    built.enrolment.status = EnrolmentStatus.PLANNED
+    built.enrolment.save(update_fields=["status"])
+    series = _by_key(cohort_series(cohort=built.enrolment.cohort, user=built.manager, today=TODAY))
+    assert _points(series[ADOPTION]) == [("Week 2", 100.0, 1), ("Week 3", 0.0, 1)]  # the others
+
+
+def test_trust_first_coaching_shows_the_latest_teams(personas, monkeypatch):
+    monkeypatch.setattr(series_module, "TRUST_FIRST_COACHING_TEAMS", 2)
+    names = []
+    for n in range(3):
+        enrolment = factories.EnrolmentFactory(
+            cohort=personas.enrolment.cohort, coach=personas.coach, session1_date=dt.date(2025, 9, 1 + 7 * n)
+        )
+        factories.make_sessions(enrolment)
+        hold(enrolment, 1)
+        hold(enrolment, 2, held_on=enrolment.session1_date + dt.timedelta(days=n + 3))
+        names.append(enrolment.team.name)
+    trust = _by_key(trust_series(user=personas.manager, today=TODAY))[FIRST_COACHING]
+    assert [p.label.split(",")[0] for p in trust.points] == names[1:]
+    assert trust.values == [4, 5]
+    assert trust.x_name == "Team, in order of session 1 (the latest 2)"
+    cohort = _by_key(cohort_series(cohort=personas.enrolment.cohort, user=personas.manager, today=TODAY))
+    assert cohort[FIRST_COACHING].values == [3, 4, 5]
+
+
 def _grow(personas, teams: int) -> None:
     cohort = personas.enrolment.cohort
     for _ in range(teams):
@@ -134,10 +169,26 @@ def test_queries_do_not_grow(personas, django_assert_num_queries, teams):
     cohort, manager = personas.enrolment.cohort, personas.manager
     manager.groups.all()  # the roles are read once per user: warm them outside the count
     trust_series(user=manager, today=TODAY)
-    # The first session 1, the PDSA cycles, the ratings, the sessions, the progress rows.
+    # The first session 1, the PDSA cycles, the adoption scores by week, the sessions by week, the
+    # progress rows.
     with django_assert_num_queries(5):
         series = cohort_series(cohort=cohort, user=manager, today=TODAY)
     assert series[0].points[0].count == teams
-    # The PDSA cycles, the ratings, the sessions, the progress rows.
+    # The PDSA cycles, the adoption scores by week, the sessions by week, the latest teams' progress
+    # rows: four whatever the number of teams.
     with django_assert_num_queries(4):
-        trust_series(user=manager, today=TODAY)
+        trust = trust_series(user=manager, today=TODAY)
+    assert trust[0].points[0].count == teams
+
+
+def test_an_adopted_change_the_manager_unticked_is_marked_but_starts_no_new_limits():
+    from dashboards.series import _Cycle, _markers
+
+    cycles = [
+        _Cycle("Kept as a change", dt.date(2026, 1, 5), dt.date(2026, 1, 19), "adopt"),
+        _Cycle("Adopted, work unchanged", dt.date(2026, 1, 5), dt.date(2026, 1, 26), "adopt", new_limits=False),
+    ]
+    days = {dt.date(2026, 1, 5): 1, dt.date(2026, 1, 19): 3, dt.date(2026, 1, 26): 4}
+    markers = _markers(cycles, days.get)
+    changes = {m.text: m.change for m in markers if m.text.startswith("PDSA adopt")}
+    assert changes == {"PDSA adopt: Kept as a change": True, "PDSA adopt: Adopted, work unchanged": False}

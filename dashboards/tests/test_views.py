@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,8 @@ from conftest import PERSONAS
 from programmes.models import Cohort, EnrolmentStatus, PdsaCycle, PdsaDecision
 from tests import factories
 
+from ..selectors import dashboard_page
+from ..templatetags.progress_table import Memo, link_of, progress_row, progress_rows
 from .helpers import extra_team
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +201,45 @@ def test_dashboard_sort_links_keep_the_filters_and_say_the_order(login, history)
         html,
     )
     assertInHTML(f'<th scope="col"><a href="?site={site}&amp;sort=site">Site</a></th>', html)
+    # A numeric column is right-aligned; sorted descending, it says so and its link sorts ascending.
+    assertInHTML(
+        f'<th scope="col" class="text-end"><a href="?site={site}&amp;sort=held">Sessions held / due</a></th>', html
+    )
+    html = login("lead", history).get(DASHBOARD, {"sort": "-overdue"}).content.decode()
+    assertInHTML(
+        """<th scope="col" aria-sort="descending" class="text-end">
+        <a href="?sort=overdue">Overdue<span aria-hidden="true"> ▼</span></a></th>""",
+        html,
+    )
+
+
+def test_dashboard_rows_formatted_once_a_page_read_as_each_row_alone(history):
+    """The page's rows share one Memo of formatted dates and percentages: each row reads as it
+    does rendered on its own."""
+    for n in range(4):
+        extra_team(history.enrolment.cohort, history.coach, name=f"Extra team {n}")
+    rows = dashboard_page(user=history.lead, today=dt.date(2025, 11, 19)).rows
+    assert len(rows) == 6
+    links = {"team_link": link_of("programmes:team"), "session_link": link_of("programmes:session")}
+    assert progress_rows(rows) == "".join(progress_row(row, **links) for row in rows)
+    assert sum(1 for row in rows if row.next_session) >= 2  # dates shared between rows
+
+
+def test_memo_works_each_value_out_once_and_keeps_types_apart():
+    calls = []
+
+    def shown(value, places):
+        calls.append((value, places))
+        return f"{value}/{places}"
+
+    memo = Memo()
+    assert [memo(shown, 100.0, 0), memo(shown, 100.0, 0), memo(shown, Decimal("100.0"), 0)] == [
+        "100.0/0",
+        "100.0/0",
+        "100.0/0",
+    ]
+    assert calls == [(100.0, 0), (Decimal("100.0"), 0)]
+    assert type(calls[1][0]) is Decimal
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ class PdsaCycleForm(VersionedModelForm):
             "decided_on": "Decided on",
             "cohort": "Cohort it was tested with",
             "template": "Programme version",
-            "new_limits": "Start new chart limits at the decision",
+            "new_limits": "New chart limits from this change",
         }
         help_texts = {
             "plan": "What you planned to change and what you predicted.",
@@ -37,8 +37,8 @@ class PdsaCycleForm(VersionedModelForm):
             "act": "What happens next.",
             "decision": "Adopt, adapt or abandon the change. Leave blank while the cycle is running.",
             "new_limits": (
-                "For a change adopted or adapted: the cohort's and the Trust's SPC charts take a new mean and "
-                "new process limits from the decision date. Untick it if the change did not alter the work "
+                "For a change adopted or adapted: the SPC charts (team, cohort and Trust-wide) take a new mean "
+                "and new process limits from the decision date. Untick it if the change did not alter the work "
                 "the charts measure."
             ),
         }

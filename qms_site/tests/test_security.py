@@ -464,7 +464,7 @@ def test_templates_have_no_style_attributes_or_elements():
 
 
 def test_run_chart_svg_module_writes_no_style():
-    source = (Path(django_settings.BASE_DIR) / "dashboards" / "svg.py").read_text(encoding="utf-8")
+    source = (Path(django_settings.BASE_DIR) / "dashboards" / "spc_svg.py").read_text(encoding="utf-8")
     assert "style" not in source
 
 
