@@ -12,6 +12,16 @@ from programmes.selectors import users_in
 
 from .selectors import OVERDUE, SORTS
 
+
+def query_string(params: dict) -> str:
+    """The query string of the parameters that have a value (None and "" are left out)."""
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        if value not in (None, ""):
+            query[key] = str(value)
+    return query.urlencode()
+
+
 STATUS_CHOICES = [("", "Any status"), *EnrolmentStatus.choices, (OVERDUE, "Overdue (next session overdue)")]
 SORT_CHOICES = [("", "Needing attention first")] + [
     (f"{prefix}{key}", f"{label}{suffix}")
@@ -56,12 +66,7 @@ class ProgressFilterForm(forms.Form):
             "status": values["status"],
             "sort": values["sort"],
         }
-        params.update(changes)
-        query = QueryDict(mutable=True)
-        for key, value in params.items():
-            if value not in (None, ""):
-                query[key] = str(value)
-        return query.urlencode()
+        return query_string(params | changes)
 
     def sort_columns(self) -> dict[str, dict]:
         """Per sortable column: the link that sorts by it (ascending, or descending when it is the
@@ -130,9 +135,4 @@ class AuditFilterForm(forms.Form):
     def query(self, **changes) -> str:
         """The query string of the filters as given (valid), with changes (None drops the key)."""
         params = {name: self.data.get(name) for name in self.fields}
-        params.update(changes)
-        query = QueryDict(mutable=True)
-        for key, value in params.items():
-            if value not in (None, ""):
-                query[key] = str(value)
-        return query.urlencode()
+        return query_string(params | changes)

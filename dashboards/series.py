@@ -128,12 +128,15 @@ def _weekly_markers(cycles: list[_Cycle], *, first_session_1: dt.date | None, we
     if first_session_1 is None or not weeks:
         return []
 
-    def index_at(day: dt.date) -> int | None:
-        week = (day - first_session_1).days // 7 + 1
-        index = next((i for i, w in enumerate(weeks) if w >= week), None)
-        return index if index else None  # before the first point or after the last: not on the chart
+    return _markers(cycles, lambda day: index_before(weeks, (day - first_session_1).days // 7 + 1))
 
-    return _markers(cycles, index_at)
+
+def index_before(positions: list, at) -> int | None:
+    """Where a marker at `at` (a day, or a programme week) goes on points at `positions` (in order):
+    before the first point at or after it; None before the first point or after the last (not on
+    the chart)."""
+    index = next((i for i, position in enumerate(positions) if position >= at), None)
+    return index if index else None
 
 
 def _markers(cycles: list[_Cycle], index_at: Callable[[dt.date], int | None]) -> list[Marker]:
@@ -258,8 +261,7 @@ def _series(
         teams += f" (the latest {latest_teams})"
 
     def wait_index(day: dt.date) -> int | None:
-        index = next((i for i, d in enumerate(days) if d >= day), None)
-        return index if index else None
+        return index_before(days, day)
 
     return [
         Series(

@@ -17,6 +17,7 @@ or XmR rules of dashboards.charts.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -26,7 +27,7 @@ from checklists.sustainment import adoption_score_of
 from programmes.access import enrolments_visible_to
 from programmes.models import Enrolment, PdsaCycle, Team
 
-from .series import Series, SeriesPoint, _cycles, _markers
+from .series import Series, SeriesPoint, _cycles, _markers, index_before
 
 TEAM_ADOPTION = "team_adoption"
 
@@ -66,11 +67,7 @@ def team_series(*, team: Team, user) -> Series:
         label = f"Session {number}, {cohort} ({_day(day)})"
         points.append(SeriesPoint(label, adoption_score_of(total=total, count=rated), rated, len(points) + 1))
 
-    def index_at(day: dt.date) -> int | None:
-        index = next((i for i, d in enumerate(days) if d >= day), None)
-        return index if index else None  # before the first point or after the last: not on the chart
-
-    markers = _markers(_cycles(team_pdsa_cycles(enrolments)), index_at) if points else []
+    markers = _markers(_cycles(team_pdsa_cycles(enrolments)), partial(index_before, days)) if points else []
     return Series(
         key=TEAM_ADOPTION,
         title=f"Adoption score at each checklist, {team.name}",
