@@ -16,6 +16,8 @@ from core.exports import csv_response
 from core.views import posted, safe_next, submit
 from programmes.access import get_enrolment_for_user, get_session_for_user
 from programmes.models import Enrolment
+from programmes.reference_data import HUDDLE_TOOL
+from programmes.selectors.huddles import team_huddles
 
 from .forms import ChecklistForm, ToolForm
 from .models import Tool, UsageLevel
@@ -77,6 +79,11 @@ def checklist_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
             "form_data": data,
             "conflict": done.meanwhile,
             "levels": UsageLevel.choices,
+            # What the board recorded in the weeks to the session, beside the coach's huddle rating.
+            "huddle_tool": HUDDLE_TOOL,
+            "huddles": team_huddles(team_ids=[session.enrolment.team_id], today=session.held_on).get(
+                session.enrolment.team_id
+            ),
             "back": safe_next(request, reverse("checklists:enrolment_summary", args=[session.enrolment_id])),
         },
     )

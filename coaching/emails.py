@@ -12,11 +12,13 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from programmes.huddles import stopped_after_weeks
 from programmes.models import first_coaching_wait_limit, grace_days
+from programmes.selectors.huddles import BOARD_FINDING
 
 from .models import Digest, Reminder, ReminderKind
 from .selectors.digests import WeeklyDigestContent
-from .selectors.reminders import PlannedReminder, escalation_days
+from .selectors.reminders import TEAM_KINDS, PlannedReminder, escalation_days, huddles_stopped_detail
 
 
 def site_url(viewname: str, *args) -> str | None:
@@ -47,6 +49,7 @@ def reminder_email_context(reminder: Reminder, *, today: dt.date, calendar_url: 
     enrolment = session.enrolment
     recipient = reminder.recipient
     is_coach = recipient_is_coach(reminder)
+    huddles_stopped = reminder.kind == ReminderKind.HUDDLES_STOPPED
     return {
         "reminder": reminder,
         "kind": reminder.kind,
@@ -67,8 +70,13 @@ def reminder_email_context(reminder: Reminder, *, today: dt.date, calendar_url: 
         "grace_days": grace_days(),
         "escalation_days": escalation_days(),
         "first_coaching_wait_days": first_coaching_wait_limit(),
+        "about_team": reminder.kind in TEAM_KINDS,
+        "huddles_detail": huddles_stopped_detail(since=reminder.due_date, today=today) if huddles_stopped else None,
+        "huddle_stopped_weeks": stopped_after_weeks(),
+        "board_finding": BOARD_FINDING,
         "session_url": site_url("programmes:session", session.pk),
         "enrolment_url": site_url("programmes:enrolment", enrolment.pk),
+        "team_url": site_url("programmes:team", enrolment.team_id),
         "calendar_url": calendar_url if is_coach else None,
         "home_url": settings.SITE_URL + "/",
     }
@@ -90,6 +98,7 @@ _DIGEST_COUNT_WORDS = {
     ReminderKind.SLOTS_NOT_AGREED: "slots not agreed",
     ReminderKind.UPCOMING: "upcoming",
     ReminderKind.FIRST_COACHING: "waiting for first coaching",
+    ReminderKind.HUDDLES_STOPPED: "huddles stopped",
 }
 
 
@@ -118,6 +127,8 @@ def daily_digest_context(digest: Digest, *, items: list[PlannedReminder], calend
                 "due_date": p.due_date,
                 "detail": p.detail(),
                 "no_coach": p.session.enrolment.coach_id is None,
+                "about_team": p.about_team,  # a line about the team (huddles stopped), not a session
+                "team_url": site_url("programmes:team", p.session.enrolment.team_id),
                 "session_url": site_url("programmes:session", p.session.pk),
                 "enrolment_url": site_url("programmes:enrolment", p.session.enrolment_id),
             }
@@ -157,6 +168,7 @@ def weekly_digest_message(digest: Digest, *, content: WeeklyDigestContent):
         "failed_total": content.failed_total,
         "escalation_days": escalation_days(),
         "first_coaching_wait_days": first_coaching_wait_limit(),
+        "huddle_stopped_weeks": stopped_after_weeks(),
         "home_url": settings.SITE_URL + "/",
         "reminders_url": site_url("coaching:reminders"),
     }

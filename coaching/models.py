@@ -129,6 +129,7 @@ class ReminderKind(models.TextChoices):
     SLOTS_NOT_AGREED = "slots_not_agreed", "Coaching slots not agreed"
     UPCOMING = "upcoming", "Upcoming session without an agreed time"
     FIRST_COACHING = "first_coaching", "Long wait to first coaching"
+    HUDDLES_STOPPED = "huddles_stopped", "Huddles stopped at the board"
 
 
 # The version an agreement page carries when the team had no agreement when it was opened.
@@ -203,13 +204,17 @@ class Digest(ClaimedSend):
 
 class Reminder(ClaimedSend):
     """One reminder about one session to one person, claimed once (session, recipient, kind, due date).
+    A reminder about the team rather than a session (huddles stopped) hangs on the enrolment's
+    session 1, with the Monday its huddles stopped as its due date: once per stop.
     It goes out in the recipient's daily digest (digest: the one that carries it); its status follows
     that digest's send (sent when the digest is)."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    due_date = models.DateField(help_text="The session's due date this reminder is for.")
+    due_date = models.DateField(
+        help_text="The session's due date this reminder is for; for huddles stopped, the Monday the stop began."
+    )
     digest = models.ForeignKey(
         Digest,
         on_delete=models.SET_NULL,

@@ -1,4 +1,5 @@
-"""When a team's existing meeting happens, and which of its occurrences carry the coaching sessions.
+"""Which occurrences of a team's existing meeting carry the coaching sessions (the recurrence itself,
+MeetingPattern, is programmes.meetings').
 
 Pure functions on dates: no database, "today" never read here. Bank holidays come from core.dates.
 """
@@ -6,52 +7,17 @@ Pure functions on dates: no database, "today" never read here. Bank holidays com
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.dates import LONDON, bank_holiday_name
+from core.dates import bank_holiday_name
+from programmes.meetings import MeetingPattern
 
 # How far past a session's due date a slot may fall before the agreement is refused.
 SLOT_WINDOW_DAYS = 28
 # Consecutive slots keep at least the plan's gap less this many weeks (never under one week); the
 # site reads it from QMS_SLOT_MIN_GAP_WEEKS_LESS.
 SLOT_MIN_GAP_WEEKS_LESS = 1
-
-
-@dataclass(frozen=True)
-class MeetingPattern:
-    """The recurrence of a TeamMeeting: weekday, local start time, every 1/2/4 weeks from a first date."""
-
-    weekday: int
-    start_time: dt.time
-    every_weeks: int
-    first_date: dt.date
-
-    @classmethod
-    def of(cls, meeting) -> MeetingPattern:
-        return cls(meeting.weekday, meeting.start_time, meeting.every_weeks, meeting.first_date)
-
-    @property
-    def anchor(self) -> dt.date:
-        """The first date on or after first_date that falls on the meeting's weekday."""
-        return self.first_date + dt.timedelta(days=(self.weekday - self.first_date.weekday()) % 7)
-
-    def dates_from(self, start: dt.date) -> Iterator[dt.date]:
-        """Every meeting date on or after start, in order (endless)."""
-        step = 7 * self.every_weeks
-        anchor = self.anchor
-        if start <= anchor:
-            current = anchor
-        else:
-            periods = -(-(start - anchor).days // step)  # ceiling division
-            current = anchor + dt.timedelta(days=periods * step)
-        while True:
-            yield current
-            current += dt.timedelta(days=step)
-
-    def local_start(self, day: dt.date) -> dt.datetime:
-        """The meeting's start on that day, in London wall-clock time whatever the clocks did."""
-        return dt.datetime.combine(day, self.start_time, tzinfo=LONDON)
 
 
 @dataclass(frozen=True)

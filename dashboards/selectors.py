@@ -44,6 +44,7 @@ from programmes.models import (
     Enrolment,
     EnrolmentStatus,
     FirstCoachingWait,
+    ImprovementBoard,
     Session,
     SessionKind,
     SessionStatus,
@@ -55,6 +56,7 @@ from programmes.models import (
     session_status,
 )
 from programmes.selectors import TeamRow, team_row
+from programmes.selectors.huddles import TeamHuddles, team_huddles
 
 PROGRAMME_WEEKS = 12
 OVERDUE = "overdue"  # the status filter's one derived value: next to the enrolment statuses
@@ -234,6 +236,7 @@ class DashboardRow:
     tool_count: int | None
     feedback: FeedbackFigures | None
     first_coaching: FirstCoachingWait | None = None  # the wait to first coaching; None before session 1
+    huddles: TeamHuddles | None = None  # the team's huddles at its board (programmes.selectors.huddles)
 
     @property
     def is_finished(self) -> bool:
@@ -435,8 +438,10 @@ _DETAIL_FIELDS = (
 
 def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, FeedbackFigures]) -> list[DashboardRow]:
     """DashboardRows from _ROW_FIELDS values, in their order; one query for those rows' details
-    (_DETAIL_FIELDS) and their sessions due by today (none without rows)."""
+    (_DETAIL_FIELDS) and their sessions due by today, and three for their teams' huddles (none
+    without rows)."""
     details = {}
+    huddles = team_huddles(team_ids={v[2] for v in values}, today=today)
     if values:
         details = {
             pk: rest
@@ -503,6 +508,7 @@ def _dashboard_rows(values: list[tuple], *, today: dt.date, feedback: dict[int, 
                 first_coaching=first_coaching_wait(
                     session_1_held_on=session_1_held_on, first_coaching_held_on=first_coaching_held_on, today=today
                 ),
+                huddles=huddles.get(team_id),
             )
         )
     return rows
@@ -536,6 +542,7 @@ class DashboardSummary:
     by_status: list[tuple[str, str, int]]  # (status, label, teams), in the statuses' order
     overdue: int
     slots_not_agreed: int
+    no_physical_board: int = 0  # teams still in the programme whose improvement board is virtual or none
 
 
 def _summary(
@@ -546,10 +553,11 @@ def _summary(
     counts = {
         "overdue": Count("pk", filter=next_session_overdue(today)),
         "slots_not_agreed": Count("pk", filter=_slots_to_agree()),
+        "no_physical_board": Count("pk", filter=~Q(team__improvement_board=ImprovementBoard.PHYSICAL) & ~_FINISHED),
         **({"matching": Count("pk", filter=matching)} if matching is not None else {}),
     }
     by_status = {value: 0 for value in EnrolmentStatus.values}
-    overdue = slots_not_agreed = matched = 0
+    overdue = slots_not_agreed = no_physical_board = matched = 0
     for status, teams, *more in (
         visible.order_by()
         .values("status")
@@ -559,12 +567,14 @@ def _summary(
         by_status[status] = teams
         overdue += more[0]
         slots_not_agreed += more[1]
-        matched += more[2] if matching is not None else teams
+        no_physical_board += more[2]
+        matched += more[3] if matching is not None else teams
     summary = DashboardSummary(
         teams=sum(by_status.values()),
         by_status=[(value, label, by_status[value]) for value, label in EnrolmentStatus.choices],
         overdue=overdue,
         slots_not_agreed=slots_not_agreed,
+        no_physical_board=no_physical_board,
     )
     return summary, matched
 
@@ -605,12 +615,12 @@ def dashboard_page(
     filters in the order asked for (overdue teams first by default), counted, ordered and paged in
     SQL over the stored per-enrolment figures.
 
-    Five queries, whatever the number of teams: the summary with the count of matching teams (1),
+    Eight queries, whatever the number of teams: the summary with the count of matching teams (1),
     the page's rows (1), their feedback figures (2; 1 for a manager or a coach, who read no figure
     under the minimum-group rule: enrolment_feedback_figures), their coaches, checklist standings,
-    agreements and sessions due by today (1). Sorted by a feedback figure: the summary (1), every team's
-    feedback figures (1), the matching teams' ids and names (1), the page's rows (1) and their
-    details (1).
+    agreements and sessions due by today (1), their teams' huddles (3: team_huddles).
+    Sorted by a feedback figure: the summary (1), every team's feedback figures (1), the matching
+    teams' ids and names (1), the page's rows (1), their details (1) and huddles (3).
     """
     visible = enrolments_visible_to(user)
     filters = []

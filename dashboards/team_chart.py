@@ -12,6 +12,9 @@ or XmR rules of dashboards.charts.
   programme-wide ones), placed by dashboards.series' rule: before the first checklist on or after
   the day, and a decision to adopt or adapt is a change. Coaching sessions are not marked: a Series
   marks PDSA cycles only.
+
+And its huddles week by week (huddle_series): the share of the planned huddle days checked in at
+its board, from programmes.selectors.huddles.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from checklists.models import Checklist
 from checklists.sustainment import adoption_score_of
 from programmes.access import enrolments_visible_to
 from programmes.models import Enrolment, PdsaCycle, Team
+from programmes.selectors.huddles import TeamHuddles
 
 from .series import Series, SeriesPoint, _cycles, _markers, index_before
 
 TEAM_ADOPTION = "team_adoption"
+TEAM_HUDDLES = "team_huddles"
 
 
 def team_pdsa_cycles(enrolments: QuerySet[Enrolment]) -> QuerySet[PdsaCycle]:
@@ -77,4 +82,26 @@ def team_series(*, team: Team, user) -> Series:
         higher_is_better=True,
         points=tuple(points),
         markers=tuple(markers),
+    )
+
+
+def huddle_series(*, team: Team, huddles: TeamHuddles) -> Series:
+    """The share of the planned huddle days checked in at the team's board, a point per week with
+    huddles planned (programmes.huddles.HuddleWeek.pct), oldest first. No query."""
+    points = []
+    for week in huddles.weeks:
+        if week.pct is None:
+            continue
+        held = min(week.held, week.planned)
+        days = f"{held} of {week.planned} planned day{'' if week.planned == 1 else 's'}"
+        label = f"From Mon {_day(week.monday)}: {days} checked in"  # the axis numbers the weeks
+        points.append(SeriesPoint(label, week.pct, week.planned, len(points) + 1))
+    return Series(
+        key=TEAM_HUDDLES,
+        title=f"Planned huddle days checked in at the board each week, {team.name}",
+        value_name="Planned huddle days checked in",
+        x_name="Week, oldest first",
+        unit="%",
+        higher_is_better=True,
+        points=tuple(points),
     )

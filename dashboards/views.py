@@ -16,7 +16,9 @@ from core.access import manager_or_lead_required, staff_role_required
 from core.exports import csv_response
 from core.pagination import pagination
 from feedback.selectors import min_group
+from programmes.huddles import stopped_after_weeks
 from programmes.models import Cohort, first_coaching_wait_limit
+from programmes.selectors.huddles import BOARD_FINDING, RECENT_WEEKS
 
 from .forms import ProgressFilterForm
 from .measures import AIM, aim_page, cohort_page
@@ -53,6 +55,9 @@ def progress(request: HttpRequest) -> HttpResponse:
         "ignored": sorted(form.errors),
         "min_group": min_group(),
         "first_coaching_limit": first_coaching_wait_limit(),
+        "board_finding": BOARD_FINDING,
+        "huddle_weeks": RECENT_WEEKS,
+        "huddle_stopped_weeks": stopped_after_weeks(),
     }
     return render(request, "dashboards/progress.html", context)
 

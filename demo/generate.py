@@ -46,4 +46,5 @@ def meeting_fields(meeting, *, set_up_from: dt.date) -> dict:
         "every_weeks": meeting.every_weeks,
         "first_date": first_on_weekday(set_up_from, meeting.weekday),
         "location": meeting.location,
+        "is_huddle": meeting.huddle,
     }

@@ -43,11 +43,16 @@ from feedback.services import (
     feedback_link_close,
     feedback_link_open,
     feedback_response_create,
+    huddle_board_for_team,
 )
+from programmes.meetings import MeetingPattern
 from programmes.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    HuddleBoard,
+    HuddleCheckIn,
+    ImprovementBoard,
     PdsaCycle,
     ProgrammeTemplate,
     Session,
@@ -529,7 +534,37 @@ def _current_cohort_ensure(
         enrolment = _enrol(cohort=cohort, team=team, coach=users[spec.coach], session1_date=session1_date)
         if enrolment is not None:
             _current_enrolment_build(enrolment=enrolment, spec=spec, today=today, tools=tools)
+        _huddles_build(team=team, spec=spec, today=today)
     return cohort
+
+
+def _huddles_build(*, team: Team, spec: CurrentTeam, today: dt.date) -> None:
+    """A physical board's sheet, printed on the day of session 1, and the huddles checked in from it
+    on the team's huddle days since: a day missed now and then (never two in a row), or none from
+    the Monday spec.huddles_stopped_weeks_ago weeks before today's (the huddles stopped). Today's
+    huddle is left to come. Again with the same today it adds nothing."""
+    if spec.huddles_stopped_weeks_ago is None or team.improvement_board != ImprovementBoard.PHYSICAL:
+        return
+    session_1 = Session.objects.filter(enrolment__team=team, number=1, held_on__lte=today).order_by("-held_on").first()
+    if session_1 is None:
+        return
+    board = huddle_board_for_team(team=team)
+    HuddleBoard.objects.filter(pk=board.pk).update(created_at=at(session_1.held_on, story.AGREED_AT))
+    stop = None
+    if spec.huddles_stopped_weeks_ago:
+        stop = monday(today) - dt.timedelta(weeks=spec.huddles_stopped_weeks_ago)
+    patterns = [MeetingPattern.of(meeting) for meeting in team.meetings.filter(is_huddle=True)]
+    days = sorted({day for pattern in patterns for day in pattern.dates_between(session_1.held_on, today)})
+    rng = random.Random(f"huddles:{team.name}")  # noqa: S311 - demo data, not security
+    check_ins, missed_last = [], False
+    for day in days:
+        if day >= today or (stop is not None and day >= stop):
+            break
+        missed_last = not missed_last and rng.random() < 0.15
+        if not missed_last:
+            note = rng.choice(story.HUDDLE_NOTES)
+            check_ins.append(HuddleCheckIn(team=team, held_on=day, people=rng.randint(4, 9), note=note))
+    HuddleCheckIn.objects.bulk_create(check_ins, ignore_conflicts=True)
 
 
 def _current_enrolment_build(*, enrolment: Enrolment, spec: CurrentTeam, today: dt.date, tools: list[Tool]) -> None:

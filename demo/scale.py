@@ -24,10 +24,10 @@ from simple_history.utils import bulk_create_with_history
 from checklists.models import Checklist, Tool, ToolRating
 from checklists.services import refresh_standings
 from coaching.models import CoachingAgreement
-from coaching.recurrence import MeetingPattern
 from core.roles import Role
 from feedback.models import CouldImprove, FeedbackLink, FeedbackResponse
 from feedback.services import refresh_feedback_tallies
+from programmes.meetings import MeetingPattern
 from programmes.models import (
     Cohort,
     Enrolment,

@@ -55,6 +55,7 @@ class Meeting:
     minutes: int
     every_weeks: int
     location: str
+    huddle: bool = False  # the team's huddle at its board (TeamMeeting.is_huddle)
 
 
 @dataclass(frozen=True)
@@ -349,10 +350,13 @@ CURRENT_COHORT = "Current cohort"
 # The cohort starts on the Monday this many weeks before today's: today falls in its week 9.
 CURRENT_COHORT_WEEKS_AGO = 8
 
-HUDDLE = Meeting("Weekly team huddle", Weekday.TUESDAY, dt.time(9, 0), 30, 1, "Team base")
+HUDDLE = Meeting("Weekly team huddle", Weekday.TUESDAY, dt.time(9, 0), 30, 1, "Team base", huddle=True)
 GOVERNANCE = Meeting("Fortnightly governance meeting", Weekday.THURSDAY, dt.time(14, 0), 60, 2, "Seminar room 2")
 
 ON_TRACK, OVERDUE, NOT_STARTED = "on track", "overdue", "not started"
+# Huddles at the board, checked in from its sheet (printed at session 1): kept up (a missed day now
+# and then), or stopped this many weeks before today's week (and its coach nudged in the digest).
+HUDDLES_KEPT = 0
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,9 @@ class CurrentTeam:
     # On-track teams: the coach agreed the slots in the room at session 1 and typed them in this many
     # days later, giving session 1's day as the day they were agreed (CoachingAgreement.agreed_on).
     typed_in_days_later: int = 0
+    # Teams with a physical board: HUDDLES_KEPT, or the weeks since their huddles stopped; None: the
+    # board sheet was never printed.
+    huddles_stopped_weeks_ago: int | None = None
 
 
 WARD_22 = TeamSpec(
@@ -374,13 +381,17 @@ WARD_22 = TeamSpec(
 )  # fmt: skip
 
 CURRENT_TEAMS = (
-    CurrentTeam(WARD_22, "coach", ON_TRACK, 0),
+    CurrentTeam(WARD_22, "coach", ON_TRACK, 0, huddles_stopped_weeks_ago=HUDDLES_KEPT),
     CurrentTeam(
         TeamSpec(
             "Pharmacy dispensary team", "PRH", "Pharmacy", ImprovementBoard.PHYSICAL, "Dispensary office wall",
-            (Meeting("Weekly team meeting", Weekday.WEDNESDAY, dt.time(13, 30), 45, 1, "Dispensary office"),),
+            (
+                Meeting("Weekly team meeting", Weekday.WEDNESDAY, dt.time(13, 30), 45, 1, "Dispensary office"),
+                Meeting("Board huddle", Weekday.MONDAY, dt.time(8, 45), 10, 1, "Dispensary board", huddle=True),
+                Meeting("Board huddle", Weekday.THURSDAY, dt.time(8, 45), 10, 1, "Dispensary board", huddle=True),
+            ),
         ),
-        "coach2", ON_TRACK, 1, typed_in_days_later=3,
+        "coach2", ON_TRACK, 1, typed_in_days_later=3, huddles_stopped_weeks_ago=2,
     ),
     CurrentTeam(
         TeamSpec(
@@ -392,7 +403,7 @@ CURRENT_TEAMS = (
     CurrentTeam(
         TeamSpec(
             "Theatres admin team", "PRH", "Theatres", ImprovementBoard.VIRTUAL, "Team channel",
-            (Meeting("Weekly team huddle", Weekday.MONDAY, dt.time(8, 30), 15, 1, "Theatres office"),),
+            (Meeting("Weekly team huddle", Weekday.MONDAY, dt.time(8, 30), 15, 1, "Theatres office", huddle=True),),
         ),
         "coach", OVERDUE, 1, held_through=1,
     ),
@@ -415,6 +426,16 @@ CURRENT_TEAMS = (
 ON_TRACK_SESSION_1_NOTES = "Taught session 1. Coaching times agreed on the {meeting}."
 OVERDUE_SESSION_1_NOTES = "Taught session 1. Coaching times not agreed: the team will check rotas and come back."
 OVERDUE_LATE_NOTES = "Held late: the first time the team could find."
+# What a few huddles' check-ins said (the one optional line).
+HUDDLE_NOTES = (
+    "Falls this week and the new bed-rails check.",
+    "Idea: a visual reminder for the fridge temperature log.",
+    "Reviewed last week's ideas; two moved to 'doing'.",
+    "Staffing for the weekend; one new idea on handover.",
+    "",
+    "",
+    "",
+)
 CURRENT_WORKED = (
     "Practical and relevant to our team.",
     "Working on our own problems.",

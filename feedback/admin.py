@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from core.concurrency import VersionedAdminMixin
+from programmes.models import HuddleBoard, HuddleCheckIn
 
 from .models import ContentChange, FeedbackLink, FeedbackResponse
 
@@ -92,3 +93,32 @@ class ContentChangeAdmin(VersionedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.made_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(HuddleBoard)
+class HuddleBoardAdmin(admin.ModelAdmin):
+    """The token is reset from the board sheet (feedback:huddle_reset), never typed in."""
+
+    list_display = ["team", "created_at", "token_reset_at"]
+    search_fields = ["team__name", "team__site__code"]
+    list_select_related = ["team__site"]
+    raw_id_fields = ["team"]
+    readonly_fields = ["token", "created_at", "token_reset_at"]
+
+
+@admin.register(HuddleCheckIn)
+class HuddleCheckInAdmin(admin.ModelAdmin):
+    """Check-ins are what a team said from its board: read and deleted here, never written."""
+
+    list_display = ["team", "held_on", "people", "note"]
+    list_filter = ["held_on", "team__site"]
+    search_fields = ["team__name", "note"]
+    list_select_related = ["team__site"]
+    fields = ["team", "held_on", "people", "note"]
+    date_hierarchy = "held_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,4 @@
-"""Forms: the public feedback form and the content change form."""
+"""Forms: the public feedback form, the huddle check-in and the content change form."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from django import forms
 from django.utils.text import Truncator
 
 from core.forms import BoundedDateField, BoundedModelMultipleChoiceField, keep_saved_dates
-from programmes.models import ProgrammeTemplate
+from programmes.models import HUDDLE_MAX_PEOPLE, HUDDLE_NOTE_MAX_LENGTH, HuddleBoard, ProgrammeTemplate
 
 from .guards import form_token_check, form_token_new
 from .models import ChangeKind, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
-from .services import COMMENT_MAX_LENGTH
+from .services import COMMENT_MAX_LENGTH, HUDDLE_NOTE_MESSAGE, HUDDLE_PEOPLE_MESSAGE
 
 TOO_LONG = "Keep this to 2,000 characters or fewer (this has %(show_value)d)."
 EXPIRED = (
@@ -18,6 +18,7 @@ EXPIRED = (
     "Your answers are still here: check them and press Send again."
 )
 RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
+HUDDLE_EXPIRED = "This page had been open for a long time, so it has been refreshed: press the button again."
 
 
 def _comment_field(label: str) -> forms.CharField:
@@ -66,6 +67,41 @@ class FeedbackForm(forms.Form):
         nonce = form_token_check(self.link, self.cleaned_data.get("form_token") or "")
         if nonce is None:
             raise forms.ValidationError(EXPIRED, code="expired")
+        return nonce
+
+
+class HuddleCheckInForm(forms.Form):
+    """ "Huddle held today" from the team's board: both answers optional. Each rendering carries a
+    fresh single-use token (`form_token`), as the feedback form does."""
+
+    people = forms.IntegerField(
+        label="How many people?",
+        required=False,
+        min_value=1,
+        max_value=HUDDLE_MAX_PEOPLE,
+        error_messages={
+            "invalid": HUDDLE_PEOPLE_MESSAGE,
+            "min_value": HUDDLE_PEOPLE_MESSAGE,
+            "max_value": HUDDLE_PEOPLE_MESSAGE,
+        },
+    )
+    note = forms.CharField(
+        label="What we discussed / one idea",
+        required=False,
+        max_length=HUDDLE_NOTE_MAX_LENGTH,
+        error_messages={"max_length": HUDDLE_NOTE_MESSAGE},
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, board: HuddleBoard, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.board = board
+        self.fresh_token = form_token_new(board)
+
+    def clean_form_token(self) -> str:
+        nonce = form_token_check(self.board, self.cleaned_data.get("form_token") or "")
+        if nonce is None:
+            raise forms.ValidationError(HUDDLE_EXPIRED, code="expired")
         return nonce
 
 

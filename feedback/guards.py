@@ -1,9 +1,14 @@
-"""Soft protection for the public feedback form, kept in the database and the attendee's browser.
+"""Soft protection for the public no-login forms (the feedback form and the huddle check-in), kept in
+the database and the person's browser.
 
-Nothing here records who answered: a counter per link (floods), a one-time token in each form
-(replays, double clicks, two posts at once) and a signed cookie in the attendee's own browser
-(repeat answers). The counter and the used tokens are rows in the database, so every server
-process sees the same ones, whatever cache is configured.
+Nothing here records who answered: a counter per link or board (floods), a one-time token in each
+form (replays, double clicks, two posts at once) and, for the feedback form, a signed cookie in the
+attendee's own browser (repeat answers). The counter and the used tokens are rows in the database,
+so every server process sees the same ones, whatever cache is configured.
+
+The form token and the counter belong to an "owner": the row behind the public address (a
+FeedbackLink or a HuddleBoard). A form token names its owner's kind and id, so a token issued for one
+form is refused by every other; the counter is the owner's own rate_window and rate_count columns.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case, F, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+
+from programmes.models import HuddleBoard
 
 from .models import FeedbackLink
 
@@ -27,19 +34,33 @@ FORM_TOKEN_MAX_AGE = 24 * 60 * 60  # a form left open longer is refreshed, keepi
 ANSWERED_SALT = "feedback.answered"
 ANSWERED_MAX_AGE = 180 * 24 * 60 * 60
 
+# The owners of a public form and the signing namespace of each one's form tokens. The feedback
+# link keeps the namespace it has always had, so forms open when this was deployed still send.
+_FORM_TOKEN_SALTS: dict[type[models.Model], str] = {
+    FeedbackLink: FORM_TOKEN_SALT,
+    HuddleBoard: f"{FORM_TOKEN_SALT}.huddle",
+}
+# The public forms' owners, for rate_limit_hit: each has rate_window and rate_count columns.
+GuardedOwner = FeedbackLink | HuddleBoard
 
-def form_token_new(link: FeedbackLink) -> str:
-    """A signed, single-use token for one rendering of the form."""
-    return signing.dumps([link.pk, secrets.token_urlsafe(16)], salt=FORM_TOKEN_SALT)
+
+def _form_token_salt(owner: GuardedOwner) -> str:
+    return _FORM_TOKEN_SALTS[type(owner)]
 
 
-def form_token_check(link: FeedbackLink, value: str) -> str | None:
-    """The token's random part if it was issued by us for this link within the last day, else None."""
+def form_token_new(owner: GuardedOwner) -> str:
+    """A signed, single-use token for one rendering of the owner's form."""
+    return signing.dumps([owner.pk, secrets.token_urlsafe(16)], salt=_form_token_salt(owner))
+
+
+def form_token_check(owner: GuardedOwner, value: str) -> str | None:
+    """The token's random part if it was issued by us for this owner's form within the last day,
+    else None. A token of another kind of form, or of another owner of this kind, is refused."""
     try:
-        link_pk, nonce = signing.loads(value, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
+        owner_pk, nonce = signing.loads(value, salt=_form_token_salt(owner), max_age=FORM_TOKEN_MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    if link_pk != link.pk or not isinstance(nonce, str):
+    if owner_pk != owner.pk or not isinstance(nonce, str):
         return None
     return nonce
 
@@ -62,22 +83,23 @@ def _rate_window(now: dt.datetime) -> tuple[int, float]:
     return math.floor(elapsed), (math.floor(elapsed) + 1 - elapsed) * seconds
 
 
-def rate_limit_hit(link: FeedbackLink, *, now: dt.datetime) -> bool:
-    """Counts a post to this link's form; True when the link has had too many in this window.
+def rate_limit_hit(owner: GuardedOwner, *, now: dt.datetime) -> bool:
+    """Counts a post to this owner's form (a feedback link's, a huddle board's); True when it has had
+    too many in this window.
 
-    One UPDATE adds one to the link's counter (or starts it again at 1 in a new window), and the
+    One UPDATE adds one to the owner's counter (or starts it again at 1 in a new window), and the
     SELECT after it, in the same transaction, reads the count while this UPDATE's row lock is still
     held. On PostgreSQL parallel posts queue on that lock, each adding to the count the one before
     left, so no post is lost and exactly RATE_LIMIT of them pass; SQLite has one writer at a time.
     """
     window, _ = _rate_window(now)
-    links = FeedbackLink.objects.filter(pk=link.pk)
+    rows = type(owner)._default_manager.filter(pk=owner.pk)
     with transaction.atomic():
-        links.update(
+        rows.update(
             rate_count=Case(When(rate_window=window, then=F("rate_count") + 1), default=Value(1)),
             rate_window=window,
         )
-        count = links.values_list("rate_count", flat=True).first()
+        count = rows.values_list("rate_count", flat=True).first()
     return count is not None and count > settings.QMS_FEEDBACK_RATE_LIMIT
 
 

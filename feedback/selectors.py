@@ -34,7 +34,17 @@ from django.utils import timezone
 from core.access import can_change, can_change_all_visible
 from core.roles import is_manager
 from programmes.access import enrolments_visible_to, sessions_visible_to
-from programmes.models import Cohort, Enrolment, ProgrammeTemplate, Session
+from programmes.models import (
+    Cohort,
+    Enrolment,
+    HuddleBoard,
+    HuddleCheckIn,
+    ImprovementBoard,
+    ProgrammeTemplate,
+    Session,
+    Team,
+    TeamMeeting,
+)
 
 from .models import SHARED_DEVICE_HOURS, ContentChange, CouldImprove, FeedbackLink, FeedbackResponse
 
@@ -904,3 +914,72 @@ def feedback_export_rows(*, user) -> Iterator[list]:
             "" if restricted else what_worked,
             "" if restricted else what_better,
         ]
+
+
+# --- Huddle check-ins ---------------------------------------------------------------------------
+
+
+def huddle_check_in_url(board: HuddleBoard) -> str:
+    """The check-in page's absolute address, for the board sheet's QR code (phones need the host)."""
+    return settings.SITE_URL + reverse("feedback:huddle", kwargs={"token": board.token})
+
+
+def public_huddle_board(*, token: str) -> HuddleBoard | None:
+    """The board behind a check-in address, with its team and site (what the page shows). One query."""
+    return HuddleBoard.objects.select_related("team__site").filter(token=token).first()
+
+
+def team_huddle_meetings(*, team: Team) -> list[TeamMeeting]:
+    """The team's meetings marked as its huddle (one a day it huddles on), in the week's order: their
+    days, times and places are the huddle's. One query."""
+    return list(TeamMeeting.objects.filter(team_id=team.pk, is_huddle=True).order_by("weekday", "start_time", "pk"))
+
+
+def huddle_recorded_on(*, team: Team, day: dt.date) -> HuddleCheckIn | None:
+    """The team's check-in of that day, if its huddle was recorded. One query."""
+    return HuddleCheckIn.objects.filter(team_id=team.pk, held_on=day).first()
+
+
+def can_manage_huddle_board(user, *, coach_ids: Iterable[int | None]) -> bool:
+    """Whether this user may see a team's board sheet (and its check-in address) and reset its token:
+    a manager, or a coach of one of the team's enrolments (coach_ids: theirs, in any cohort)."""
+    return is_manager(user) or any(can_change(user, coach_id) for coach_id in coach_ids)
+
+
+@dataclass(frozen=True)
+class HuddleSheet:
+    """What the printable board sheet shows (template feedback/huddle_sheet.html)."""
+
+    team: Team
+    board: HuddleBoard
+    url: str  # the check-in page's absolute address, in the QR code
+    meetings: list[TeamMeeting]  # the team's huddle meetings: days, times and places; none when none is marked
+    last_held_on: dt.date | None  # the latest day a huddle was checked in
+
+    @property
+    def board_is_physical(self) -> bool:
+        return self.team.improvement_board == ImprovementBoard.PHYSICAL
+
+    @property
+    def times(self) -> list[str]:
+        """Each huddle meeting's day, time, length and place in words, e.g. "Every Tuesday at 09:00,
+        15 minutes, by the board" or "Every 2 weeks on Tuesday at 09:00, 15 minutes"."""
+        lines = []
+        for meeting in self.meetings:
+            day = meeting.get_weekday_display()
+            every = f"Every {day}" if meeting.every_weeks == 1 else f"Every {meeting.every_weeks} weeks on {day}"
+            line = f"{every} at {meeting.start_time:%H:%M}, {meeting.duration_minutes} minutes"
+            lines.append(f"{line}, {meeting.location}" if meeting.location else line)
+        return lines
+
+
+def huddle_sheet(*, team: Team, board: HuddleBoard) -> HuddleSheet:
+    """The board sheet of a team. Two queries: the huddle meetings, the latest check-in."""
+    latest = HuddleCheckIn.objects.filter(team_id=team.pk).order_by("-held_on").values_list("held_on", flat=True)
+    return HuddleSheet(
+        team=team,
+        board=board,
+        url=huddle_check_in_url(board),
+        meetings=team_huddle_meetings(team=team),
+        last_held_on=latest.first(),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,7 +19,17 @@ from django.db import IntegrityError, transaction
 from core.concurrency import claim_version
 from core.derived import store_per_enrolment
 from core.locks import ENROLMENT_FIGURES, advisory_xact_lock
-from programmes.models import Enrolment, ProgrammeTemplate, Session
+from programmes.models import (
+    HUDDLE_MAX_PEOPLE,
+    HUDDLE_NOTE_MAX_LENGTH,
+    Enrolment,
+    HuddleBoard,
+    HuddleCheckIn,
+    ProgrammeTemplate,
+    Session,
+    Team,
+    new_huddle_token,
+)
 
 from .guards import form_token_forget_before, form_token_hash
 from .models import (
@@ -117,13 +128,7 @@ def feedback_response_create(
     if errors:
         raise ValidationError(errors)
     if form_token is not None:
-        try:
-            with transaction.atomic():
-                FormTokenUse.objects.create(token_hash=form_token_hash(form_token), used_on=today)
-        except IntegrityError:
-            raise ValidationError(ALREADY_SENT, code="already_sent") from None
-        # Now and then there are tokens old enough to forget; a purge that fails is logged, not raised.
-        transaction.on_commit(lambda: form_tokens_purge(today=today), robust=True)
+        _form_token_use(form_token=form_token, today=today)
     return FeedbackResponse.objects.create(
         link=link,
         could_improve=could_improve,
@@ -134,6 +139,20 @@ def feedback_response_create(
     )
 
 
+def _form_token_use(*, form_token: str, today: dt.date) -> None:
+    """Uses up a public form's one-time token (its random part, guards.form_token_check) in the
+    caller's transaction, or raises ValidationError code "already_sent" when it was used before: of
+    two posts of one form at once, the second waits on the first's row under the unique key, then
+    finds it. Only the token's hash and the date are kept."""
+    try:
+        with transaction.atomic():
+            FormTokenUse.objects.create(token_hash=form_token_hash(form_token), used_on=today)
+    except IntegrityError:
+        raise ValidationError(ALREADY_SENT, code="already_sent") from None
+    # Now and then there are tokens old enough to forget; a purge that fails is logged, not raised.
+    transaction.on_commit(lambda: form_tokens_purge(today=today), robust=True)
+
+
 def form_tokens_purge(*, today: dt.date) -> int:
     """Forgets the used form tokens that could no longer be accepted anyway; returns how many.
 
@@ -141,6 +160,69 @@ def form_tokens_purge(*, today: dt.date) -> int:
     """
     deleted, _ = FormTokenUse.objects.filter(used_on__lt=form_token_forget_before(today)).delete()
     return deleted
+
+
+# --- Huddle check-ins ---------------------------------------------------------------------------
+
+HUDDLE_PEOPLE_MESSAGE = f"Give a number of people from 1 to {HUDDLE_MAX_PEOPLE}, or leave it blank."
+HUDDLE_NOTE_MESSAGE = f"Keep this to {HUDDLE_NOTE_MAX_LENGTH} characters or fewer."
+
+
+def huddle_board_for_team(*, team: Team) -> HuddleBoard:
+    """The team's huddle board, made (with a new unguessable token) the first time it is asked for.
+    Two requests making it at once make one: get_or_create reads the other's row after the unique
+    key refuses the second insert."""
+    board, _ = HuddleBoard.objects.get_or_create(team=team)
+    return board
+
+
+@transaction.atomic
+def huddle_token_reset(*, team: Team, now: dt.datetime) -> HuddleBoard:
+    """Gives the team's huddle board a new token: every QR code printed before stops working (its
+    address is unknown from now on). The team's check-ins are kept; its flood counter starts again."""
+    board = huddle_board_for_team(team=team)
+    HuddleBoard.objects.filter(pk=board.pk).update(
+        token=new_huddle_token(), token_reset_at=now, rate_window=0, rate_count=0
+    )
+    board.refresh_from_db()
+    return board
+
+
+@dataclass(frozen=True)
+class HuddleCheckInResult:
+    check_in: HuddleCheckIn
+    recorded: bool  # False: the team's huddle of that day was recorded before, and nothing was added
+
+
+@transaction.atomic
+def huddle_check_in_record(
+    *,
+    board: HuddleBoard,
+    people: int | None,
+    note: str,
+    today: dt.date,
+    form_token: str | None = None,
+) -> HuddleCheckInResult:
+    """Records that the board's team held its huddle `today` (the date in London): nothing about who
+    tapped, from where, or at what time.
+
+    At most one check-in per team per day: a later tap, or two at the same moment from two phones,
+    adds nothing (the unique key on team and date; the second insert waits for the first and then
+    reads its row) and comes back with recorded=False. form_token: the check-in page's one-time
+    token, used up as the feedback form's is (a replayed form: ValidationError "already_sent")."""
+    errors = {}
+    if people is not None and (not isinstance(people, int) or not 1 <= people <= HUDDLE_MAX_PEOPLE):
+        errors["people"] = HUDDLE_PEOPLE_MESSAGE
+    if len(note) > HUDDLE_NOTE_MAX_LENGTH:
+        errors["note"] = HUDDLE_NOTE_MESSAGE
+    if errors:
+        raise ValidationError(errors)
+    if form_token is not None:
+        _form_token_use(form_token=form_token, today=today)
+    check_in, created = HuddleCheckIn.objects.get_or_create(
+        team_id=board.team_id, held_on=today, defaults={"people": people, "note": " ".join(note.split())}
+    )
+    return HuddleCheckInResult(check_in=check_in, recorded=created)
 
 
 # --- The content change log --------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Feedback pages: the public form (no login), a session's feedback for its coach and managers,
-the figures for everyone with a role, the content change log and the CSV export."""
+the figures for everyone with a role, the content change log and the CSV export; and the huddle
+check-in from a team's improvement board (no login) with the board sheet for its coach and managers."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,18 +19,23 @@ from core.exports import csv_response
 from core.forms import ids_from
 from core.roles import is_manager
 from core.views import posted, safe_next, submit
-from programmes.access import get_session_for_user
+from programmes.access import get_session_for_user, get_team_for_user
+from programmes.models import Team
 
-from .forms import ContentChangeForm, FeedbackForm, ResponseFilterForm
+from .forms import ContentChangeForm, FeedbackForm, HuddleCheckInForm, ResponseFilterForm
 from .guards import has_answered, mark_answered, rate_limit_hit, rate_limit_retry_after
 from .models import ContentChange
 from .selectors import (
     EXPORT_HEADER,
+    can_manage_huddle_board,
     cohorts_with_comments,
     content_changes,
     feedback_export_rows,
     feedback_report,
+    huddle_recorded_on,
+    huddle_sheet,
     min_group,
+    public_huddle_board,
     public_link,
     responses_to_link,
     session_feedback_panel,
@@ -42,10 +48,20 @@ from .services import (
     feedback_link_open,
     feedback_response_create,
     feedback_shared_device_set,
+    huddle_board_for_team,
+    huddle_check_in_record,
+    huddle_token_reset,
 )
 from .site_address import site_address_note
 
 # --- The public form: no login ---------------------------------------------------------------
+
+
+def _rate_limited(request: HttpRequest, template: str, context: dict, *, now) -> HttpResponse:
+    """A public form posted too often: 429, the page saying so (with what was typed), and when to try again."""
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(rate_limit_retry_after(now))
+    return response
 
 
 @never_cache  # each rendering carries its own one-time token, and a shared device must not show the last answers
@@ -66,9 +82,7 @@ def feedback_form(request: HttpRequest, token: str) -> HttpResponse:
 
     form = FeedbackForm(request.POST, link=link)
     if rate_limit_hit(link, now=now):
-        response = render(request, "feedback/rate_limited.html", {**context, "form": form}, status=429)
-        response["Retry-After"] = str(rate_limit_retry_after(now))
-        return response
+        return _rate_limited(request, "feedback/rate_limited.html", {**context, "form": form}, now=now)
     if not form.is_valid():
         return render(request, "feedback/form.html", {**context, "form": form})
     done = submit(
@@ -102,6 +116,91 @@ def feedback_thanks(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "feedback/unknown.html", status=404)
     context = {"link": link, "session": link.session, "shared_device": link.shared_device_on(timezone.now())}
     return render(request, "feedback/thanks.html", context)
+
+
+# --- The huddle check-in from a team's board: no login -----------------------------------------
+
+
+@never_cache  # each rendering carries its own one-time token
+@require_http_methods(["GET", "POST"])
+def huddle_check_in(request: HttpRequest, token: str) -> HttpResponse:
+    """One tap: "Huddle held today". Keeps the London date and what was typed, nothing about who."""
+    board = public_huddle_board(token=token)
+    if board is None:  # never issued, or reset: a QR code printed before the reset lands here
+        return render(request, "feedback/huddle_unknown.html", status=404)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    context = {"board": board, "team": board.team, "today": today}
+    if request.method == "GET":
+        context["recorded"] = huddle_recorded_on(team=board.team, day=today) is not None
+        return render(request, "feedback/huddle_check_in.html", {**context, "form": HuddleCheckInForm(board=board)})
+
+    form = HuddleCheckInForm(request.POST, board=board)
+    if rate_limit_hit(board, now=now):
+        return _rate_limited(request, "feedback/huddle_rate_limited.html", {**context, "form": form}, now=now)
+    done = submit(
+        request,
+        form,
+        lambda data: huddle_check_in_record(
+            board=board, people=data["people"], note=data["note"], today=today, form_token=data["form_token"]
+        ),
+    )
+    if not done.saved:
+        if form.has_error(NON_FIELD_ERRORS, code="already_sent"):  # a replay, or a double tap
+            return render(request, "feedback/huddle_recorded.html", {**context, "already": True}, status=409)
+        return render(request, "feedback/huddle_check_in.html", {**context, "form": form})
+    address = reverse("feedback:huddle_recorded", kwargs={"token": board.token})
+    return HttpResponseRedirect(address if done.result.recorded else f"{address}?already=1")
+
+
+@never_cache
+@require_GET
+def huddle_recorded(request: HttpRequest, token: str) -> HttpResponse:
+    """The confirmation after a check-in; back to the check-in page if today's huddle is not recorded."""
+    board = public_huddle_board(token=token)
+    if board is None:
+        return render(request, "feedback/huddle_unknown.html", status=404)
+    today = timezone.localdate()
+    if huddle_recorded_on(team=board.team, day=today) is None:  # opened the day after, or typed in
+        return redirect("feedback:huddle", token=board.token)
+    context = {"board": board, "team": board.team, "today": today, "already": request.GET.get("already") == "1"}
+    return render(request, "feedback/huddle_recorded.html", context)
+
+
+# --- A team's board sheet: its coaches and managers -------------------------------------------
+
+
+def _team_for_huddle_board(request: HttpRequest, team_pk: int) -> Team:
+    """The team if this user coaches one of its enrolments or is a manager: 404 for other coaches
+    (programmes.access.get_team_for_user), 403 for leads. The sheet carries the check-in address, so
+    it is for those who may change the team's records, as a session's feedback poster is."""
+    team = get_team_for_user(request, team_pk)
+    coach_ids = team.enrolments.values_list("coach_id", flat=True)
+    if not can_manage_huddle_board(request.user, coach_ids=coach_ids):
+        raise PermissionDenied("Education leads can read but not change programme records.")
+    return team
+
+
+@staff_role_required
+@require_GET
+def team_huddle_sheet(request: HttpRequest, team_pk: int) -> HttpResponse:
+    team = _team_for_huddle_board(request, team_pk)
+    board = huddle_board_for_team(team=team)
+    context = {"sheet": huddle_sheet(team=team, board=board), "team": team, "site_note": site_address_note(request)}
+    return render(request, "feedback/huddle_sheet.html", context)
+
+
+@staff_role_required
+@require_POST
+def team_huddle_reset(request: HttpRequest, team_pk: int) -> HttpResponse:
+    team = _team_for_huddle_board(request, team_pk)
+    huddle_token_reset(team=team, now=timezone.now())
+    messages.success(
+        request,
+        f"New check-in code made for {team.name}: sheets printed before no longer work. Print this one and "
+        "put it on the board.",
+    )
+    return redirect("feedback:huddle_sheet", team_pk=team.pk)
 
 
 # --- A session's feedback: its coach and managers --------------------------------------------

@@ -42,7 +42,7 @@ class SiteAdmin(admin.ModelAdmin):
 class TeamMeetingInline(admin.TabularInline):
     model = TeamMeeting
     extra = 0
-    fields = ["name", "weekday", "start_time", "duration_minutes", "every_weeks", "first_date", "location"]
+    fields = ["name", "weekday", "start_time", "duration_minutes", "every_weeks", "first_date", "location", "is_huddle"]
 
 
 @admin.register(Team)
@@ -60,8 +60,8 @@ class TeamAdmin(VersionedAdminMixin, admin.ModelAdmin):
 
 @admin.register(TeamMeeting)
 class TeamMeetingAdmin(VersionedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "team", "weekday", "start_time", "duration_minutes", "every_weeks", "location"]
-    list_filter = ["weekday", "every_weeks", "team__site"]
+    list_display = ["name", "team", "weekday", "start_time", "duration_minutes", "every_weeks", "location", "is_huddle"]
+    list_filter = ["is_huddle", "weekday", "every_weeks", "team__site"]
     search_fields = ["name", "team__name", "location"]
     list_select_related = ["team__site"]
     autocomplete_fields = ["team"]

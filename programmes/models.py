@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -87,6 +88,17 @@ class TeamMeeting(models.Model):
         help_text="A date the meeting is held on; fortnightly and four-weekly meetings count from it."
     )
     location = models.CharField(max_length=200, blank=True)
+    # The team's improvement huddle: its board sheet prints the days and times of the meetings
+    # marked so, and the huddle check-ins are counted against their dates (programmes.huddles). A
+    # team that huddles on several days of the week has a meeting for each day, each marked.
+    is_huddle = models.BooleanField(
+        "This is the team's huddle",
+        default=False,
+        help_text=(
+            "The improvement huddle at the team's board. Huddling on several days? Add a meeting for each "
+            "day and tick each."
+        ),
+    )
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every save; stale forms are refused.")
 
     class Meta:
@@ -107,6 +119,61 @@ class TeamMeeting(models.Model):
     def __str__(self) -> str:
         every = self.get_every_weeks_display().lower()
         return f"{self.name}: {self.get_weekday_display()} {self.start_time:%H:%M}, {every}"
+
+
+# --- Huddle check-ins from the team's improvement board ------------------------------------------
+
+HUDDLE_NOTE_MAX_LENGTH = 200
+HUDDLE_MAX_PEOPLE = 100  # more than any team's huddle: a larger number is a slip of the thumb
+
+
+def new_huddle_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class HuddleBoard(models.Model):
+    """A team's check-in QR code, printed on the board sheet that hangs on its improvement board.
+
+    Made the first time the sheet is opened (feedback.services.huddle_board_for_team, which owns the
+    sheet and the check-in page). Resetting the
+    token (the team's coach or a manager) stops every QR code printed before: their address is then
+    unknown. The check-ins belong to the team, not to the token, so a reset keeps them.
+    """
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="huddle_board")
+    token = models.CharField(max_length=64, unique=True, default=new_huddle_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    token_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The check-in page's flood counter (feedback.guards.rate_limit_hit), as on FeedbackLink.
+    rate_window = models.PositiveBigIntegerField(default=0, editable=False)
+    rate_count = models.PositiveIntegerField(default=0, editable=False)
+
+    def __str__(self) -> str:
+        return f"Huddle board of team {self.team_id}"
+
+
+class HuddleCheckIn(models.Model):
+    """ "Huddle held today", tapped on a phone at the team's board: one row per team per London date,
+    however often it is tapped. No user, no IP address, no time of day: the date, and what the
+    person chose to say (how many were there, one line)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="huddle_check_ins")
+    held_on = models.DateField(help_text="The date in London when the huddle was checked in.")
+    people = models.PositiveSmallIntegerField("How many people", null=True, blank=True)
+    note = models.CharField("What we discussed / one idea", max_length=HUDDLE_NOTE_MAX_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "team"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "held_on"], name="programmes_huddlecheckin_one_per_team_per_day"),
+            models.CheckConstraint(
+                condition=Q(people__isnull=True) | Q(people__gte=1, people__lte=HUDDLE_MAX_PEOPLE),
+                name="programmes_huddlecheckin_people_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Huddle of team {self.team_id} on {self.held_on.isoformat()}"
 
 
 class TemplateStatus(models.TextChoices):

@@ -20,12 +20,14 @@ COACH_CAN = {
     "feedback": {"view": "*", "add": ["feedbacklink"], "change": ["feedbacklink"]},
 }
 
+# The tool whose rating the checklist page sets beside the team's huddle check-ins at its board.
+HUDDLE_TOOL = "Improvement huddle"
 TOOLS = [
     ("Driver diagrams / aims", "The team has a driver diagram and aims it works towards."),
     ("Go and See", "Leaders go to where the work happens to see it for themselves."),
     ("Leader standard work", "Leaders follow a routine of checks and conversations."),
     ("Improvement board", "A visible board holds ideas, tests and measures."),
-    ("Improvement huddle", "A short, regular huddle at the board."),
+    (HUDDLE_TOOL, "A short, regular huddle at the board."),
     ("Ideas generated", "Staff bring forward ideas for improvement."),
     ("Metrics discussed", "The team looks at its measures together."),
     ("Performance review meeting", "A regular meeting reviews performance against aims."),

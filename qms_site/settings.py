@@ -398,6 +398,9 @@ QMS_DIGEST_WEEKLY_ROWS = max(1, env_int("QMS_DIGEST_WEEKLY_ROWS", 50))
 # Session 1 held this many days without a coaching session held -> the improvement manager hears of it.
 QMS_FIRST_COACHING_WAIT_DAYS = max(1, env_int("QMS_FIRST_COACHING_WAIT_DAYS", 21))
 QMS_SUSTAINED_RUN_LENGTH = env_int("QMS_SUSTAINED_RUN_LENGTH", 2)
+# A team's huddles have stopped after this many weeks in a row of planned huddles with no check-in
+# at its board (programmes.huddles.huddles_stopped_since); its coach is told in the daily digest.
+QMS_HUDDLE_STOPPED_WEEKS = max(1, env_int("QMS_HUDDLE_STOPPED_WEEKS", 2))
 QMS_FEEDBACK_MIN_GROUP = env_int("QMS_FEEDBACK_MIN_GROUP", 5)
 # Proposed coaching slots keep at least the plan's gap between sessions less this many weeks,
 # never under one week (coaching.recurrence.min_gap_weeks).

@@ -8,6 +8,7 @@ from django.urls import reverse
 from checklists.models import Tool
 from coaching.models import Digest, DigestKind, Invitation, SendStatus
 from coaching.services import calendar_feed_for_team
+from feedback.services import huddle_board_for_team
 from programmes.models import TemplateStatus
 from tests import factories
 
@@ -42,6 +43,7 @@ def make_world(personas) -> dict:
         "pk:change": factories.ContentChangeFactory().pk,
         "link": link.token,
         "feed": calendar_feed_for_team(team=enrolment.team).token,
+        "huddle": huddle_board_for_team(team=enrolment.team).token,
     }
 
 
@@ -87,6 +89,10 @@ URL_ARGS = {
     "feedback:change_edit": ["pk:change"],
     "feedback:form": ["link"],
     "feedback:thanks": ["link"],
+    "feedback:huddle": ["huddle"],
+    "feedback:huddle_recorded": ["huddle"],
+    "feedback:huddle_sheet": ["pk:team"],
+    "feedback:huddle_reset": ["pk:team"],
     "dashboards:cohort": ["pk:cohort"],
     "dashboards:cohort_report": ["pk:cohort"],
     "dashboards:cohort_report_pdf": ["pk:cohort"],

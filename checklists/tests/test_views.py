@@ -567,8 +567,9 @@ def test_checklist_form_get_query_count(personas, login, django_assert_num_queri
     session = grow(personas, extra_tools=extra_tools, checklists=checklists)
     client = login("coach", personas)
     # 1 session row, 2 user, 3 user's groups, 4 session with plan, enrolment, team, site, cohort, coach and
-    # checklist, 5 the checklist's ratings with tools, 6 the previous checklist's ratings with its session.
-    with django_assert_num_queries(6):
+    # checklist, 5 the checklist's ratings with tools, 6 the previous checklist's ratings with its session,
+    # 7-9 the team's huddles at its board (its board sheet, huddle meetings and check-ins).
+    with django_assert_num_queries(9):
         client.get(reverse("checklists:checklist", args=[session.pk]))
 
 

@@ -5,8 +5,8 @@ failed digests on the managers' Reminders page.
 A daily digest carries the reminders of one person's day (coaching.selectors.reminders has the
 rules); a weekly digest goes to each improvement manager (Cohort.owner of a cohort with teams still
 in the programme) on Monday, about their cohorts: the last week's escalations, teams with session 1
-held and no coaching agreement, the emails that could not be sent, and the sessions of the week
-starting that Monday.
+held and no coaching agreement, the teams whose huddles have stopped at their physical board, the
+emails that could not be sent, and the sessions of the week starting that Monday.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
-from programmes.models import EnrolmentStatus, Session
+from programmes.models import Enrolment, EnrolmentStatus, ImprovementBoard, Session
+from programmes.selectors.huddles import team_huddles
 
 from ..models import Digest, DigestKind, Reminder, ReminderKind, SendStatus
 
@@ -75,6 +76,14 @@ def digest_for_sending(digest_id: int) -> Digest | None:
 
 
 @dataclass(frozen=True)
+class StoppedHuddles:
+    """A team whose huddles have stopped (programmes.selectors.huddles.TeamHuddles.stopped_since)."""
+
+    enrolment: Enrolment  # team, site, cohort and coach loaded
+    since: dt.date  # the Monday the stop began
+
+
+@dataclass(frozen=True)
 class WeeklyDigestContent:
     """What one manager's weekly digest shows: lists of at most QMS_DIGEST_WEEKLY_ROWS, and their totals."""
 
@@ -86,10 +95,18 @@ class WeeklyDigestContent:
     sessions: list[Session]  # due or agreed in the week
     sessions_total: int
     failed: dict[str, int]  # failed emails by kind (outbox name): what the Reminders page can send again
+    huddles_stopped: list[StoppedHuddles]  # teams with a physical board whose huddles stopped, as of the Monday
+    huddles_stopped_total: int
 
     @property
     def empty(self) -> bool:
-        return not (self.escalations_total or self.slots_not_agreed_total or self.sessions_total or self.failed_total)
+        return not (
+            self.escalations_total
+            or self.slots_not_agreed_total
+            or self.sessions_total
+            or self.failed_total
+            or self.huddles_stopped_total
+        )
 
     @property
     def failed_total(self) -> int:
@@ -104,10 +121,32 @@ def _limited(queryset: QuerySet) -> tuple[list, int]:
     return rows[:shown], queryset.count()
 
 
+def _huddles_stopped(*, manager, today: dt.date) -> tuple[list[StoppedHuddles], int]:
+    """The manager's current teams with a physical board whose huddles have stopped as of `today`,
+    longest stopped first: one query for the teams, three for their huddles (none without teams)."""
+    enrolments = list(
+        Enrolment.objects.filter(
+            cohort__owner=manager,
+            status__in=EnrolmentStatus.current(),
+            team__improvement_board=ImprovementBoard.PHYSICAL,
+            team__huddle_board__isnull=False,
+        )
+        .select_related("team__site", "cohort", "coach")
+        .order_by("team__name", "pk")
+    )
+    huddles = team_huddles(team_ids={e.team_id for e in enrolments}, today=today)
+    # A team is current in one cohort at a time (programmes_enrolment_one_current_per_team): one row each.
+    rows = [StoppedHuddles(enrolment=e, since=since) for e in enrolments if (since := huddles[e.team_id].stopped_since)]
+    rows.sort(key=lambda row: row.since)  # stable: by team name within a day
+    return rows[: weekly_rows_shown()], len(rows)
+
+
 def weekly_digest_content(*, manager, week: dt.date, failed: dict[str, int]) -> WeeklyDigestContent:
     """One manager's week from Monday `week`, of the cohorts they own, teams still in the programme.
     failed: the failed emails by kind (the sending service counts them over every kind it sends).
-    Three queries (more only when a section has over QMS_DIGEST_WEEKLY_ROWS rows)."""
+    Huddles stopped are read as of that Monday, so a digest sent again later says the same.
+    Seven queries (more only when a section has over QMS_DIGEST_WEEKLY_ROWS rows): three for the
+    sections of sessions, four for huddles stopped (three fewer when no team has a physical board)."""
     current = {"enrolment__status__in": EnrolmentStatus.current(), "enrolment__cohort__owner": manager}
     week_end = week + dt.timedelta(days=7)
     escalations, escalations_total = _limited(
@@ -137,6 +176,7 @@ def weekly_digest_content(*, manager, week: dt.date, failed: dict[str, int]) -> 
         .select_related("plan", "enrolment__team__site", "enrolment__cohort", "enrolment__coach")
         .order_by("due_date", "agreed_start", "pk")
     )
+    huddles_stopped, huddles_stopped_total = _huddles_stopped(manager=manager, today=week)
     return WeeklyDigestContent(
         week=week,
         escalations=escalations,
@@ -146,6 +186,8 @@ def weekly_digest_content(*, manager, week: dt.date, failed: dict[str, int]) -> 
         sessions=sessions,
         sessions_total=sessions_total,
         failed={kind: n for kind, n in failed.items() if n},
+        huddles_stopped=huddles_stopped,
+        huddles_stopped_total=huddles_stopped_total,
     )
 
 

@@ -17,9 +17,16 @@ are current (EnrolmentStatus.current(): planned or active) get reminders:
 - slots_not_agreed: session 1 held AGREEMENT_REMINDER_DAYS or more ago and no coaching agreement
   -> the coach, once.
 - upcoming: a session due within UPCOMING_REMINDER_DAYS with no agreed time -> the coach, once.
+- huddles_stopped: a team with a physical improvement board, its board sheet printed, whose planned
+  huddles had no check-in for QMS_HUDDLE_STOPPED_WEEKS weeks (programmes.huddles, read through
+  programmes.selectors.huddles.team_huddles) -> the coach (or the manager), once per stop. It is
+  about the team, not a session: it hangs on the enrolment's session 1, and its due date is the
+  Monday the stop began, so huddles that start again and stop again are a new reminder.
 
 Queries: each rule reads its candidates in batches of BATCH_SIZE sessions, already reminded ones
-excluded in SQL: the count does not grow with the sessions that need no reminder.
+excluded in SQL: the count does not grow with the sessions that need no reminder. The huddle rule
+reads its teams' check-ins too: five queries per batch (the sessions, team_huddles' three, the
+reminders already claimed for those stops).
 """
 
 from __future__ import annotations
@@ -33,7 +40,14 @@ from django.db.models import Case, CharField, Count, Exists, F, IntegerField, Ou
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from programmes.models import EnrolmentStatus, Session, first_coaching_wait, first_coaching_wait_limit
+from programmes.models import (
+    EnrolmentStatus,
+    ImprovementBoard,
+    Session,
+    first_coaching_wait,
+    first_coaching_wait_limit,
+)
+from programmes.selectors.huddles import team_huddles
 
 from ..models import Reminder, ReminderKind, ReminderStatus
 from .sending import (  # noqa: F401 - the send bound's names, as the reminder tests know them
@@ -130,26 +144,53 @@ _RULES = (
 )
 
 
-def _candidates(rule: _Rule, today: dt.date) -> QuerySet[Session]:
-    """The rule's sessions with their recipient, minus those this recipient was already reminded of."""
+def _huddle_boards(today: dt.date) -> QuerySet[Session]:
+    # Session 1 (one per enrolment) of current teams with a physical board whose sheet was printed:
+    # the teams whose huddles can stop (team_huddles says which did).
+    return _of_current_teams(
+        Session.objects.filter(
+            number=1,
+            enrolment__team__improvement_board=ImprovementBoard.PHYSICAL,
+            enrolment__team__huddle_board__isnull=False,
+        )
+    )
+
+
+# Reminders about the team rather than one of its sessions: the Reminder's due date is the day the
+# finding began (huddles stopped: the stop's Monday), not the session's.
+TEAM_KINDS = frozenset({ReminderKind.HUDDLES_STOPPED})
+
+_HUDDLES_RULE = _Rule(ReminderKind.HUDDLES_STOPPED, _huddle_boards)
+
+
+def _with_recipient(rule: _Rule, sessions: QuerySet[Session]) -> QuerySet[Session]:
     if rule.to_manager:
         recipient = F("enrolment__cohort__owner_id")
     else:
         recipient = Coalesce("enrolment__coach_id", "enrolment__cohort__owner_id", output_field=IntegerField())
-    already = Reminder.objects.filter(
-        session=OuterRef("pk"), recipient=OuterRef("reminder_to_id"), kind=rule.kind, due_date=OuterRef("due_date")
-    )
     return (
-        rule.sessions(today)
-        .annotate(reminder_to_id=recipient)
-        .filter(~Exists(already))
+        sessions.annotate(reminder_to_id=recipient)
         .select_related("plan", "enrolment__team__site", "enrolment__cohort__owner", "enrolment__coach")
         .order_by("pk")
     )
 
 
+def _candidates(rule: _Rule, today: dt.date) -> QuerySet[Session]:
+    """The rule's sessions with their recipient, minus those this recipient was already reminded of."""
+    already = Reminder.objects.filter(
+        session=OuterRef("pk"), recipient=OuterRef("reminder_to_id"), kind=rule.kind, due_date=OuterRef("due_date")
+    )
+    return _with_recipient(rule, rule.sessions(today)).filter(~Exists(already))
+
+
 def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
+
+
+def huddles_stopped_detail(*, since: dt.date, today: dt.date) -> str:
+    """What a huddles-stopped reminder says, in the digest line, the email and the command's line:
+    since when (the stop's first missed week), not how many weeks, which depend on the huddle days."""
+    return f"no huddle checked in at the board since the week of {since:%A %-d %B %Y}"
 
 
 @dataclass(frozen=True)
@@ -160,6 +201,17 @@ class PlannedReminder:
     kind: ReminderKind
     today: dt.date
     to_manager: bool
+    period: dt.date | None = None  # a team kind's (TEAM_KINDS) own due date: huddles stopped, the stop's Monday
+
+    @classmethod
+    def of(cls, reminder: Reminder, *, today: dt.date, to_manager: bool) -> PlannedReminder:
+        """A claimed reminder as the sweep planned it (its session loaded as for a digest line)."""
+        kind = ReminderKind(reminder.kind)
+        return cls(reminder.session, kind, today, to_manager, reminder.due_date if kind in TEAM_KINDS else None)
+
+    @property
+    def about_team(self) -> bool:
+        return self.kind in TEAM_KINDS
 
     @property
     def recipient(self):
@@ -168,10 +220,12 @@ class PlannedReminder:
 
     @property
     def due_date(self) -> dt.date:
-        return self.session.due_date
+        return self.period if self.period is not None else self.session.due_date
 
     def detail(self) -> str:
         session = self.session
+        if self.kind == ReminderKind.HUDDLES_STOPPED:
+            return huddles_stopped_detail(since=self.due_date, today=self.today)
         if self.kind == ReminderKind.FIRST_COACHING:
             wait = first_coaching_wait(session_1_held_on=session.held_on, first_coaching_held_on=None, today=self.today)
             return f"session 1 held {session.held_on.isoformat()}, no coaching session held for {_days(wait.days)}"
@@ -192,6 +246,8 @@ class PlannedReminder:
         to = f"{recipient.get_full_name() or recipient.get_username()} ({recipient.get_username()})"
         if enrolment.coach is None and not self.to_manager:
             to += ", no coach assigned"
+        if self.about_team:
+            return f"{self.kind.label}: {enrolment.team.name} ({enrolment.team.site.code}), {self.detail()} -> {to}"
         return (
             f"{self.kind.label}: {enrolment.team.name} ({enrolment.team.site.code}), "
             f'session {session.number} "{session.plan.title}" due {session.due_date.isoformat()}, '
@@ -201,11 +257,17 @@ class PlannedReminder:
 
 def reminders_due(*, today: dt.date) -> Iterator[list[PlannedReminder]]:
     """The reminders due on `today` and not yet claimed, rule by rule (overdue, escalation, slipping,
-    slots not agreed, upcoming), in batches of up to BATCH_SIZE: one query per batch.
+    slots not agreed, upcoming, first coaching, then huddles stopped), in batches of up to
+    BATCH_SIZE: one query per batch (five for huddles stopped).
 
     A batch holds one rule's reminders, so (session, recipient, kind) is unique within it. Claim a
     batch before reading the next: the read skips only what is already claimed.
     """
+    yield from _session_reminders_due(today)
+    yield from _huddles_stopped_due(today)
+
+
+def _session_reminders_due(today: dt.date) -> Iterator[list[PlannedReminder]]:
     for rule in _RULES:
         queryset = _candidates(rule, today)
         last_pk = 0
@@ -217,6 +279,43 @@ def reminders_due(*, today: dt.date) -> Iterator[list[PlannedReminder]]:
             if len(batch) < BATCH_SIZE:
                 break
             last_pk = batch[-1].pk
+
+
+def _huddles_stopped_due(today: dt.date) -> Iterator[list[PlannedReminder]]:
+    """Huddles stopped: per batch of teams with a physical board, their huddles (team_huddles, three
+    queries) and the reminders already claimed for their stops (one). Already reminded is per team,
+    recipient and stop (not per session), so a team withdrawn and enrolled again in another cohort
+    is not told of the same stop twice."""
+    rule = _HUDDLES_RULE
+    queryset = _with_recipient(rule, rule.sessions(today))
+    seen: set[tuple[int, int, dt.date]] = set()  # (team, recipient, stop) planned by this read
+    last_pk = 0
+    while True:
+        batch = list(queryset.filter(pk__gt=last_pk)[:BATCH_SIZE])
+        if not batch:
+            break
+        huddles = team_huddles(team_ids={s.enrolment.team_id for s in batch}, today=today)
+        stopped = [(s, huddles[s.enrolment.team_id].stopped_since) for s in batch]
+        stopped = [(s, since) for s, since in stopped if since is not None]
+        if stopped:
+            seen.update(
+                Reminder.objects.filter(
+                    kind=rule.kind,
+                    session__enrolment__team_id__in={s.enrolment.team_id for s, _ in stopped},
+                    due_date__in={since for _, since in stopped},
+                ).values_list("session__enrolment__team_id", "recipient_id", "due_date")
+            )
+            planned = []
+            for session, since in stopped:
+                key = (session.enrolment.team_id, session.reminder_to_id, since)
+                if key not in seen:
+                    seen.add(key)
+                    planned.append(PlannedReminder(session, rule.kind, today, rule.to_manager, since))
+            if planned:
+                yield planned
+        if len(batch) < BATCH_SIZE:
+            break
+        last_pk = batch[-1].pk
 
 
 def stale_reminders(*, now: dt.datetime) -> StaleSends:

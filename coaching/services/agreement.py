@@ -12,11 +12,12 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from core.concurrency import StaleEdit, claim_version
+from programmes.meetings import MeetingPattern
 from programmes.models import Enrolment, Session, SessionChange, TeamMeeting
 from programmes.services.progress import refresh_progress
 
 from ..models import NO_AGREEMENT_VERSION, CoachingAgreement, agreed_on_error
-from ..recurrence import MeetingPattern, ProposedSlot, SlotAnchor, SlotRequest, propose_slots
+from ..recurrence import ProposedSlot, SlotAnchor, SlotRequest, propose_slots
 from ..selectors.agreement import sessions_needing_slots, slot_sessions
 from ..selectors.clashes import Clash, proposal_clashes
 from .invitations import invitations_note

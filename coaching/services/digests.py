@@ -39,7 +39,7 @@ from ..emails import (
     site_url,
     weekly_digest_message,
 )
-from ..models import Digest, DigestKind, Reminder, ReminderKind, SendStatus
+from ..models import Digest, DigestKind, Reminder, SendStatus
 from ..selectors.digests import (
     digest_for_sending,
     recipients_awaiting_digest,
@@ -164,9 +164,7 @@ def _digest_message(digest: Digest, today: dt.date):
     calendar_url = next((url for r in carried if (url := calendar_url_for(r))), None)
     if len(carried) == 1:
         return reminder_message(carried[0], today=digest.period, calendar_url=calendar_url)
-    items = [
-        PlannedReminder(r.session, ReminderKind(r.kind), digest.period, not recipient_is_coach(r)) for r in carried
-    ]
+    items = [PlannedReminder.of(r, today=digest.period, to_manager=not recipient_is_coach(r)) for r in carried]
     return daily_digest_message(digest, items=items, calendar_url=calendar_url)
 
 

@@ -2,7 +2,9 @@
 
 import datetime as dt
 
-from coaching.recurrence import LONDON, MeetingPattern, SlotRequest, propose_slots
+from coaching.recurrence import SlotRequest, propose_slots
+from core.dates import LONDON
+from programmes.meetings import MeetingPattern
 
 # 2025: clocks go back on Sunday 26 October; 2026: forward on Sunday 29 March.
 TUESDAY = 1

@@ -13,8 +13,9 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from coaching.recurrence import MeetingPattern, SlotAnchor, SlotRequest, min_gap_weeks, propose_slots
+from coaching.recurrence import SlotAnchor, SlotRequest, min_gap_weeks, propose_slots
 from coaching.services import agreement_confirm, agreement_propose
+from programmes.meetings import MeetingPattern
 from programmes.models import Session
 from programmes.services.scheduling import enrolment_create
 from tests import factories

@@ -129,13 +129,33 @@ def first_coaching_cell(wait) -> str:
     return _text(wait)
 
 
+def huddles_cell(huddles) -> str:
+    """The team's huddles at its board (programmes.selectors.huddles.TeamHuddles): the weeks with a
+    huddle checked in of the latest weeks with huddles planned, marked when they have stopped; or
+    what kind of board it has, when it is not a physical one."""
+    if huddles is None:
+        return _dash("Not known")
+    if not huddles.physical:
+        return f"{_text(huddles.board_label)} board" if huddles.board != "none" else "No board"
+    if huddles.sheet_since is None:
+        return "No board sheet yet"
+    recent = huddles.recent
+    if not recent.weeks_planned:
+        return _dash("No huddle planned yet")
+    text = f"{recent.weeks_held} of {recent.weeks_planned} week{_plural(recent.weeks_planned)}"
+    if huddles.stopped_since is not None:
+        return f'<strong>{text}</strong><br><span class="overdue-flag">Stopped</span>'
+    return text
+
+
 def progress_row(
     row, *, team_link: Callable[[int], str], session_link: Callable[[int], str], memo: Memo | None = None
 ) -> str:
     """One dashboard row (a DashboardRow) as HTML: the team (and Overdue, in words) with its coach,
     the site, the cohort, the programme week as a bar, sessions held / due, the next session, days
-    overdue, the slots, the adoption score and tools sustained at the latest checklist, the feedback
-    positive % and responses / attendees. `memo`: shared by a page's rows."""
+    overdue, the slots, the wait to first coaching, the huddles at the board, the adoption score and
+    tools sustained at the latest checklist, the feedback positive % and responses / attendees.
+    `memo`: shared by a page's rows."""
     memo = memo or Memo()
     if row.status == "completed":
         bar = " qms-bar-completed"
@@ -172,6 +192,7 @@ def progress_row(
   <td class="text-end">{overdue}</td>
   <td>{_text(row.slots.label)}</td>
   <td class="text-end">{first_coaching_cell(row.first_coaching)}</td>
+  <td class="text-end">{huddles_cell(row.huddles)}</td>
   <td class="text-end">{adoption}</td>
   <td class="text-end">{sustained}</td>
   <td class="text-end">{_positive_cell(row.feedback, memo)}</td>

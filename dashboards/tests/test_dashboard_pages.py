@@ -151,9 +151,10 @@ def test_query_count_is_the_same_for_few_and_many_teams(client, django_assert_nu
     # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the summary with the count
     # of matching teams, 7 the page's rows, 8-9 the feedback figures of the page's teams (every
     # cohort's totals, the page's teams), 10 the rows' coaches, checklist standings and sessions due
-    # by today. Sorted by a feedback figure: 6 the summary, 7 every team's feedback figures, 8 the
-    # matching teams' ids and names, 9 the page's rows, 10 their details.
-    queries = 10
+    # by today, 11-13 the page's teams' huddles (their board sheets, huddle meetings and check-ins).
+    # Sorted by a feedback figure: 6 the summary, 7 every team's feedback figures, 8 the matching
+    # teams' ids and names, 9 the page's rows, 10 their details, 11-13 their huddles.
+    queries = 13
     with django_assert_num_queries(queries):
         few = client.get(DASHBOARD, {"sort": sort})
     for n in range(PAGE_SIZE + 5):

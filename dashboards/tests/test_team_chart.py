@@ -282,7 +282,8 @@ def test_team_page_query_count_does_not_grow_with_enrolments(client, personas, d
     # 1 session, 2 user, 3 groups, 4 the team with its site, 5 meetings, 6 enrolments with cohort
     # and coach, 7 their sessions with plans, 8 their coaching agreements with meetings, 9-11 every
     # enrolment's checklists (sessions, ratings, tools), 12 the chart's checklists with their ratings
-    # summed, 13 its PDSA cycles, 14 the team's calendar feed.
-    with django_assert_num_queries(14):
+    # summed, 13 its PDSA cycles, 14-17 the huddles at the board (the team's board sheet, huddle
+    # meetings, check-ins and the latest lines typed), 18 the team's calendar feed.
+    with django_assert_num_queries(18):
         response = client.get(reverse("programmes:team", args=[personas.enrolment.team_id]))
     assert _chart_part(response.content.decode()).count('<th scope="row">Session ') == 3 * (extra + 1)

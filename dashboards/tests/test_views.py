@@ -303,8 +303,9 @@ def test_dashboard_query_count_does_not_grow_with_teams(client, django_assert_nu
     client.force_login(history.lead)
     # 1 session, 2 user, 3 groups, 4 sites, 5 cohorts (filter choices), 6 the summary with the count
     # of matching teams, 7 the page's rows, 8-9 the feedback figures of the page's teams, 10 the
-    # rows' details and sessions due by today (test_dashboard_pages.py checks every sort).
-    with django_assert_num_queries(10):
+    # rows' details and sessions due by today, 11-13 their huddles (test_dashboard_pages.py checks
+    # every sort).
+    with django_assert_num_queries(13):
         response = client.get(DASHBOARD, {"sort": "-adoption"})
     assert len(response.context["rows"]) == 2 + extra_teams
 

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from checklists.models import Checklist, Tool, ToolRating, UsageLevel
 from coaching.models import CoachingAgreement, SlotsState, slots_state
 from demo import story
+from demo.generate import monday
 from demo.loader import seed_demo
 from demo.scale import SCALE_PER_UNIT, SCALE_TEAMS_PER_UNIT, scale_cohort_name
 from feedback.models import CouldImprove, FeedbackResponse
@@ -20,12 +21,14 @@ from programmes.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    HuddleCheckIn,
     PdsaCycle,
     ProgrammeTemplate,
     Session,
     SessionStatus,
     Team,
 )
+from programmes.selectors.huddles import team_huddles
 
 TODAY = dt.date(2026, 11, 26)
 WEEK_15 = dt.date(2026, 1, 5)  # when the source document was written
@@ -281,6 +284,27 @@ def test_current_cohort_has_on_track_overdue_and_not_started(today):
     assert set(cohort.enrolments.values_list("team__site__code", flat=True)) == {"RSH", "PRH"}
 
 
+@pytest.mark.parametrize("today", [dt.date(2026, 11, 23) + dt.timedelta(days=n) for n in range(7)])
+@pytest.mark.django_db
+def test_current_cohort_huddles_kept_stopped_and_virtual(today):
+    """Whatever the weekday: Ward 22 keeps its huddle, the pharmacy's stopped two weeks before this
+    week, the theatres team's board is virtual, and the maternity unit has not printed its sheet."""
+    seed_demo(today=today)
+    teams = {t.name: t.pk for t in Team.objects.filter(enrolments__cohort__name=story.CURRENT_COHORT)}
+    huddles = {name: h for name, pk in teams.items() for h in [team_huddles(team_ids=[pk], today=today)[pk]]}
+    ward, pharmacy = huddles[story.WARD_22.name], huddles["Pharmacy dispensary team"]
+    assert ward.stopped_since is None and ward.recent.weeks_held == ward.recent.weeks_planned >= 5
+    assert pharmacy.stopped_since == monday(today) - dt.timedelta(weeks=2)
+    assert len(pharmacy.patterns) == 2  # Mondays and Thursdays
+    assert pharmacy.rhythm.weeks_held >= 4
+    assert not huddles["Theatres admin team"].physical
+    assert huddles["Maternity day unit"].sheet_since is None
+    assert HuddleCheckIn.objects.filter(team_id=teams["Theatres admin team"]).count() == 0
+    before = HuddleCheckIn.objects.count()
+    seed_demo(today=today)  # again: nothing added
+    assert HuddleCheckIn.objects.count() == before
+
+
 @pytest.mark.parametrize("today", [dt.date(2026, 11, 23), TODAY])
 @pytest.mark.django_db
 def test_current_cohort_on_track_agreed_at_session_1(today):
@@ -315,9 +339,10 @@ def test_current_cohort_stable_when_today_moves():
     counts = _row_counts()
     seed_demo(today=TODAY + dt.timedelta(days=10))
     later = _row_counts()
-    # The reminder log (and its daily digests) alone grows: the sweep runs for the ten new days too, as
-    # the daily sweep would.
+    # The reminder log (and its daily digests) and the huddle check-ins alone grow: the sweep runs for
+    # the ten new days too, as the daily sweep would, and the teams go on huddling.
     assert later.pop("coaching.Reminder") >= counts.pop("coaching.Reminder")
+    assert later.pop("programmes.HuddleCheckIn") >= counts.pop("programmes.HuddleCheckIn")
     assert later.pop("coaching.Digest", 0) >= counts.pop("coaching.Digest", 0)
     assert later == counts
 
@@ -347,7 +372,7 @@ def test_seed_demo_scale_1_adds_one_unit_with_progress_bar():
 
 
 @pytest.mark.django_db(transaction=True)  # committed as `manage.py seed_demo` commits: the sweep's sends run
-def test_seed_demo_fills_the_reminder_log_from_the_sweep_without_printing_emails(settings, capsys):
+def test_seed_demo_fills_the_reminder_log_from_the_sweep_without_printing_emails(settings, capsys, mailoutbox):
     """The real sweep, run for each day of the current cohort: the reminders page has entries, and the
     console backend prints none of them. (Run twice it adds nothing: test_seed_demo_twice_same_counts
     counts the Reminder rows too.)"""
@@ -361,5 +386,17 @@ def test_seed_demo_fills_the_reminder_log_from_the_sweep_without_printing_emails
     assert reminders
     assert {r.status for r in reminders} == {ReminderStatus.SENT}
     assert ReminderKind.OVERDUE in {r.kind for r in reminders}
+    # The pharmacy's huddles stopped two weeks before this week: its coach was told once, in a digest.
+    stop = monday(TODAY) - dt.timedelta(weeks=2)
+    huddles = [
+        (r.session.enrolment.team.name, r.recipient.username, r.due_date)
+        for r in reminders
+        if r.kind == ReminderKind.HUDDLES_STOPPED
+    ]
+    assert huddles == [("Pharmacy dispensary team", "coach2", stop)]
+    line = f"no huddle checked in at the board since the week of Monday {stop.day} November 2026"
+    (told,) = [m for m in mailoutbox if line in m.body]
+    assert told.to == [get_user_model().objects.get(username="coach2").email]
+    assert "Pharmacy dispensary team" in told.body
     # Nothing left for today's real sweep to send: the log is the sweep's own.
     assert reminders_sweep(today=TODAY, dry_run=True).reminders == []

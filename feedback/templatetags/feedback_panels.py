@@ -7,16 +7,18 @@ lower app), so its templates ask these tags.
 {% cohort_feedback cycle.cohort %}         a PDSA cycle's Study: the linked cohort's figures
 {% version_content_changes template %}     a version's page: its content changes
 {% content_change_count row.template %}    the versions page: each version's number of changes
+{% team_huddle_board team page.rows %}     the team page: the link to the huddle board sheet
 """
 
 from __future__ import annotations
 
 from django import template
 
-from programmes.models import Cohort, ProgrammeTemplate, Session
+from programmes.models import Cohort, ImprovementBoard, ProgrammeTemplate, Session, Team
 
 from ..selectors import (
     can_manage_feedback,
+    can_manage_huddle_board,
     content_change_counts,
     content_changes,
     feedback_report,
@@ -99,3 +101,14 @@ def content_change_count(context, template: ProgrammeTemplate) -> int:
     if counts is None:
         counts = context.render_context[_COUNTS] = content_change_counts()
     return counts.get(template.pk, 0)
+
+
+@register.inclusion_tag("feedback/_team_huddle_board.html", takes_context=True)
+def team_huddle_board(context, team: Team, rows) -> dict:
+    """The team page's link to the printable huddle board sheet, for the team's coaches and managers;
+    nothing for anyone else. rows: the page's enrolment rows (each with .enrolment), the ones this
+    user may see: a coach sees only those they coach. No query."""
+    coach_ids = [row.enrolment.coach_id for row in rows]
+    show = can_manage_huddle_board(context["request"].user, coach_ids=coach_ids)
+    physical = team.improvement_board == ImprovementBoard.PHYSICAL
+    return _page(context, team=team, show=show, physical=physical)

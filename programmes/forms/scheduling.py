@@ -101,7 +101,9 @@ class TeamMeetingForm(VersionedModelForm):
 
     class Meta:
         model = TeamMeeting
-        fields = ["name", "weekday", "start_time", "duration_minutes", "every_weeks", "first_date", "location"]
+        fields = [
+            "name", "weekday", "start_time", "duration_minutes", "every_weeks", "first_date", "location", "is_huddle",
+        ]  # fmt: skip
         labels = {
             "name": "Meeting name",
             "start_time": "Start time",

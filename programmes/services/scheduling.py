@@ -154,8 +154,10 @@ def team_meeting_create(
     every_weeks: int,
     first_date: dt.date,
     location: str = "",
+    is_huddle: bool = False,
 ) -> TeamMeeting:
-    """Records a meeting the team already holds, so that coaching slots can ride on it."""
+    """Records a meeting the team already holds, so that coaching slots can ride on it (and, marked
+    as the team's huddle, its board sheet and check-ins count its dates)."""
     meeting = TeamMeeting(
         team=team,
         name=name.strip(),
@@ -165,6 +167,7 @@ def team_meeting_create(
         every_weeks=every_weeks,
         first_date=first_date,
         location=location.strip(),
+        is_huddle=is_huddle,
     )
     _check_meeting(meeting)
     meeting.save()
@@ -183,8 +186,10 @@ def team_meeting_update(
     every_weeks: int,
     first_date: dt.date,
     location: str,
+    is_huddle: bool | None = None,
 ) -> TeamMeeting:
-    """Changes a meeting. Times already agreed on it stay as they are: re-agree to move them."""
+    """Changes a meeting. Times already agreed on it stay as they are: re-agree to move them.
+    is_huddle: whether it is the team's huddle (None: as it was)."""
     meeting.name = name.strip()
     meeting.weekday = weekday
     meeting.start_time = start_time
@@ -192,6 +197,8 @@ def team_meeting_update(
     meeting.every_weeks = every_weeks
     meeting.first_date = first_date
     meeting.location = location.strip()
+    if is_huddle is not None:
+        meeting.is_huddle = is_huddle
     _check_meeting(meeting)
     claim_version(meeting, version, thing="meeting")
     meeting.save()

@@ -43,6 +43,8 @@ from programmes.models import (
     Enrolment,
     EnrolmentProgress,
     EnrolmentStatus,
+    HuddleBoard,
+    HuddleCheckIn,
     PdsaCycle,
     ProgrammeTemplate,
     Session,
@@ -55,7 +57,7 @@ from programmes.models import (
 
 DOMAIN_APPS = ["programmes", "coaching", "checklists", "feedback"]
 # Logs and anonymous answers: written by the app, never typed into the admin.
-NO_ADD = {SessionChange, Reminder, FeedbackResponse}
+NO_ADD = {SessionChange, Reminder, FeedbackResponse, HuddleCheckIn}
 NO_ADD |= {Digest, Invitation}  # logs too: the claim of one email per person per period, or per change
 # Bookkeeping with nothing to read or change: the public feedback form's used one-time tokens (hashes).
 # The last three: derived, kept by the writes.
@@ -152,6 +154,8 @@ def build_programme(n: int, *, manager: User, coach: User) -> Enrolment:
         template=template, section="Huddles", kind=ChangeKind.NEW_CONTENT, description="More examples", made_on=today
     )
     change.responses.add(response)
+    HuddleBoard.objects.create(team=team)
+    HuddleCheckIn.objects.create(team=team, held_on=today, people=5, note="Ideas board")
     PdsaCycle.objects.create(title=f"Agree coaching times at session 1 ({n})", started_on=today, cohort=cohort)
     return enrolment
 

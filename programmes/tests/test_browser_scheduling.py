@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 
 from coaching.models import CoachingAgreement, SlotsState
-from coaching.recurrence import MeetingPattern, SlotRequest, propose_slots
+from coaching.recurrence import SlotRequest, propose_slots
 from coaching.selectors import enrolment_slots
+from programmes.meetings import MeetingPattern
 from programmes.models import Enrolment, Team
 from programmes.services.scheduling import team_update
 from tests import factories

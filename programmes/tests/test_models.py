@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from coaching.recurrence import LONDON
+from core.dates import LONDON
 from programmes.models import (
     Session,
     SessionStatus,

@@ -290,8 +290,9 @@ def test_team_page_query_count_does_not_grow_with_enrolments(client, django_asse
     # 1 session, 2 user, 3 groups, 4 the team with its site, 5 meetings, 6 enrolments with cohort
     # and coach, 7 their sessions with plans, 8 their coaching agreements with meetings, 9-11 the
     # latest enrolment's checklists (sessions, ratings, tools), 12 the adoption-score chart's
-    # checklists (none: no PDSA cycles read), 13 the team's calendar feed.
-    with django_assert_num_queries(13):
+    # checklists (none: no PDSA cycles read), 13-16 the huddles at the board (the team's board sheet,
+    # huddle meetings, check-ins and the latest lines typed), 17 the team's calendar feed.
+    with django_assert_num_queries(17):
         response = client.get(reverse("programmes:team", args=[team.pk]))
     assert len(response.context["page"].rows) == enrolments
 

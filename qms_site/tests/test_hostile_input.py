@@ -29,7 +29,7 @@ from programmes.tests.fast_passwords import fast_passwords  # noqa: F401 - perso
 from tests.world import make_world, url_for
 
 # The pages whose forms are walked, and who walks them: this team's coach where a coach works,
-# the manager elsewhere, an attendee (anonymous) on the public feedback form.
+# the manager elsewhere, an attendee (anonymous) on the public feedback form and the huddle check-in.
 PAGES = {
     "coach": [
         "programmes:session_held",
@@ -40,6 +40,7 @@ PAGES = {
         "coaching:my_teams",
         "checklists:checklist",
         "feedback:session",
+        "feedback:huddle_sheet",
     ],
     "manager": [
         "programmes:team_create",
@@ -64,7 +65,7 @@ PAGES = {
         "feedback:change_edit",
         "dashboards:progress",
     ],
-    "anonymous": ["feedback:form"],
+    "anonymous": ["feedback:form", "feedback:huddle"],
 }
 # Forms every page has that would end the walk: logging out.
 SKIPPED_ACTIONS = {"/accounts/logout/"}

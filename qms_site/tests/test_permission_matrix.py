@@ -67,6 +67,12 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feedback:session_open": {"get": (405, 405, 405, 405, 403, L), "post": (302, 302, 404, 403, 403, L)},
     "feedback:session_shared_device": {"get": (405, 405, 405, 405, 403, L), "post": (302, 302, 404, 403, 403, L)},
     "feedback:thanks": {"get": (200, 200, 200, 200, 200, 200), "post": (405, 405, 405, 405, 405, 405)},
+    # The huddle check-in from the team's board: no login. Posted empty, its form asks again (200);
+    # its confirmation, with no huddle recorded today, sends back to the check-in (302).
+    "feedback:huddle": {"get": (200, 200, 200, 200, 200, 200), "post": (200, 200, 200, 200, 200, 200)},
+    "feedback:huddle_recorded": {"get": (302, 302, 302, 302, 302, 302), "post": (405, 405, 405, 405, 405, 405)},
+    "feedback:huddle_sheet": {"get": (200, 200, 404, 403, 403, L), "post": (405, 405, 405, 405, 403, L)},
+    "feedback:huddle_reset": {"get": (405, 405, 405, 405, 403, L), "post": (302, 302, 404, 403, 403, L)},
     "feedback_csv": {"get": (200, 200, 200, 200, 403, L), "post": (405, 405, 405, 405, 403, L)},
     "healthz": {"get": (200, 200, 200, 200, 200, 200), "post": (405, 405, 405, 405, 405, 405)},
     "home": {"get": (200, 200, 200, 200, 200, L), "post": (405, 405, 405, 405, 405, 405)},
@@ -158,6 +164,7 @@ def test_matrix_never_lets_another_coach_or_a_lead_write():
     """The policy itself, read from the table: another coach never gets this team's records, and
     neither a lead, nor someone with no role, nor anyone anonymous changes anything."""
     public = {"healthz", "login", "logout", "feedback:form", "feedback:thanks", "coaching:calendar"}
+    public |= {"feedback:huddle", "feedback:huddle_recorded"}  # the huddle check-in from the board
     public |= {"oidc:authenticate", "oidc:callback"}  # the way in, as the login page is
     own = {"coaching:calendar_reset", "coaching:invitations"}  # each person's own calendar address and invitations
     refused = (403, 404, 405)

@@ -27,7 +27,8 @@ class Command(BaseCommand):
     help = (
         "Send the reminders due today (Europe/London): overdue sessions to their coach, sessions still "
         "overdue after QMS_ESCALATION_DAYS to the cohort's improvement manager, session 1 held without a "
-        "coaching agreement, and sessions due within two days with no agreed time; one email per person a "
+        "coaching agreement, sessions due within two days with no agreed time, and teams whose huddles stopped "
+        "at their physical board (QMS_HUDDLE_STOPPED_WEEKS); one email per person a "
         "day listing all of theirs. Safe to run again, and alongside Celery beat: each reminder is sent once. "
         "With CELERY_BROKER_URL set the emails are handed to the Celery worker; without it they are sent here."
     )
