@@ -71,7 +71,7 @@ def reminder_email_context(reminder: Reminder, *, today: dt.date, calendar_url: 
         "escalation_days": escalation_days(),
         "first_coaching_wait_days": first_coaching_wait_limit(),
         "about_team": reminder.kind in TEAM_KINDS,
-        "huddles_detail": huddles_stopped_detail(since=reminder.due_date, today=today) if huddles_stopped else None,
+        "huddles_detail": huddles_stopped_detail(since=reminder.due_date) if huddles_stopped else None,
         "huddle_stopped_weeks": stopped_after_weeks(),
         "board_finding": BOARD_FINDING,
         "session_url": site_url("programmes:session", session.pk),

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
-from programmes.models import Enrolment, EnrolmentStatus, ImprovementBoard, Session
-from programmes.selectors.huddles import team_huddles
+from programmes.models import Enrolment, EnrolmentStatus, Session
+from programmes.selectors.huddles import huddles_can_stop, team_huddles
 
 from ..models import Digest, DigestKind, Reminder, ReminderKind, SendStatus
 
@@ -126,10 +126,7 @@ def _huddles_stopped(*, manager, today: dt.date) -> tuple[list[StoppedHuddles], 
     longest stopped first: one query for the teams, three for their huddles (none without teams)."""
     enrolments = list(
         Enrolment.objects.filter(
-            cohort__owner=manager,
-            status__in=EnrolmentStatus.current(),
-            team__improvement_board=ImprovementBoard.PHYSICAL,
-            team__huddle_board__isnull=False,
+            huddles_can_stop("team__"), cohort__owner=manager, status__in=EnrolmentStatus.current()
         )
         .select_related("team__site", "cohort", "coach")
         .order_by("team__name", "pk")

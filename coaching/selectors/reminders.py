@@ -42,12 +42,11 @@ from django.utils import timezone
 
 from programmes.models import (
     EnrolmentStatus,
-    ImprovementBoard,
     Session,
     first_coaching_wait,
     first_coaching_wait_limit,
 )
-from programmes.selectors.huddles import team_huddles
+from programmes.selectors.huddles import huddles_can_stop, team_huddles
 
 from ..models import Reminder, ReminderKind, ReminderStatus
 from .sending import (  # noqa: F401 - the send bound's names, as the reminder tests know them
@@ -147,13 +146,7 @@ _RULES = (
 def _huddle_boards(today: dt.date) -> QuerySet[Session]:
     # Session 1 (one per enrolment) of current teams with a physical board whose sheet was printed:
     # the teams whose huddles can stop (team_huddles says which did).
-    return _of_current_teams(
-        Session.objects.filter(
-            number=1,
-            enrolment__team__improvement_board=ImprovementBoard.PHYSICAL,
-            enrolment__team__huddle_board__isnull=False,
-        )
-    )
+    return _of_current_teams(Session.objects.filter(huddles_can_stop("enrolment__team__"), number=1))
 
 
 # Reminders about the team rather than one of its sessions: the Reminder's due date is the day the
@@ -187,7 +180,7 @@ def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
 
 
-def huddles_stopped_detail(*, since: dt.date, today: dt.date) -> str:
+def huddles_stopped_detail(*, since: dt.date) -> str:
     """What a huddles-stopped reminder says, in the digest line, the email and the command's line:
     since when (the stop's first missed week), not how many weeks, which depend on the huddle days."""
     return f"no huddle checked in at the board since the week of {since:%A %-d %B %Y}"
@@ -225,7 +218,7 @@ class PlannedReminder:
     def detail(self) -> str:
         session = self.session
         if self.kind == ReminderKind.HUDDLES_STOPPED:
-            return huddles_stopped_detail(since=self.due_date, today=self.today)
+            return huddles_stopped_detail(since=self.due_date)
         if self.kind == ReminderKind.FIRST_COACHING:
             wait = first_coaching_wait(session_1_held_on=session.held_on, first_coaching_held_on=None, today=self.today)
             return f"session 1 held {session.held_on.isoformat()}, no coaching session held for {_days(wait.days)}"

@@ -23,6 +23,7 @@ from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from core.templatetags.core_tags import iso_datetime
+from programmes.models import ImprovementBoard
 
 register = template.Library()
 
@@ -136,7 +137,7 @@ def huddles_cell(huddles) -> str:
     if huddles is None:
         return _dash("Not known")
     if not huddles.physical:
-        return f"{_text(huddles.board_label)} board" if huddles.board != "none" else "No board"
+        return "No board" if huddles.board == ImprovementBoard.NONE else f"{_text(huddles.board_label)} board"
     if huddles.sheet_since is None:
         return "No board sheet yet"
     recent = huddles.recent

@@ -177,3 +177,13 @@ def test_dashboard_and_team_page_queries_do_not_grow_with_teams_that_huddle(clie
         enrolment = factories.EnrolmentFactory(cohort=personas.enrolment.cohort, coach=personas.coach)
         give_board(enrolment.team, check_ins=[D(2026, 11, 2), D(2026, 11, 9), D(2026, 11, 16)])
     assert (count(reverse("dashboards:progress")), count(team_url(stopped))) == few
+
+
+@pytest.mark.django_db
+def test_team_page_says_when_the_weeks_stop_short_of_an_old_sheet(client, personas):
+    team = personas.enrolment.team
+    give_board(team, sheet_on=D(2026, 3, 2), check_ins=[D(2026, 11, 23)])
+    client.force_login(personas.manager)
+    page = client.get(team_url(team)).content.decode()
+    rhythm = " ".join(re.search(r'id="huddle-rhythm">(.*?)</p>', page, re.S).group(1).split())
+    assert 'in the last 26 weeks (the sheet was printed on <time datetime="2026-03-02">2 March 2026</time>).' in rhythm

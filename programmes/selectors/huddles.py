@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ..huddles import HuddleRhythm, HuddleWeek, huddle_rhythm, huddle_weeks, huddles_stopped_since, stopped_after_weeks
@@ -23,6 +24,12 @@ RECENT_WEEKS = 8  # the dashboard row's and the checklist page's figure: the lat
 BOARD_FINDING = (
     "A team that tried a virtual improvement board stopped holding its huddle: the board was not highly visible."
 )
+
+
+def huddles_can_stop(team: str = "") -> Q:
+    """The teams whose huddles can stop (TeamHuddles.stopped_since is only ever set for them): a
+    physical board, and its board sheet printed. team: the lookup to the team ("enrolment__team__")."""
+    return Q(**{f"{team}improvement_board": ImprovementBoard.PHYSICAL, f"{team}huddle_board__isnull": False})
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,11 @@ class TeamHuddles:
     @property
     def board_label(self) -> str:
         return ImprovementBoard(self.board).label
+
+    @property
+    def since_sheet(self) -> bool:
+        """The weeks go back to the sheet's week (False: it was printed before LOOKBACK_WEEKS)."""
+        return bool(self.weeks) and self.sheet_since is not None and self.weeks[0].monday <= self.sheet_since
 
     @property
     def recent(self) -> HuddleRhythm:

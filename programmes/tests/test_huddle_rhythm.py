@@ -190,3 +190,14 @@ def test_team_huddles_costs_three_queries_at_any_size(django_assert_num_queries)
     many = one + [board_team(check_ins=[D(2026, 11, 9), D(2026, 11, 16)]).pk for _ in range(4)]
     with django_assert_num_queries(3):
         assert len(team_huddles(team_ids=many, today=D(2026, 11, 26))) == 5
+
+
+@pytest.mark.django_db
+def test_weeks_go_back_half_a_year_at_most():
+    # Printed on 2 March 2026, read on 26 November: the weeks start 26 weeks before, not at the sheet.
+    old = board_team(sheet_on=D(2026, 3, 2), check_ins=[D(2026, 3, 2), D(2026, 11, 23)])
+    new = board_team(check_ins=[D(2026, 11, 2)])
+    got = team_huddles(team_ids=[old.pk, new.pk], today=D(2026, 11, 26))
+    assert got[old.pk].weeks[0].monday == D(2026, 5, 25)
+    assert len(got[old.pk].weeks) == 27
+    assert (got[old.pk].since_sheet, got[new.pk].since_sheet) == (False, True)
