@@ -247,7 +247,10 @@ class BrowserPage:
 
 
 @pytest.fixture
-def browser_page(chromium_browser, live_server, html_checker):
+def browser_page(chromium_browser, live_server, html_checker, settings):
+    # The journeys read the pages as people do: on PostgreSQL their figures are kept until the next
+    # write (core.figures_cache), so a journey that writes and then reads sees what was written.
+    settings.QMS_FIGURES_CACHE = True
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.set_default_timeout(15_000)
     page = context.new_page()

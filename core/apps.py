@@ -12,9 +12,11 @@ class CoreConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-        from django.db.models.signals import post_save, pre_save
+        from django.db.models.signals import post_migrate, post_save, pre_save
 
-        from . import security, sessions
+        from . import figures_cache, security, sessions
+
+        post_migrate.connect(figures_cache.install, sender=self, dispatch_uid="core.figures_cache.install")
 
         user_logged_in.connect(sessions.on_logged_in, dispatch_uid="core.sessions.on_logged_in")
         user_logged_out.connect(sessions.on_logged_out, dispatch_uid="core.sessions.on_logged_out")

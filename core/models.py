@@ -1,4 +1,5 @@
-"""Core's only table: which sessions belong to which person, so that theirs can be ended."""
+"""Core's tables: which sessions belong to which person, so that theirs can be ended; the data's
+generation (core/figures_cache.py)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,18 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of user {self.user_id}, last seen {self.last_seen:%Y-%m-%d %H:%M}"
+
+
+class DataGeneration(models.Model):
+    """One row per server process that has committed a write to the watched tables: a random token,
+    replaced by that process's next such commit (written by the database's own triggers; see
+    core/figures_cache.py). The digest of every row's token is the data's generation."""
+
+    pid = models.IntegerField(primary_key=True)  # the PostgreSQL backend's process id
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "data generation"
+
+    def __str__(self) -> str:
+        return f"generation of backend {self.pid}"

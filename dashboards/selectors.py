@@ -655,10 +655,13 @@ def dashboard_page(
         figures = enrolment_feedback_figures(
             user=user, enrolment_ids=rows_of, cohort_ids={v[_ROW_FIELDS.index("cohort_id")] for v in values}
         )
+    # The page over the count alone (a range): it pickles, to be kept (dashboards.views), without its
+    # paginator's query, which pickling would run for every matching team.
+    counted = Paginator(range(paged.paginator.count), page_size).page(paged.number)
     return DashboardPage(
         summary=summary,
         matching=paged.paginator.count,
-        page=paged,
+        page=counted,
         rows=_dashboard_rows(values, today=today, feedback=figures),
     )
 

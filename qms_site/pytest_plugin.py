@@ -7,6 +7,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-product
 # The test client and the browser tests' live server speak plain HTTP; qms_site/tests/test_security.py
 # turns the HTTPS redirect on where it tests it.
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+# Figures computed afresh in every test, which thus read the fresh computation;
+# tests/test_figures_cache.py turns the figures cache on and reads it against that.
+os.environ.setdefault("QMS_FIGURES_CACHE", "0")
 
 # Property-based tests (hypothesis): bounded in CI so that the suite keeps to its time, wider on a
 # developer's machine. HYPOTHESIS_PROFILE picks one; CI=true picks "ci". No example database is

@@ -415,6 +415,12 @@ QMS_FEEDBACK_RATE_WINDOW_SECONDS = env_int("QMS_FEEDBACK_RATE_WINDOW_SECONDS", 6
 # Cache: shared by every server process. By default a table in the database (created after every
 # migrate, feedback/apps.py); set QMS_CACHE_URL (redis://...) to use Redis instead.
 QMS_CACHE_URL = env_str("QMS_CACHE_URL")
+# Figures (the dashboard's rows, the aim page's series) kept in that cache under the data's
+# generation, which every committed write to these apps' tables changes (core/figures_cache.py):
+# PostgreSQL only; off, or on SQLite, every view computes them afresh.
+QMS_FIGURES_CACHE = env_bool("QMS_FIGURES_CACHE", True)
+QMS_FIGURES_CACHE_SECONDS = max(1, env_int("QMS_FIGURES_CACHE_SECONDS", 3600))
+QMS_FIGURES_CACHE_APPS = ("programmes", "coaching", "checklists", "feedback")
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": QMS_CACHE_URL}

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from core.access import coach_or_manager_required
+from core.figures_cache import kept
 
 from ..selectors import my_team_rows
 
@@ -16,8 +17,13 @@ from ..selectors import my_team_rows
 @coach_or_manager_required  # coaches, and managers who also coach; leads coach no one
 def my_teams(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    # Kept until the next write (core.figures_cache); the week at the top reads the time of day, so
+    # it is computed every time.
+    rows = kept(
+        "my_teams", (request.user.pk, today), lambda: my_team_rows(user=request.user, today=today, with_reminders=True)
+    )
     context = {
-        "rows": my_team_rows(user=request.user, today=today, with_reminders=True),
+        "rows": rows,
         "today": today,
         "show_reminders": True,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
+from core.figures_cache import kept
 from programmes.huddles import stopped_after_weeks
 from programmes.selectors.huddles import BOARD_FINDING, latest_huddle_notes, team_huddles
 
@@ -59,6 +60,9 @@ def team_huddles_panel(context, team, rows) -> dict:
 @register.inclusion_tag("dashboards/_week_panel.html", takes_context=True)
 def coach_week_panel(context) -> dict:
     """The top of My teams: the signed-in person's sessions this week and next, with what each
-    needs (dashboards.week.coach_week). One query."""
-    now = timezone.now()
-    return {"week": coach_week(coach=context["request"].user, today=timezone.localdate(now), now=now)}
+    needs (dashboards.week.coach_week). One query, kept until the next write within the minute
+    (core.figures_cache): read at the minute's start, as a session's agreed time is a whole minute."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    user = context["request"].user
+    week = kept("coach_week", (user.pk, now), lambda: coach_week(coach=user, today=timezone.localdate(now), now=now))
+    return {"week": week}

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from core.access import manager_or_lead_required, manager_required
@@ -64,7 +65,8 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "cohort": cohort,
-        "rows": cohort_rows(cohort=cohort, today=today),
+        # Lazy: the page's block is kept until the next write ({% kept %}); read from the cache, no query.
+        "rows": SimpleLazyObject(lambda: cohort_rows(cohort=cohort, today=today)),
         "today": today,
         "can_manage": is_manager(request.user),
     }

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from core.access import manager_or_lead_required, manager_required
@@ -57,7 +58,8 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk)
     today = timezone.localdate()
-    page = team_page(team=team, user=request.user, today=today)
+    # Lazy: the page's block is kept until the next write ({% kept %}); read from the cache, no query.
+    page = SimpleLazyObject(lambda: team_page(team=team, user=request.user, today=today))
     context = {"team": team, "page": page, "today": today, "can_manage": is_manager(request.user)}
     return render(request, "programmes/team_detail.html", context)
 
