@@ -315,6 +315,9 @@ class SessionAdmin(VersionedAdminMixin, admin.ModelAdmin):
     # filtered count (the page's cost stays flat as they grow).
     list_per_page = 50
     show_full_result_count = False
+    # Latest due first, read down the due-date index: the model's order (by cohort, site, team and
+    # number, over five tables) sorted every session in the Trust for each page.
+    ordering = ["-due_date", "-pk"]
     # Moving an agreed time is recorded as a SessionChange by the coaching pages, so that
     # slippage can be counted; the admin does not move it silently.
     readonly_fields = ["agreed_start", "updated_at"]

@@ -267,6 +267,15 @@ def test_admin_changelists_query_count_same_for_one_and_three_programmes(manager
 
 
 @pytest.mark.django_db
+def test_session_changelist_lists_the_latest_due_first(manager_client, manager, coach):
+    build_programme(1, manager=manager, coach=coach)
+    build_programme(2, manager=manager, coach=make_user("coach2", "Coaches"))
+    shown = list(manager_client.get(admin_url(Session, "changelist")).context["cl"].result_list)
+    expected = list(Session.objects.order_by("-due_date", "-pk")[: len(shown)])
+    assert shown == expected and len({s.enrolment_id for s in shown}) == 2
+
+
+@pytest.mark.django_db
 def test_programme_template_published_change_page_is_read_only(manager_client):
     template = default_template()
     response = manager_client.get(admin_url(ProgrammeTemplate, "change", template.pk))
