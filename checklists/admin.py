@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_lists import LongListAdminMixin
 from core.concurrency import VersionedAdminMixin
 
 from .models import Checklist, Tool, ToolRating
@@ -29,7 +30,7 @@ class ToolRatingInline(admin.TabularInline):
 
 
 @admin.register(Checklist)
-class ChecklistAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
+class ChecklistAdmin(VersionedAdminMixin, LongListAdminMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "team", "coach", "completed_at", "version"]
     list_filter = ["session__enrolment__cohort", "session__enrolment__team__site", "session__plan__kind"]
     search_fields = ["session__enrolment__team__name", "coach__username", "coach__last_name", "culture_note"]
@@ -46,7 +47,7 @@ class ChecklistAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ToolRating)
-class ToolRatingAdmin(SimpleHistoryAdmin):
+class ToolRatingAdmin(LongListAdminMixin, SimpleHistoryAdmin):
     list_display = ["checklist", "tool", "discussed", "level"]
     list_filter = ["tool", "level", "discussed"]
     search_fields = ["tool__name", "comment", "checklist__session__enrolment__team__name"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin_lists import LongListAdminMixin
 from core.concurrency import VersionedAdminMixin
 
 from .models import CalendarFeed, CoachingAgreement, Digest, Invitation, InvitationPreference, Reminder
@@ -21,7 +22,7 @@ class CoachingAgreementAdmin(VersionedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(LongListAdminMixin, admin.ModelAdmin):
     """The log of reminders sent. A row is the claim that stops a second email, so it is not
     written here; deleting a row lets the next sweep send that reminder again."""
 
@@ -49,7 +50,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(LongListAdminMixin, admin.ModelAdmin):
     """The log of digests (one email per person per day or week). A row is the claim that stops a
     second email that period, so it is not written here; a failed one is sent again from Reminders."""
 
@@ -67,7 +68,7 @@ class DigestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(LongListAdminMixin, admin.ModelAdmin):
     """The log of calendar invitations (one per session, address and SEQUENCE). A row is the claim
     that stops a second email for that change, so it is not written here."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
+from core.admin_lists import LongListAdminMixin
 from core.concurrency import VersionedAdminMixin
 from programmes.models import HuddleBoard, HuddleCheckIn
 
@@ -32,7 +33,7 @@ class FeedbackResponseInline(admin.TabularInline):
 
 
 @admin.register(FeedbackLink)
-class FeedbackLinkAdmin(admin.ModelAdmin):
+class FeedbackLinkAdmin(LongListAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "team", "is_open", "response_count", "created_at"]
     list_filter = ["is_open", "session__enrolment__cohort"]
     search_fields = ["session__enrolment__team__name", "session__enrolment__cohort__name"]
@@ -54,7 +55,7 @@ class FeedbackLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedbackResponse)
-class FeedbackResponseAdmin(admin.ModelAdmin):
+class FeedbackResponseAdmin(LongListAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "could_improve", "rating", "submitted_on"]
     list_filter = ["could_improve", "rating", "submitted_on"]
     search_fields = ["what_worked", "what_better"]
@@ -107,7 +108,7 @@ class HuddleBoardAdmin(admin.ModelAdmin):
 
 
 @admin.register(HuddleCheckIn)
-class HuddleCheckInAdmin(admin.ModelAdmin):
+class HuddleCheckInAdmin(LongListAdminMixin, admin.ModelAdmin):
     """Check-ins are what a team said from its board: read and deleted here, never written."""
 
     list_display = ["team", "held_on", "people", "note"]

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.admin_lists import LongListAdminMixin
 from core.concurrency import VersionedAdminMixin, claim_version
 from core.roles import Role
 
@@ -221,7 +222,7 @@ class EnrolmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(LongListAdminMixin, admin.ModelAdmin):
     list_display = ["team", "cohort", "coach", "session1_date", "status"]
     list_filter = ["status", "cohort", "team__site"]
     search_fields = ["team__name", "team__site__code", "cohort__name", "coach__username", "coach__last_name"]
@@ -304,17 +305,13 @@ class SessionChangeInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(VersionedAdminMixin, admin.ModelAdmin):
+class SessionAdmin(VersionedAdminMixin, LongListAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "enrolment", "plan_kind", "held_on", "cancelled", "status_today"]
     list_filter = [SessionStatusFilter, "plan__kind", "cancelled", "enrolment__cohort", "enrolment__team__site"]
     search_fields = ["enrolment__team__name", "enrolment__cohort__name", "plan__title"]
     list_select_related = ["enrolment__team__site", "enrolment__cohort", "plan"]
     autocomplete_fields = ["enrolment", "plan"]
     date_hierarchy = "due_date"
-    # A Trust has thousands of sessions: 50 a page, and no second count of them all beside the
-    # filtered count (the page's cost stays flat as they grow).
-    list_per_page = 50
-    show_full_result_count = False
     # Latest due first, read down the due-date index: the model's order (by cohort, site, team and
     # number, over five tables) sorted every session in the Trust for each page.
     ordering = ["-due_date", "-pk"]
@@ -336,7 +333,7 @@ class SessionAdmin(VersionedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SessionChange)
-class SessionChangeAdmin(admin.ModelAdmin):
+class SessionChangeAdmin(LongListAdminMixin, admin.ModelAdmin):
     """The slippage log: read-only, so that the counts it feeds stay true."""
 
     list_display = ["session", "from_start", "to_start", "reason", "changed_by", "changed_at"]

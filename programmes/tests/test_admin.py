@@ -5,6 +5,7 @@ stands on its own.
 """
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -437,3 +438,19 @@ def test_admin_draft_template_save_bumps_its_revision(manager_client, draft):
     assertRedirects(manager_client.post(url, data), admin_url(ProgrammeTemplate, "changelist"))
     draft.refresh_from_db()
     assert (draft.notes, draft.revision) == ("Edited in the admin", 2)
+
+
+@pytest.mark.django_db
+def test_session_changelist_checkboxes_choose_what_an_action_acts_on(manager_client, manager, coach):
+    # The rows' checkboxes are written by core.admin_lists: the ones ticked are what the action gets.
+    build_programme(1, manager=manager, coach=coach)
+    url = admin_url(Session, "changelist")
+    page = manager_client.get(url)
+    values = re.findall(
+        r'<input type="checkbox" name="_selected_action" value="(\d+)" class="action-select"', page.text
+    )
+    shown = [str(s.pk) for s in page.context["cl"].result_list]
+    assert values == shown and len(values) >= 2
+    confirm = manager_client.post(url, {"action": "delete_selected", "_selected_action": values[:2]})
+    assert confirm.status_code == 200
+    assert {str(s.pk) for s in confirm.context["queryset"]} == set(values[:2])
