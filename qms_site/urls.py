@@ -12,6 +12,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),  # the site's icon, for pages that name none
     path("accounts/login/", core.login.LoginView.as_view(), name="login"),  # "keep me signed in"; axes counts failures
     path("accounts/logout/", core.login.LogoutView.as_view(), name="logout"),  # and the Trust's sign-in, if any
     path("oidc/", include("core.oidc_urls")),  # sign-in with the Trust's accounts (core/oidc.py)

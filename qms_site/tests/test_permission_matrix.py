@@ -74,6 +74,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feedback:huddle_sheet": {"get": (200, 200, 404, 403, 403, L), "post": (405, 405, 405, 405, 403, L)},
     "feedback:huddle_reset": {"get": (405, 405, 405, 405, 403, L), "post": (302, 302, 404, 403, 403, L)},
     "feedback_csv": {"get": (200, 200, 200, 200, 403, L), "post": (405, 405, 405, 405, 403, L)},
+    "favicon": {"get": (301, 301, 301, 301, 301, 301), "post": (405, 405, 405, 405, 405, 405)},
     "healthz": {"get": (200, 200, 200, 200, 200, 200), "post": (405, 405, 405, 405, 405, 405)},
     "home": {"get": (200, 200, 200, 200, 200, L), "post": (405, 405, 405, 405, 405, 405)},
     "login": {"get": (302, 302, 302, 302, 302, 200), "post": (302, 302, 302, 302, 302, 200)},
@@ -163,7 +164,7 @@ def test_permission_matrix(name, client, personas, world, login):
 def test_matrix_never_lets_another_coach_or_a_lead_write():
     """The policy itself, read from the table: another coach never gets this team's records, and
     neither a lead, nor someone with no role, nor anyone anonymous changes anything."""
-    public = {"healthz", "login", "logout", "feedback:form", "feedback:thanks", "coaching:calendar"}
+    public = {"favicon", "healthz", "login", "logout", "feedback:form", "feedback:thanks", "coaching:calendar"}
     public |= {"feedback:huddle", "feedback:huddle_recorded"}  # the huddle check-in from the board
     public |= {"oidc:authenticate", "oidc:callback"}  # the way in, as the login page is
     own = {"coaching:calendar_reset", "coaching:invitations"}  # each person's own calendar address and invitations

@@ -119,3 +119,23 @@ def test_healthz_broker_ok_with_real_redis():
     require_service("Redis", up, url)
     result = health_in_subprocess(CELERY_BROKER_URL=url)
     assert result == {"status": 200, "body": {"database": "ok", "broker": "ok"}}
+
+
+@pytest.mark.django_db
+def test_favicon_is_the_sites_icon_for_every_page(client):
+    """Browsers ask /favicon.ico on pages that name no icon (the admin's): they get the site's
+    icon, which the site's own pages name in their head, instead of a 404."""
+    from xml.etree import ElementTree
+
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    icon_url = static("img/qms-icon.svg")
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == icon_url
+    assert client.head("/favicon.ico").status_code == 301
+    svg = ElementTree.parse(finders.find("img/qms-icon.svg")).getroot()  # noqa: S314 - our own file
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    login_page = client.get("/accounts/login/").content.decode()
+    assert f'<link rel="icon" href="{icon_url}" type="image/svg+xml">' in login_page
