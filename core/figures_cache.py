@@ -15,7 +15,8 @@ How the generation follows every write (PostgreSQL: installed after every migrat
   token into the row of its own server process (core_datageneration, one row per backend pid).
 - The generation is a digest of every row's token. A commit changes one of them, and since tokens
   are random and rows are only ever replaced by new tokens (prune() writes its own as it deletes
-  others), no later generation equals an earlier one.
+  others), no later generation equals an earlier one. prune() runs after every migrate and each
+  night (core.tasks.prune_generations), so the rows are those of live processes and a few more.
 - Each process writes its own row, so two commits never wait on each other for the token (a
   single shared row would be locked from a commit's first deferred trigger to its end, and could
   deadlock with a foreign-key check waiting on a row the other transaction holds).

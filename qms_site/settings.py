@@ -385,6 +385,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
     },
     "daily-invitations-requeue": {"task": "coaching.requeue_invitations", "schedule": crontab(hour=8, minute=5)},
+    # core.figures_cache: the generation rows of ended database connections, at a quiet hour.
+    "nightly-generation-prune": {"task": "core.prune_generations", "schedule": crontab(hour=3, minute=30)},
 }
 
 # Absolute address used in emails and calendar feeds (no request to read it from).

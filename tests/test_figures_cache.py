@@ -9,6 +9,7 @@ import re
 import threading
 
 import pytest
+from celery.schedules import crontab
 from django.contrib.auth.models import Group
 from django.db import connection, connections, transaction
 from django.test import Client
@@ -18,9 +19,11 @@ from django.utils import timezone
 
 from core import figures_cache
 from core.roles import Role
+from core.tasks import prune_generations
 from feedback.models import FeedbackResponse
 from programmes.models import Cohort, Enrolment, HuddleBoard, HuddleCheckIn, Session, Team
 from programmes.services.scheduling import session_record_held
+from qms_site.celery import app as celery_app
 from tests import factories
 from tests.helpers import admin_change
 
@@ -141,6 +144,58 @@ def test_kept_reads_the_cache_until_a_write_from_another_connection(cache_on, pe
     thread.start()
     thread.join()
     assert figures_cache.kept("count", (1,), compute) == 3
+
+
+def test_the_nightly_prune_deletes_only_the_rows_of_ended_server_processes(cache_on, personas):
+    """Each connection that commits a write leaves a row; the nightly task (beat, 03:30) deletes
+    those of processes that have ended and keeps the live ones', and the generation moves on."""
+    factories.TeamFactory()
+    ended = 2_000_000_000  # above any process id the system hands out: a process long gone
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {figures_cache.TABLE} (pid, token) VALUES (%s, 'left behind')", [ended])  # noqa: S608
+    wrote, finish = threading.Event(), threading.Event()
+    live = []
+
+    def write_and_stay_connected():
+        try:
+            Team.objects.filter(pk=personas.enrolment.team_id).update(name="Written by a live process")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                live.append(cursor.fetchone()[0])
+            wrote.set()
+            finish.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=write_and_stay_connected)
+    thread.start()
+    try:
+        assert wrote.wait(timeout=30)
+        before = figures_cache.generation()
+        # At least the row left behind; an earlier test's connection may have ended since too.
+        assert prune_generations.apply().get() >= 1
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pid FROM {figures_cache.TABLE}")  # noqa: S608
+            pids = {pid for (pid,) in cursor.fetchall()}
+            cursor.execute("SELECT pg_backend_pid()")
+            mine = cursor.fetchone()[0]
+        assert ended not in pids
+        assert {mine, live[0]} <= pids
+        assert figures_cache.generation() not in (None, before)
+        prune_generations.apply().get()  # twice: the live processes' rows are still kept
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pid FROM {figures_cache.TABLE}")  # noqa: S608
+            assert {mine, live[0]} <= {pid for (pid,) in cursor.fetchall()}
+    finally:
+        finish.set()
+        thread.join()
+
+
+def test_beat_prunes_the_generation_rows_nightly_at_a_quiet_hour():
+    entry = celery_app.conf.beat_schedule["nightly-generation-prune"]
+    assert entry["task"] == prune_generations.name == "core.prune_generations"
+    assert entry["schedule"] == crontab(hour=3, minute=30)
+    assert "core.prune_generations" in celery_app.tasks  # a worker finds it (autodiscovery of core.tasks)
 
 
 def test_a_page_read_from_the_cache_costs_fewer_queries(cache_on, personas):
