@@ -32,14 +32,14 @@ from .templatetags.progress_table import progress_rows
 @staff_role_required
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
-    sites, cohorts = filter_choices(user=request.user)
-    form = ProgressFilterForm(request.GET or None, sites=sites, cohorts=cohorts)
-    filters = form.filters()
     today = timezone.localdate()
     number = request.GET.get("page")
-    asked = (filters["site_id"], filters["cohort_id"], filters["status"], filters["sort"], number)
+    # The address as asked (what the form reads), so that the filters' choices are kept with the rest.
+    asked = (*(request.GET.get(name) for name in ProgressFilterForm.base_fields), number)
 
-    def page_and_rows():
+    def choices_page_and_rows():
+        sites, cohorts = filter_choices(user=request.user)
+        filters = ProgressFilterForm(request.GET or None, sites=sites, cohorts=cohorts).filters()
         data = dashboard_page(
             user=request.user,
             today=today,
@@ -49,10 +49,12 @@ def progress(request: HttpRequest) -> HttpResponse:
             sort=filters["sort"],
             page=number,
         )
-        return data, progress_rows(data.rows)
+        return sites, cohorts, data, progress_rows(data.rows)
 
     # Kept until the next write (core.figures_cache): the same user, day and address read them again.
-    data, rows_html = kept("dashboard", (request.user.pk, today, *asked), page_and_rows)
+    sites, cohorts, data, rows_html = kept("dashboard", (request.user.pk, today, *asked), choices_page_and_rows)
+    form = ProgressFilterForm(request.GET or None, sites=sites, cohorts=cohorts)
+    filters = form.filters()
     page = data.page
     context = {
         "form": form,

@@ -44,6 +44,8 @@ def _pages(personas) -> list[tuple[str, str]]:
     cohort = personas.enrolment.cohort_id
     pages = [(reverse("dashboards:progress"), ("manager", "lead", "coach", "other_coach"))]
     pages += [(reverse("dashboards:progress") + "?sort=-adoption&status=active", ("lead",))]
+    # Filters that are not among the choices: ignored, and said so, from the cache as afresh.
+    pages += [(reverse("dashboards:progress") + "?site=999999&cohort=x&sort=nonsense&page=9", ("lead", "coach"))]
     for name in ("dashboards:aim",):
         pages.append((reverse(name), ("manager", "lead")))
     for name in ("dashboards:cohort", "dashboards:cohort_report", "programmes:cohort"):
